@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
+namespace Validate.Selftest;
+
+/// <summary>Passed, failed and skipped counts of one test phase, read from its own report.</summary>
+public readonly partial record struct TestCounts(int Passed, int Failed, int Skipped)
+{
+    public int Total => Passed + Failed + Skipped;
+
+    public static TestCounts operator +(TestCounts a, TestCounts b) =>
+        new(a.Passed + b.Passed, a.Failed + b.Failed, a.Skipped + b.Skipped);
+
+    /// <summary>"N passed, N failed" plus ", N skipped" when any were: the closing line CI reads.</summary>
+    public string Summary() => Skipped > 0 ? $"{Passed} passed, {Failed} failed, {Skipped} skipped" : $"{Passed} passed, {Failed} failed";
+
+    /// <summary>Counts from a TRX file (Microsoft.Testing.Platform --report-trx): one UnitTestResult per test.</summary>
+    public static TestCounts FromTrx(string path)
+    {
+        var doc = XDocument.Load(path);
+        int passed = 0, failed = 0, skipped = 0;
+        foreach (var r in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult"))
+        {
+            switch ((string?)r.Attribute("outcome"))
+            {
+                case "Passed": passed++; break;
+                case "NotExecuted" or "Inconclusive": skipped++; break;
+                default: failed++; break;
+            }
+        }
+        return new TestCounts(passed, failed, skipped);
+    }
+
+    /// <summary>
+    /// Counts from TAP output (kselftest style): "ok N ...", "not ok N ...", "# SKIP" as skipped.
+    /// A plan "1..N" that is not met counts the missing tests as failed, so a crashed runner cannot pass.
+    /// </summary>
+    public static TestCounts FromTap(IEnumerable<string> lines)
+    {
+        int passed = 0, failed = 0, skipped = 0, planned = -1;
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            var plan = TapPlan().Match(line);
+            if (plan.Success) { planned = int.Parse(plan.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture); continue; }
+            var m = TapResult().Match(line);
+            if (!m.Success) continue;
+            var directive = m.Groups[2].Value;
+            if (directive.StartsWith("SKIP", StringComparison.OrdinalIgnoreCase)) skipped++;
+            else if (m.Groups[1].Success) failed++;
+            else passed++;
+        }
+        if (planned >= 0 && passed + failed + skipped < planned)
+            failed += planned - (passed + failed + skipped);
+        return new TestCounts(passed, failed, skipped);
+    }
+
+    [GeneratedRegex(@"^1\.\.(\d+)")] private static partial Regex TapPlan();
+    [GeneratedRegex(@"^(not )?ok \d+\b[^#]*(?:#\s*(\w.*))?$")] private static partial Regex TapResult();
+}

@@ -1,0 +1,127 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: MIT
+# Guest init of the Validate virtual lab (runs as PID 1 from the initramfs).
+#
+# Kernel command line parameters, set by the host launcher (harness/Validate.Core/Lab):
+#   vlab.mode=probe   print VLAB-PROBE-OK on ttyS0 and power off (accelerator probe)
+#   vlab.out=PATH     host path of the writable results share; it is mounted over
+#                     the same path inside the chroot, so paths match host and guest
+#   vlab.topology=N   topology name, exported to the command as VALIDATE_VLAB_TOPOLOGY
+#   vlab.bind=DRIVER  driver the edu cards are bound to before the command (driver_override),
+#                     or "none" to leave them unbound
+# Files in the results share: command.sh (written by the host, run as root in a
+# chroot of the host's root, output on ttyS1), modules (extra .ko paths to
+# insmod, one per line), and written here: topology.txt, exit-status,
+# kernel.log (the whole guest dmesg), init.log (this script's own trace).
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+mode=run out= topology= bind=none
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        vlab.mode=*) mode=${arg#vlab.mode=} ;;
+        vlab.out=*) out=${arg#vlab.out=} ;;
+        vlab.topology=*) topology=${arg#vlab.topology=} ;;
+        vlab.bind=*) bind=${arg#vlab.bind=} ;;
+    esac
+done
+
+die() {
+    echo "vlab-init: $*" > /dev/ttyS0
+    echo "vlab-init: $*" > /dev/ttyS1
+    poweroff -f
+}
+
+if [ "$mode" = probe ]; then
+    echo VLAB-PROBE-OK > /dev/ttyS0
+    poweroff -f
+fi
+
+for m in $(cat /modules/order); do
+    insmod "/modules/$m" || die "insmod $m failed"
+done
+# virtio devices probe asynchronously: wait (at most 10 s) for both 9p tags.
+wait_tag() {
+    i=0
+    # (mount_tag has no newline and may end in NUL: match per file)
+    while ! grep -aqs "^$1" /sys/bus/virtio/drivers/9pnet_virtio/virtio*/mount_tag; do
+        i=$((i + 1)); [ $i -le 200 ] || return 1; sleep 0.05
+    done
+}
+wait_tag hostroot && wait_tag vlabout || die "9p shares hostroot/vlabout did not appear within 10 s"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host \
+    || die "cannot mount the host root (9p tag hostroot)"
+# The chroot: the host's root read-only, kernel filesystems and scratch space writable.
+mount -t proc proc /host/proc
+mount -t sysfs sysfs /host/sys
+mount -t devtmpfs devtmpfs /host/dev
+mkdir -p /host/dev/pts /host/dev/shm 2>/dev/null || true
+mount -t devpts devpts /host/dev/pts
+mount -t tmpfs tmpfs /host/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+mount -t tmpfs -o mode=1777 tmpfs /host/var/tmp
+mount -t tmpfs -o mode=0755 tmpfs /host/run
+mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null
+# The results share goes on last, so that a scratch tmpfs (say /tmp) cannot hide it.
+# (Under a scratch tmpfs the directory is created there; elsewhere it exists in the host root.)
+[ -n "$out" ] || die "no vlab.out= on the kernel command line"
+mkdir -p /out "/host$out" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vlabout /out \
+    || die "cannot mount the results share (9p tag vlabout)"
+mount --bind /out "/host$out" || die "cannot bind the results share on $out"
+log="/host$out/init.log"
+: > "$log"
+trace() { echo "$*" >> "$log"; }
+trace "mounted host root and results share at $out"
+
+# Modules every topology needs, then the project's own (listed by the host).
+for m in uio uio_pci_generic; do
+    chroot /host /sbin/modprobe "$m" >> "$log" 2>&1 || die "modprobe $m failed"
+done
+if [ -f "/host$out/modules" ]; then
+    while read -r ko; do
+        [ -n "$ko" ] || continue
+        chroot /host /sbin/insmod "$ko" >> "$log" 2>&1 || die "insmod $ko failed"
+        trace "insmod $ko"
+    done < "/host$out/modules"
+fi
+
+# Cards as the guest sees them: address, vendor, device, irq, msi capable.
+: > "/host$out/topology.txt"
+for d in /sys/bus/pci/devices/*; do
+    v=$(cat "$d/vendor"); dv=$(cat "$d/device")
+    [ "$v" = 0x1234 ] && [ "$dv" = 0x11e8 ] || continue
+    echo "${d##*/} $v $dv $(cat "$d/irq")" >> "/host$out/topology.txt"
+done
+
+# Bind the cards (so their lines show in /proc/interrupts), through driver_override as a lab would.
+if [ "$bind" != none ]; then
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] || continue
+        echo "$bind" > "$d/driver_override"
+        [ -e "$d/driver" ] && echo "${d##*/}" > "$d/driver/unbind"
+        echo "${d##*/}" > /sys/bus/pci/drivers_probe
+        [ "$(basename "$(readlink "$d/driver")")" = "$bind" ] || die "cannot bind ${d##*/} to $bind"
+        trace "bound ${d##*/} to $bind"
+    done
+fi
+
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+trace "running command"
+chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+    VALIDATE_VLAB=1 VALIDATE_VLAB_TOPOLOGY="$topology" VALIDATE_VLAB_OUT="$out" \
+    /bin/sh "$out/command.sh" < /dev/null > /dev/ttyS1 2>&1
+status=$?
+echo "$status" > "/host$out/exit-status.tmp"
+mv "/host$out/exit-status.tmp" "/host$out/exit-status"
+trace "command exited with $status"
+dmesg > "/host$out/kernel.log"
+sync
+poweroff -f

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using NUnit.Framework;
+using Validate.Fixtures.Requirements;
+using Validate.TestSupport;
+
+namespace Validate.LabTests;
+
+/// <summary>The lab runs what it is given, passes its status back, and fails loudly when it should.</summary>
+[RequiresVirtualLab, VirtualLabCategory]
+public class LabRunTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
+
+    [Test]
+    public void A_dotnet_program_built_by_the_solution_runs_inside_and_its_output_comes_back()
+    {
+        // The CLI itself, from artifacts/, read through the host root share.
+        var run = Cli.Run(Limit, "vlab", "--topology", "shared-intx", "--timeout", "240", "--", Cli.Path, "devices");
+        TestContext.Out.WriteLine(run);
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Stdout, Does.Contain("ADDRESS"));
+        Assert.That(run.Stdout.Split('\n').Count(l => l.Contains("1234:11e8", StringComparison.Ordinal)), Is.EqualTo(2), run.Stdout);
+    }
+
+    [Test]
+    public void The_commands_exit_status_comes_back()
+    {
+        var run = Cli.Run(Limit, "vlab", "--timeout", "180", "--", "/bin/sh", "-c", "echo before; exit 7");
+        Assert.That(run.ExitCode, Is.EqualTo(7), run.ToString());
+        Assert.That(run.Stdout, Does.Contain("before"));
+    }
+
+    [Test]
+    public void A_kernel_warning_in_the_guest_log_fails_a_successful_command()
+    {
+        const string line = "WARNING: CPU: 0 PID: 1 at validate/selftest.c:1 injected_by_lab_test";
+        var run = Cli.Run(Limit, "vlab", "--timeout", "180", "--", "/bin/sh", "-c", $"echo '{line}' > /dev/kmsg; exit 0");
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.KernelLogProblem), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("kernel WARNING").And.Contain(line), "the message quotes the line");
+    }
+
+    [Test]
+    public void A_command_past_its_timeout_is_killed_and_reported()
+    {
+        var run = Cli.Run(Limit, "vlab", "--timeout", "25", "--", "sleep", "600");
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Timeout), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("timeout").And.Contain("QEMU killed"));
+        Assert.That(run.Elapsed, Is.LessThan(TimeSpan.FromSeconds(120)));
+        Assert.That(QemuProcessesOf(run), Is.Empty);
+    }
+
+    [Test]
+    public void Sigterm_stops_the_lab_and_leaves_no_qemu_behind()
+    {
+        var run = Cli.Run(Limit, (p, stdout) =>
+        {
+            // Wait until the command is running in the guest, then SIGTERM the CLI.
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(150))
+            {
+                lock (stdout) if (stdout.ToString().Contains("guest-running", StringComparison.Ordinal)) break;
+                Thread.Sleep(100);
+            }
+            Process.Start("kill", ["-TERM", p.Id.ToString()])!.WaitForExit();
+        }, "vlab", "--timeout", "300", "--", "/bin/sh", "-c", "echo guest-running; sleep 600");
+
+        Assert.That(run.Stdout, Does.Contain("guest-running"), run.ToString());
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Terminated), run.ToString());
+        Assert.That(run.Elapsed, Is.LessThan(TimeSpan.FromSeconds(200)));
+        Assert.That(QemuProcessesOf(run), Is.Empty);
+    }
+
+    private static List<string> QemuProcessesOf(CliRun run)
+    {
+        // The run directory is on QEMU's command line; no process may still have it.
+        var dir = System.Text.RegularExpressions.Regex.Match(run.Stderr, @"logs in (\S+)\)").Groups[1].Value;
+        var all = Process.GetProcessesByName("qemu-system-x86_64");
+        return all.Select(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Replace('\0', ' '))
+            .Where(c => dir.Length == 0 || c.Contains(dir, StringComparison.Ordinal)).ToList();
+    }
+}

@@ -1,0 +1,53 @@
+using NUnit.Framework;
+using Validate.Selftest;
+
+namespace Validate.UnitTests.Selftest;
+
+public class TestCountsTests
+{
+    [Test]
+    public void Trx_outcomes_are_counted()
+    {
+        var path = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"counts-{Guid.NewGuid():N}.trx");
+        File.WriteAllText(path, """
+            <?xml version="1.0" encoding="utf-8"?>
+            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+              <Results>
+                <UnitTestResult testName="a" outcome="Passed" />
+                <UnitTestResult testName="b" outcome="Passed" />
+                <UnitTestResult testName="c" outcome="Failed" />
+                <UnitTestResult testName="d" outcome="NotExecuted" />
+                <UnitTestResult testName="e" outcome="Timeout" />
+              </Results>
+            </TestRun>
+            """);
+        try
+        {
+            Assert.That(TestCounts.FromTrx(path), Is.EqualTo(new TestCounts(2, 2, 1)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void Tap_results_and_skips_are_counted()
+    {
+        string[] tap = ["TAP version 13", "1..4", "ok 1 events in order", "not ok 2 overrun reported", "ok 3 msi # SKIP no MSI", "ok 4 teardown", "# totals"];
+        Assert.That(TestCounts.FromTap(tap), Is.EqualTo(new TestCounts(2, 1, 1)));
+    }
+
+    [Test]
+    public void A_tap_plan_that_is_not_met_counts_the_missing_tests_as_failed()
+    {
+        // The runner crashed after test 2 of 5: the three never reported are failures, not nothing.
+        string[] tap = ["1..5", "ok 1 a", "ok 2 b"];
+        Assert.That(TestCounts.FromTap(tap), Is.EqualTo(new TestCounts(2, 3, 0)));
+    }
+
+    [TestCase(3, 0, 0, "3 passed, 0 failed")]
+    [TestCase(3, 1, 2, "3 passed, 1 failed, 2 skipped")]
+    public void The_closing_line_has_the_form_ci_reads(int passed, int failed, int skipped, string expected) =>
+        Assert.That(new TestCounts(passed, failed, skipped).Summary(), Is.EqualTo(expected));
+}
