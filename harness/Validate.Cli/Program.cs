@@ -15,12 +15,15 @@ root.Subcommands.Add(DevicesCommand.Create());
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    Console.Error.WriteLine($"validate: {parsed.Errors[0].Message} (see validate --help)");
+    // One line: the parser's errors joined, the most specific (an unrecognized word) first.
+    var messages = parsed.Errors.Select(e => e.Message).OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1);
+    Console.Error.WriteLine($"validate: {string.Join("; ", messages)} (see validate --help)");
     return ExitCodes.Usage;
 }
 try
 {
-    return parsed.Invoke();
+    // Our handler below prints one line; the library's would print the stack.
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (ValidateException e)
 {

@@ -24,7 +24,8 @@ internal static class DevicesCommand
             // Class 0x06xxxx are bridges: not what a lab tests.
             if (!all && (d.Class >> 16) == 0x06) continue;
             var line = d.Irq > 0 && handlers.TryGetValue(d.Irq, out var h) ? string.Join(",", h) : "-";
-            Console.WriteLine($"{d.Address,-13} {d.Vendor:x4}:{d.Device:x4,-5} {d.Revision:x2}   {d.Driver ?? "-",-18} {d.Irq,-4} {(d.HasMsi ? "yes" : "no"),-4} {(d.HasMsix ? "yes" : "no"),-5} {line}");
+            var id = $"{d.Vendor:x4}:{d.Device:x4}";
+            Console.WriteLine($"{d.Address,-13} {id,-10} {d.Revision:x2}   {d.Driver ?? "-",-18} {d.Irq,-4} {(d.HasMsi ? "yes" : "no"),-4} {(d.HasMsix ? "yes" : "no"),-5} {line}");
         }
         return ExitCodes.Ok;
     }

@@ -81,14 +81,12 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
 
         var timedOut = false;
         var cancelled = false;
-        using (var exited = new ManualResetEvent(false))
+        var deadline = Stopwatch.StartNew();
+        // Poll rather than subscribe: nothing outlives this method, and 100 ms is far below any timeout.
+        while (!qemu.WaitForExit(100))
         {
-            qemu.EnableRaisingEvents = true;
-            qemu.Exited += (_, _) => exited.Set();
-            if (qemu.HasExited) exited.Set();
-            var which = WaitHandle.WaitAny([exited, cancel.WaitHandle], o.Timeout);
-            if (which == WaitHandle.WaitTimeout) timedOut = true;
-            else if (which == 1) cancelled = true;
+            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            if (deadline.Elapsed >= o.Timeout) { timedOut = true; break; }
         }
         if (timedOut || cancelled)
         {

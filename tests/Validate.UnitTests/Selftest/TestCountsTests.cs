@@ -8,7 +8,7 @@ public class TestCountsTests
     [Test]
     public void Trx_outcomes_are_counted()
     {
-        var path = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"counts-{Guid.NewGuid():N}.trx");
+        var path = Path.Combine(Path.GetTempPath(), $"validate-counts-{Guid.NewGuid():N}.trx");
         File.WriteAllText(path, """
             <?xml version="1.0" encoding="utf-8"?>
             <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
