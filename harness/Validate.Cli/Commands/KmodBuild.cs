@@ -15,7 +15,7 @@ internal static class KmodBuild
         if (!Directory.Exists(host.KernelBuildDir))
             throw new ValidateException(ExitCodes.SetupError,
                 $"{host.KernelBuildDir} missing: the lab kernel's headers are needed to build kmod/; apt-get install linux-headers-rt-amd64");
-        var (status, stdout, stderr) = ProcessRunner.Capture("make", ["-C", layout.Kmod, $"KDIR={host.KernelBuildDir}", "modules"], TimeSpan.FromMinutes(5));
+        var (status, stdout, stderr) = ProcessRunner.Capture("make", ["-C", layout.Kmod, $"KDIR={host.KernelBuildDir}", "WERROR=1", "modules"], TimeSpan.FromMinutes(5));
         if (status != 0)
         {
             var first = (stderr + "\n" + stdout).Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)) ?? stderr.Trim();

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * valirq: a PCI function's interrupts, handed to user space with kernel timestamps.
+ *
+ * One character device per bound function, /dev/valirq-DDDD:BB:DD.F, one opener at a time.
+ * The opener describes the card (VALIRQ_IOC_SET_PROGRAM, VALIRQ_IOC_SET_QUIESCE), enables the
+ * interrupt in a mode (VALIRQ_IOC_ENABLE), then read()s struct valirq_event records and
+ * re-arms with VALIRQ_IOC_ACK or write() of the 32-bit value 1.
+ *
+ * All structures are 64-bit clean with explicit reserved fields (must be zero) and no padding
+ * holes; their layout is checked against the C# definitions by a test of the harness.
+ */
+#ifndef _UAPI_LINUX_VALIRQ_H
+#define _UAPI_LINUX_VALIRQ_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define VALIRQ_UAPI_VERSION	1
+
+/* Most steps in one list of a program. */
+#define VALIRQ_MAX_STEPS	8
+/* Events the ring between the IRQ thread and the reader holds. */
+#define VALIRQ_RING_SIZE	256
+
+/* Address spaces of a register; must match the BAR's. */
+#define VALIRQ_SPACE_MEM	0
+#define VALIRQ_SPACE_IO		1
+
+/* One register of the card: BAR, offset in it, access width in bytes (1, 2 or 4). */
+struct valirq_reg {
+	__u8 bar;
+	__u8 width;
+	__u8 space;
+	__u8 reserved;
+	__u32 offset;
+};
+
+/*
+ * Step operations. The check of an IRQ program is a READ_* step; every other step writes.
+ *   READ_NE      the card is interrupting when (reg & mask) != value
+ *   READ_EQ      the card is interrupting when (reg & mask) == value
+ *   WRITE        reg = value
+ *   WRITE_STATUS reg = (status & mask), status being what the check read (acknowledge what was seen)
+ *   SET_BITS     reg = reg | value
+ *   CLEAR_BITS   reg = reg & ~mask
+ */
+#define VALIRQ_OP_READ_NE	1
+#define VALIRQ_OP_READ_EQ	2
+#define VALIRQ_OP_WRITE		3
+#define VALIRQ_OP_WRITE_STATUS	4
+#define VALIRQ_OP_SET_BITS	5
+#define VALIRQ_OP_CLEAR_BITS	6
+
+struct valirq_step {
+	struct valirq_reg reg;
+	__u32 op;
+	__u32 mask;
+	__u32 value;
+	__u32 reserved;
+};
+
+/*
+ * How to tell that the card is interrupting (check), acknowledge it (ack: run in the hard IRQ
+ * handler), mask it at the card (mask: hard IRQ handler, until user space re-arms) and unmask it
+ * (unmask: on re-arm). Lists may be empty; n_* say how many steps are used.
+ */
+struct valirq_program {
+	__u32 n_ack;
+	__u32 n_mask;
+	__u32 n_unmask;
+	__u32 flags;		/* reserved, 0 */
+	struct valirq_step check;
+	struct valirq_step ack[VALIRQ_MAX_STEPS];
+	struct valirq_step mask[VALIRQ_MAX_STEPS];
+	struct valirq_step unmask[VALIRQ_MAX_STEPS];
+};
+
+/* Steps run when the owning file is released (the driver exited or was killed), and on unbind. */
+struct valirq_quiesce {
+	__u32 n_steps;
+	__u32 reserved;
+	struct valirq_step steps[VALIRQ_MAX_STEPS];
+};
+
+/*
+ * Interrupt modes.
+ *   MSI            one MSI vector; masked at the line (vector) until re-armed
+ *   INTX_EXCLUSIVE legacy line, not shared; masked at the line until re-armed (fast)
+ *   INTX_SHARED    legacy line, shared; masked at the card by the program's mask steps, or by the
+ *                  PCI 2.3 Interrupt Disable bit when the program has no mask steps
+ */
+#define VALIRQ_MODE_OFF			0
+#define VALIRQ_MODE_MSI			1
+#define VALIRQ_MODE_INTX_EXCLUSIVE	2
+#define VALIRQ_MODE_INTX_SHARED		3
+
+/*
+ * AUTOREARM: the kernel re-arms by itself after each interrupt (no masking until the reader acks);
+ * events stream into the ring and a slow reader sees overruns. On INTx it needs a program whose
+ * ack steps silence the card.
+ */
+#define VALIRQ_ENABLE_AUTOREARM		(1U << 0)
+
+struct valirq_enable {
+	__u32 mode;
+	__u32 flags;
+};
+
+/* Write value to reg; before_ns is CLOCK_MONOTONIC taken right before the write. */
+struct valirq_stimulus {
+	struct valirq_reg reg;
+	__u32 value;
+	__u32 reserved;
+	__u64 before_ns;
+};
+
+#define VALIRQ_BAR_PRESENT	(1U << 0)
+#define VALIRQ_BAR_IO		(1U << 1)
+#define VALIRQ_BAR_PREFETCH	(1U << 2)
+
+struct valirq_bar_info {
+	__u64 size;
+	__u32 flags;
+	__u32 reserved;
+};
+
+struct valirq_info {
+	__u32 version;
+	__u16 vendor;
+	__u16 device;
+	__u16 subsystem_vendor;
+	__u16 subsystem_device;
+	__u8 revision;
+	__u8 irq_pin;		/* 0: no INTx */
+	__u8 msi_capable;
+	__u8 intx_mask_capable;	/* PCI 2.3 Interrupt Disable works */
+	__u32 legacy_irq;
+	__u32 reserved;
+	struct valirq_bar_info bars[6];
+};
+
+/* Event flags. */
+#define VALIRQ_EV_OVERRUN	(1U << 0)	/* records were dropped before this one: see overruns */
+#define VALIRQ_EV_QUIESCED	(1U << 1)	/* first record since a release ran the quiesce program */
+#define VALIRQ_EV_REVOKED	(1U << 2)	/* the BAR mappings were revoked (count is 0) */
+
+/*
+ * One record per IRQ-thread run. count: hard IRQs of this card since the previous record;
+ * hardirq_ns and thread_ns: CLOCK_MONOTONIC at hard IRQ entry (the first one counted here) and in
+ * the IRQ thread; status: what the program's check read; overruns: records dropped since the
+ * previous one because the ring was full; total: hard IRQs of this card since it was enabled.
+ */
+struct valirq_event {
+	__u64 seq;
+	__u64 hardirq_ns;
+	__u64 thread_ns;
+	__u32 count;
+	__u32 overruns;
+	__u32 status;
+	__u32 flags;
+	__u64 total;
+	__u64 reserved[2];
+};
+
+/*
+ * mmap: offset VALIRQ_MMAP_OFFSET(bar) maps that memory BAR, MAP_SHARED only. On revocation
+ * (VALIRQ_IOC_REVOKE, unbind, release) the PTEs are zapped; later accesses land in a scratch page
+ * whose writes never reach the card, or raise SIGBUS when VALIRQ_MMAP_SIGBUS is or-ed in the offset.
+ */
+#define VALIRQ_MMAP_SHIFT	40
+#define VALIRQ_MMAP_OFFSET(bar)	((__u64)(bar) << VALIRQ_MMAP_SHIFT)
+#define VALIRQ_MMAP_SIGBUS	(1ULL << 39)
+
+#define VALIRQ_IOC_MAGIC	'V'
+#define VALIRQ_IOC_VERSION	_IOR(VALIRQ_IOC_MAGIC, 0, __u32)
+#define VALIRQ_IOC_INFO		_IOR(VALIRQ_IOC_MAGIC, 1, struct valirq_info)
+#define VALIRQ_IOC_SET_PROGRAM	_IOW(VALIRQ_IOC_MAGIC, 2, struct valirq_program)
+#define VALIRQ_IOC_SET_QUIESCE	_IOW(VALIRQ_IOC_MAGIC, 3, struct valirq_quiesce)
+#define VALIRQ_IOC_ENABLE	_IOW(VALIRQ_IOC_MAGIC, 4, struct valirq_enable)
+#define VALIRQ_IOC_DISABLE	_IO(VALIRQ_IOC_MAGIC, 5)
+#define VALIRQ_IOC_ACK		_IO(VALIRQ_IOC_MAGIC, 6)
+#define VALIRQ_IOC_STIMULUS	_IOWR(VALIRQ_IOC_MAGIC, 7, struct valirq_stimulus)
+#define VALIRQ_IOC_REVOKE	_IO(VALIRQ_IOC_MAGIC, 8)
+
+#endif /* _UAPI_LINUX_VALIRQ_H */
