@@ -386,6 +386,21 @@ static const char *valirq_mode_name(u32 mode)
 	}
 }
 
+/*
+ * Caller holds ev_lock. Sets or clears the PCI 2.3 Interrupt Disable bit. The config accessors
+ * take only the raw pci_lock, so this is safe under ev_lock (pci_intx() is not: it may look up
+ * devres under a sleeping lock on PREEMPT_RT).
+ */
+static void valirq_intx_disable_locked(struct valirq_dev *vd, bool disable)
+{
+	u16 cmd, new;
+
+	pci_read_config_word(vd->pdev, PCI_COMMAND, &cmd);
+	new = disable ? cmd | PCI_COMMAND_INTX_DISABLE : cmd & ~PCI_COMMAND_INTX_DISABLE;
+	if (new != cmd)
+		pci_write_config_word(vd->pdev, PCI_COMMAND, new);
+}
+
 /* Caller holds lock. */
 static int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 {
@@ -434,8 +449,14 @@ static int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 			return -EINVAL;
 		}
 		irq = pdev->irq;
-		/* A previous owner may have left INTx disabled at the card; start clean. */
-		pci_intx(pdev, 1);
+		/*
+		 * Keep the card quiet at its INTx pin until the handler is installed (a card that
+		 * asserts now would be unhandled on a shared line, and its level lost on an
+		 * exclusive one); it is enabled right after request_threaded_irq().
+		 */
+		raw_spin_lock_irq(&vd->ev_lock);
+		valirq_intx_disable_locked(vd, true);
+		raw_spin_unlock_irq(&vd->ev_lock);
 		break;
 	default:
 		dev_dbg(&pdev->dev, "enable: unknown mode %u\n", en->mode);
@@ -456,6 +477,13 @@ static int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		dev_err(&pdev->dev, "cannot request IRQ %d in mode %s: %pe\n", irq,
 			valirq_mode_name(en->mode), ERR_PTR(ret));
 		goto err_mode;
+	}
+	if (en->mode != VALIRQ_MODE_MSI) {
+		/* Start clean: INTx enabled at the card, unless the handler has masked it already. */
+		raw_spin_lock_irq(&vd->ev_lock);
+		if (!vd->masked)
+			valirq_intx_disable_locked(vd, false);
+		raw_spin_unlock_irq(&vd->ev_lock);
 	}
 	return 0;
 

@@ -40,6 +40,10 @@
 #define EVENT_TIMEOUT_MS 3000
 
 static int test_no;
+static const char *only;	/* run only tests whose name contains this */
+
+/* Runs a test unless filtered out; the expression is evaluated only when it runs. */
+#define RUN(expr, name) do { if (!only || strstr((name), only)) report((expr), (name)); } while (0)
 static int failures;
 static char last_error[512];
 
@@ -870,9 +874,15 @@ static bool t_shared_concurrent(int n)
 }
 
 /* A thread raising the card through sysfs BAR0 as fast as it can, with no regard for drivers. */
+/*
+ * On INTx the flood pauses just before the handler goes away (unhandled_pause): QEMU's IO-APIC
+ * latches a masked, deactivated (edge-mode) pin's assertion as a stale IRR and, once the pin is
+ * level again, re-delivers it forever while the card's status reads 0, so the kernel disables the
+ * line ("nobody cared"). A real IO-APIC samples the pin. On MSI the flood never pauses.
+ */
 struct flood {
 	volatile uint32_t *card;
-	volatile bool stop;
+	volatile bool stop, paused;
 	long raised;
 };
 
@@ -881,11 +891,24 @@ static void *flood_run(void *arg)
 	struct flood *f = arg;
 
 	while (!f->stop) {
-		f->card[EDU_IRQ_RAISE / 4] = 1;
-		f->raised++;
+		if (!f->paused) {
+			f->card[EDU_IRQ_RAISE / 4] = 1;
+			f->raised++;
+		}
 		usleep(50);
 	}
 	return NULL;
+}
+
+static void flood_pause(struct flood *f, bool pause)
+{
+	if (pause) {
+		f->paused = true;
+		usleep(1000);
+		f->card[EDU_IRQ_ACK / 4] = 0xffffffff;
+	} else {
+		f->paused = false;
+	}
 }
 
 static bool wait_for_node(const char *dev, bool present)
@@ -900,7 +923,7 @@ static bool wait_for_node(const char *dev, bool present)
 	return false;
 }
 
-static bool t_unbind_rebind(const struct card *c, const struct setup *s, int cycles)
+static bool t_unbind_rebind(const struct card *c, const struct setup *s, int cycles, bool unhandled_pause)
 {
 	struct flood f = { .card = resource0(c) };
 	char path[128];
@@ -918,8 +941,16 @@ static bool t_unbind_rebind(const struct card *c, const struct setup *s, int cyc
 			fail_msg("cycle %d: open: %s", i, strerror(-fd));
 			goto out;
 		}
-		wait_event(fd, &ev, 200);
-		/* Unbind with the file open and the IRQ live. */
+		flood_pause(&f, false);
+		r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
+		if (r) {
+			fail_msg("cycle %d: no interrupt before unbind: %s", i, strerror(-r));
+			close(fd);
+			goto out;
+		}
+		/* Unbind with the file open, the IRQ live and an event delivered but not acknowledged. */
+		if (unhandled_pause)
+			flood_pause(&f, true);
 		if (!write_file("/sys/bus/pci/drivers/valirq/unbind", c->addr)) {
 			fail_msg("cycle %d: unbind: %s", i, strerror(errno));
 			close(fd);
@@ -943,11 +974,12 @@ out:
 	pthread_join(th, NULL);
 	f.card[EDU_IRQ_ACK / 4] = 0xffffffff;
 	if (ok)
-		printf("# unbind/rebind: %d cycles under a flood of %ld raises\n", cycles, f.raised);
+		printf("# unbind/rebind: %d cycles under a flood of %ld raises%s\n", cycles, f.raised,
+		       unhandled_pause ? " (paused while no handler is installed)" : "");
 	return ok;
 }
 
-static bool t_rmmod_insmod(const struct card *c, const struct setup *s, int cycles)
+static bool t_rmmod_insmod(const struct card *c, const struct setup *s, int cycles, bool unhandled_pause)
 {
 	const char *ko = getenv("VALIRQ_KO");
 	struct flood f = { .card = resource0(c) };
@@ -966,6 +998,7 @@ static bool t_rmmod_insmod(const struct card *c, const struct setup *s, int cycl
 	if (i == 0)
 		return false;
 
+	f.paused = unhandled_pause;
 	pthread_create(&th, NULL, flood_run, &f);
 	for (i = 0; i < cycles; i++) {
 		struct valirq_event ev;
@@ -992,7 +1025,10 @@ static bool t_rmmod_insmod(const struct card *c, const struct setup *s, int cycl
 			fail_msg("cycle %d: open: %s", i, strerror(-fd));
 			goto out;
 		}
+		flood_pause(&f, false);
 		r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
+		if (unhandled_pause)
+			flood_pause(&f, true);
 		close(fd);
 		if (r) {
 			fail_msg("cycle %d: no interrupt after reload: %s", i, strerror(-r));
@@ -1005,7 +1041,8 @@ out:
 	pthread_join(th, NULL);
 	f.card[EDU_IRQ_ACK / 4] = 0xffffffff;
 	if (ok)
-		printf("# rmmod/insmod: %d cycles under a flood of %ld raises\n", cycles, f.raised);
+		printf("# rmmod/insmod: %d cycles under a flood of %ld raises%s\n", cycles, f.raised,
+		       unhandled_pause ? " (paused while no handler is installed)" : "");
 	return ok;
 }
 
@@ -1013,6 +1050,8 @@ int main(int argc, char **argv)
 {
 	const char *topology = argc > 1 ? argv[1] : "";
 	int reps = argc > 2 ? atoi(argv[2]) : 200;
+
+	only = argc > 3 ? argv[3] : NULL;
 	struct valirq_quiesce q = edu_quiesce(), bad = broken_quiesce();
 	volatile uint32_t *bar;
 	char name[160];
@@ -1028,34 +1067,35 @@ int main(int argc, char **argv)
 	printf("# topology %s, %d card(s): %s%s%s\n", topology, ncards, cards[0].addr, ncards > 1 ? ", " : "",
 	       ncards > 1 ? cards[1].addr : "");
 
-	report(t_version_info(&cards[0]), "version and info ioctls");
-	report(t_second_open_busy(&cards[0]), "a second open gets EBUSY");
-	t_bad_programs(&cards[0]);
-	report(t_revoke(&cards[0]), "revoke: writes after revocation do not reach the card; SIGBUS flavour");
+	RUN(t_version_info(&cards[0]), "version and info ioctls");
+	RUN(t_second_open_busy(&cards[0]), "a second open gets EBUSY");
+	if (!only || strstr("rejects a bad program", only))
+		t_bad_programs(&cards[0]);
+	RUN(t_revoke(&cards[0]), "revoke: writes after revocation do not reach the card; SIGBUS flavour");
 
 	if (!strcmp(topology, "single-msi")) {
 		struct setup prog = { VALIRQ_MODE_MSI, true, 0 }, user = { VALIRQ_MODE_MSI, false, 0 };
 
-		report(t_events_in_order(&cards[0], &prog, bar, 2000), "events in order: MSI with IRQ program");
-		report(t_events_in_order(&cards[0], &user, bar, 500), "events in order: MSI, user acks the card");
-		report(t_nonblock_poll_epoll(&cards[0], &prog, bar), "non-blocking read, poll, epoll");
-		report(t_fuzz(&cards[0], &prog, bar), "3000 random programs: EINVAL or accepted, card still works");
-		report(t_overrun(&cards[0], &prog), "overrun: a stalled reader loses nothing silently");
+		RUN(t_events_in_order(&cards[0], &prog, bar, 2000), "events in order: MSI with IRQ program");
+		RUN(t_events_in_order(&cards[0], &user, bar, 500), "events in order: MSI, user acks the card");
+		RUN(t_nonblock_poll_epoll(&cards[0], &prog, bar), "non-blocking read, poll, epoll");
+		RUN(t_fuzz(&cards[0], &prog, bar), "3000 random programs: EINVAL or accepted, card still works");
+		RUN(t_overrun(&cards[0], &prog), "overrun: a stalled reader loses nothing silently");
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (MSI): quiesced, next opener served", reps);
-		report(t_kill_mid_interrupt(&cards[0], NULL, &prog, &q, reps, true), name);
-		report(t_unbind_rebind(&cards[0], &prog, 100), "100 unbind/rebind cycles under an interrupt flood");
-		report(t_rmmod_insmod(&cards[0], &prog, 100), "100 rmmod/insmod cycles under an interrupt flood");
+		RUN(t_kill_mid_interrupt(&cards[0], NULL, &prog, &q, reps, true), name);
+		RUN(t_unbind_rebind(&cards[0], &prog, 100, false), "100 unbind/rebind cycles under an interrupt flood");
+		RUN(t_rmmod_insmod(&cards[0], &prog, 100, false), "100 rmmod/insmod cycles under an interrupt flood");
 	} else if (!strcmp(topology, "single-intx")) {
 		struct setup prog = { VALIRQ_MODE_INTX_EXCLUSIVE, true, 0 }, user = { VALIRQ_MODE_INTX_EXCLUSIVE, false, 0 };
 
-		report(t_events_in_order(&cards[0], &prog, bar, 1000), "events in order: INTx exclusive with IRQ program");
-		report(t_events_in_order(&cards[0], &user, bar, 500), "events in order: INTx exclusive, user acks the card");
-		report(t_nonblock_poll_epoll(&cards[0], &prog, bar), "non-blocking read, poll, epoll (INTx)");
-		report(t_overrun(&cards[0], &prog), "overrun on INTx with autorearm");
+		RUN(t_events_in_order(&cards[0], &prog, bar, 1000), "events in order: INTx exclusive with IRQ program");
+		RUN(t_events_in_order(&cards[0], &user, bar, 500), "events in order: INTx exclusive, user acks the card");
+		RUN(t_nonblock_poll_epoll(&cards[0], &prog, bar), "non-blocking read, poll, epoll (INTx)");
+		RUN(t_overrun(&cards[0], &prog), "overrun on INTx with autorearm");
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (INTx exclusive, no program)", reps);
-		report(t_kill_mid_interrupt(&cards[0], NULL, &user, &q, reps, true), name);
-		report(t_unbind_rebind(&cards[0], &prog, 100), "100 unbind/rebind cycles under an interrupt flood (INTx)");
-		report(t_rmmod_insmod(&cards[0], &prog, 100), "100 rmmod/insmod cycles under an interrupt flood (INTx)");
+		RUN(t_kill_mid_interrupt(&cards[0], NULL, &user, &q, reps, true), name);
+		RUN(t_unbind_rebind(&cards[0], &prog, 100, true), "100 unbind/rebind cycles under an interrupt flood (INTx)");
+		RUN(t_rmmod_insmod(&cards[0], &prog, 100, true), "100 rmmod/insmod cycles under an interrupt flood (INTx)");
 	} else if (!strcmp(topology, "shared-intx")) {
 		struct setup prog = { VALIRQ_MODE_INTX_SHARED, true, 0 }, pci23 = { VALIRQ_MODE_INTX_SHARED, false, 0 };
 
@@ -1063,17 +1103,17 @@ int main(int argc, char **argv)
 			fail_msg("shared-intx needs two cards, found %d", ncards);
 			report(false, "two cards on the shared line");
 		}
-		report(t_events_in_order(&cards[0], &prog, bar, 1000), "events in order: INTx shared with IRQ program");
-		report(t_events_in_order(&cards[0], &pci23, bar, 500), "events in order: INTx shared with PCI 2.3 masking");
-		report(t_shared_concurrent(10000), "shared line: both cards 10,000 interrupts each, each seen once by its reader");
-		report(t_overrun(&cards[0], &prog), "overrun on the shared line with autorearm");
+		RUN(t_events_in_order(&cards[0], &prog, bar, 1000), "events in order: INTx shared with IRQ program");
+		RUN(t_events_in_order(&cards[0], &pci23, bar, 500), "events in order: INTx shared with PCI 2.3 masking");
+		RUN(t_shared_concurrent(10000), "shared line: both cards 10,000 interrupts each, each seen once by its reader");
+		RUN(t_overrun(&cards[0], &prog), "overrun on the shared line with autorearm");
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (shared, program) with the neighbour interrupting", reps / 2);
-		report(t_kill_mid_interrupt(&cards[0], &cards[1], &prog, &q, reps / 2, true), name);
+		RUN(t_kill_mid_interrupt(&cards[0], &cards[1], &prog, &q, reps / 2, true), name);
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (shared, PCI 2.3) with the neighbour interrupting", reps / 2);
-		report(t_kill_mid_interrupt(&cards[0], &cards[1], &pci23, &q, reps / 2, true), name);
+		RUN(t_kill_mid_interrupt(&cards[0], &cards[1], &pci23, &q, reps / 2, true), name);
 		report(t_kill_mid_interrupt(&cards[0], &cards[1], &pci23, &bad, 3, false),
 		       "broken quiesce: card left masked at the card and counted, neighbour unharmed");
-		report(t_events_in_order(&cards[0], &pci23, bar, 100), "after a broken quiesce the next opener starts clean");
+		RUN(t_events_in_order(&cards[0], &pci23, bar, 100), "after a broken quiesce the next opener starts clean");
 	} else {
 		fail_msg("unknown topology '%s'", topology);
 		report(false, "topology");
