@@ -78,6 +78,19 @@ public sealed record PciDevice(
         return uint.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v) ? v : 0;
     }
 
+    /// <summary>
+    /// For a function bound to valirq: its mode and counters from /sys/class/misc/valirq-ADDRESS/
+    /// ("intx-shared hardirqs=10 irq_none=2 ..."); null otherwise.
+    /// </summary>
+    public string? ValirqState(string classRoot = "/sys/class/misc")
+    {
+        if (Driver != "valirq") return null;
+        var dir = Path.Combine(classRoot, "valirq-" + Address);
+        if (!Directory.Exists(dir)) return null;
+        string[] counters = ["hardirqs", "irq_none", "events", "overruns", "quiesces", "quiesce_failures"];
+        return ReadOrEmpty(dir, "mode") + " " + string.Join(' ', counters.Select(c => $"{c}={ReadOrEmpty(dir, c)}"));
+    }
+
     /// <summary>Which handlers /proc/interrupts lists for each IRQ number ("uio_pci_generic, uio_pci_generic").</summary>
     public static IReadOnlyDictionary<int, string[]> InterruptHandlers(string procInterrupts = "/proc/interrupts")
     {
