@@ -62,8 +62,18 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm 2>/dev/null || true
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp
-mount -t tmpfs -o mode=1777 tmpfs /host/var/tmp
+# /tmp and /var/tmp: the host's content stays visible (a checkout may live there), writes go to a
+# tmpfs above it (overlayfs); plain tmpfs if overlay is not available.
+mkdir -p /scratch
+mount -t tmpfs -o mode=0755 tmpfs /scratch
+chroot /host /sbin/modprobe overlay 2>/dev/null
+for d in tmp var/tmp; do
+    n=$(echo "$d" | tr / _)
+    mkdir -p "/scratch/$n/upper" "/scratch/$n/work"
+    chmod 1777 "/scratch/$n/upper"
+    mount -t overlay overlay -o "lowerdir=/host/$d,upperdir=/scratch/$n/upper,workdir=/scratch/$n/work" "/host/$d" \
+        || mount -t tmpfs -o mode=1777 tmpfs "/host/$d"
+done
 mount -t tmpfs -o mode=0755 tmpfs /host/run
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null

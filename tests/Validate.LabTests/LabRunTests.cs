@@ -23,6 +23,26 @@ public class LabRunTests
     }
 
     [Test]
+    public void The_hosts_tmp_is_visible_in_the_lab_and_guest_writes_stay_in_the_guest()
+    {
+        // A checkout (CI's clone, say) may live under /tmp; the guest's /tmp is an overlay on it.
+        var dir = Directory.CreateTempSubdirectory("validate-labtmp-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "from-host"), "host-content");
+            var run = Cli.Run(Limit, "vlab", "--timeout", "180", "--", "/bin/sh", "-c",
+                $"cat {dir.FullName}/from-host; echo guest > {dir.FullName}/from-guest && cat {dir.FullName}/from-guest");
+            Assert.That(run.ExitCode, Is.Zero, run.ToString());
+            Assert.That(run.Stdout, Does.Contain("host-content").And.Contain("guest"));
+            Assert.That(File.Exists(Path.Combine(dir.FullName, "from-guest")), Is.False, "the guest wrote into the host's /tmp");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public void The_commands_exit_status_comes_back()
     {
         var run = Cli.Run(Limit, "vlab", "--timeout", "180", "--", "/bin/sh", "-c", "echo before; exit 7");
