@@ -1014,7 +1014,7 @@ static bool t_rmmod_insmod(const struct card *c, const struct setup *s, int cycl
 			goto out;
 		}
 		kofd = open(ko, O_RDONLY | O_CLOEXEC);
-		r = kofd < 0 ? -1 : syscall(SYS_finit_module, kofd, "", 0);
+		r = kofd < 0 ? -1 : (int)syscall(SYS_finit_module, kofd, "", 0);
 		if (kofd >= 0)
 			close(kofd);
 		if (r) {
@@ -1049,6 +1049,48 @@ out:
 		printf("# rmmod/insmod: %d cycles under a flood of %ld raises%s\n", cycles, f.raised,
 		       unhandled_pause ? " (paused while no handler is installed)" : "");
 	return ok;
+}
+
+static int load_module(const char *ko, const char *params)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = syscall(SYS_finit_module, fd, params, 0);
+	r = r ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* ids=vendor:device binds without driver_override; a malformed list is refused. */
+static bool t_ids_param(const struct card *c)
+{
+	const char *ko = getenv("VALIRQ_KO");
+	char override[256], link[256], target[256];
+	ssize_t n;
+	int r;
+
+	CHECK(ko && *ko, "VALIRQ_KO is not set");
+	snprintf(override, sizeof(override), "/sys/bus/pci/devices/%s/driver_override", c->addr);
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", c->addr);
+	CHECK(!syscall(SYS_delete_module, "valirq", O_NONBLOCK), "rmmod: %s", strerror(errno));
+	r = load_module(ko, "ids=12z4");
+	CHECK(r == -EINVAL, "insmod ids=12z4: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	CHECK(write_file(override, "\n"), "clearing driver_override: %s", strerror(errno));
+	r = load_module(ko, "ids=1234:11e8");
+	CHECK(r == 0, "insmod ids=1234:11e8: %s", strerror(-r));
+	CHECK(wait_for_node(c->dev, true), "%s did not appear with ids=", c->dev);
+	n = readlink(link, target, sizeof(target) - 1);
+	CHECK(n > 0, "no driver bound");
+	target[n] = 0;
+	CHECK(strstr(target, "/valirq"), "bound to %s", target);
+	/* Back to the lab's way of binding. */
+	write_file(override, "valirq");
+	CHECK(!syscall(SYS_delete_module, "valirq", O_NONBLOCK), "rmmod: %s", strerror(errno));
+	r = load_module(ko, "");
+	CHECK(r == 0 && wait_for_node(c->dev, true), "reload: %s", strerror(-r));
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -1090,6 +1132,7 @@ int main(int argc, char **argv)
 		RUN(t_kill_mid_interrupt(&cards[0], NULL, &prog, &q, reps, true), name);
 		RUN(t_unbind_rebind(&cards[0], &prog, 100, false), "100 unbind/rebind cycles under an interrupt flood");
 		RUN(t_rmmod_insmod(&cards[0], &prog, 100, false), "100 rmmod/insmod cycles under an interrupt flood");
+		RUN(t_ids_param(&cards[0]), "ids= binds by vendor:device; a malformed list is refused");
 	} else if (!strcmp(topology, "single-intx")) {
 		struct setup prog = { VALIRQ_MODE_INTX_EXCLUSIVE, true, 0 }, user = { VALIRQ_MODE_INTX_EXCLUSIVE, false, 0 };
 
