@@ -11,6 +11,9 @@ root.Subcommands.Add(VlabCommand.Create());
 root.Subcommands.Add(SelftestCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
+root.Subcommands.Add(FloodCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -1,0 +1,151 @@
+using System.Text;
+using Tmds.Linux;
+using Validate.Interop;
+using Validate.Recording;
+using static Tmds.Linux.LibC;
+
+namespace Validate.Backends;
+
+/// <summary>
+/// The mainline baseline: the card bound to uio_pci_generic. Its IRQ handler masks INTx with the PCI 2.3
+/// Interrupt Disable bit and never unmasks it, so after each interrupt user space acknowledges the card
+/// (the plan's IRQ program: check and ack steps, run here on the BAR mapped through sysfs resourceN) and
+/// clears Interrupt Disable (bit 10 of the command register) through the sysfs config file. Measures one
+/// stage, total: CLOCK_MONOTONIC before the raise write to after read() of /dev/uioN returns.
+/// </summary>
+public sealed unsafe class UioBackend : LatencyBackend
+{
+    private const int PciCommand = 0x04;
+    private const ushort InterruptDisable = 1 << 10;
+    private static readonly string[] StageNames = ["total"];
+
+    private readonly string _address;
+    private readonly ValirqProgram _program;
+    private readonly ValirqReg _stimulusReg;
+    private readonly uint _stimulusValue;
+    private readonly int _timeoutMs;
+    private int _uioFd = -1, _configFd = -1;
+    private MappedBar? _bar;
+    private uint _uioCount;
+    private long _next;
+
+    public UioBackend(string pciAddress, ValirqProgram program, Plans.Stimulus stimulus, long periodNs, int timeoutMs) : base(periodNs)
+    {
+        _address = pciAddress;
+        _program = program;
+        _stimulusReg = stimulus.Register;
+        _stimulusValue = stimulus.Value;
+        _timeoutMs = timeoutMs;
+    }
+
+    public override IReadOnlyList<string> Stages => StageNames;
+
+    private static int OpenFile(string path, int flags)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes) fd = open(p, flags | O_CLOEXEC, 0);
+        if (fd < 0) throw new InteropException("open", errno, path);
+        return fd;
+    }
+
+    public override void Open()
+    {
+        var sysfs = $"/sys/bus/pci/devices/{_address}";
+        var uioDir = Path.Combine(sysfs, "uio");
+        if (!Directory.Exists(uioDir))
+            throw new InteropException("find uio device", Errno.ENODEV, $"{sysfs}: not bound to uio_pci_generic (no uio/ directory)");
+        var uio = Directory.GetDirectories(uioDir).Select(Path.GetFileName).First()!;
+        var barIndex = _stimulusReg.Bar;
+        _uioFd = OpenFile($"/dev/{uio}", O_RDWR);
+        _configFd = OpenFile(Path.Combine(sysfs, "config"), O_RDWR);
+        var resource = Path.Combine(sysfs, $"resource{barIndex}");
+        var resFd = OpenFile(resource, O_RDWR | O_SYNC);
+        var size = (nuint)new FileInfo(resource).Length;
+        var map = mmap(null, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, resFd, 0);
+        var mmapErrno = errno;
+        _ = close(resFd);
+        if (map == (void*)-1) throw new InteropException("mmap", mmapErrno, resource);
+        _bar = new MappedBar((byte*)map, size, barIndex);
+        _bar.CheckCovers(_program, _stimulusReg, resource);
+        // Start clean: whatever a previous user left at the card acknowledged, the line unmasked.
+        Acknowledge();
+        SetInterruptDisable(false);
+        Facts["device"] = $"/dev/{uio}";
+        Facts["mode"] = "intx (uio_pci_generic, PCI 2.3 masking, re-armed from user space)";
+        ResetPacing();
+    }
+
+    public override void ResetPacing() => _next = MonotonicClock.NowNs() + PeriodNs;
+
+    private bool Acknowledge() => _bar!.CheckAndAck(_program);
+
+    private int SetInterruptDisable(bool disable)
+    {
+        ushort cmd;
+        if (pread(_configFd, &cmd, 2, PciCommand) != 2) return -errno;
+        cmd = disable ? (ushort)(cmd | InterruptDisable) : (ushort)(cmd & ~InterruptDisable);
+        return pwrite(_configFd, &cmd, 2, PciCommand) == 2 ? 0 : -errno;
+    }
+
+    public override Outcome MeasureOne(ref Sample sample)
+    {
+        var c = Counters;
+        if (PeriodNs > 0)
+        {
+            MonotonicClock.SleepUntil(_next);
+            _next += PeriodNs;
+        }
+        var before = MonotonicClock.NowNs();
+        _bar!.Write(_stimulusReg, _stimulusValue);
+        c.Stimuli++;
+        pollfd pfd = default;
+        pfd.fd = _uioFd;
+        pfd.events = POLLIN;
+        int r;
+        do r = poll(&pfd, 1, _timeoutMs); while (r < 0 && errno == Errno.EINTR);
+        if (r <= 0)
+        {
+            if (r == 0) c.Lost++;
+            else { c.Errors++; c.LastErrno = errno; }
+            Acknowledge();
+            SetInterruptDisable(false);
+            return r == 0 ? Outcome.Lost : Outcome.Error;
+        }
+        uint count;
+        var n = read(_uioFd, &count, 4);
+        var user = MonotonicClock.NowNs();
+        if (n != 4)
+        {
+            c.Errors++;
+            c.LastErrno = errno;
+            return Outcome.Error;
+        }
+        c.Events++;
+        var delta = _uioCount == 0 ? 1 : count - _uioCount;
+        _uioCount = count;
+        c.Interrupts += delta;
+        if (delta > 1) c.Extra += delta - 1;
+        sample.TimestampNs = before;
+        sample.Stages[0] = user - before;
+        Acknowledge();
+        var e = SetInterruptDisable(false);
+        if (e != 0) { c.Errors++; c.LastErrno = -e; }
+        return Outcome.Measured;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_bar is not null)
+        {
+            // Leave the card silent and its line unmasked, as found.
+            Acknowledge();
+            SetInterruptDisable(false);
+            _bar.Unmap();
+            _bar = null;
+        }
+        if (_uioFd >= 0) { _ = close(_uioFd); _uioFd = -1; }
+        if (_configFd >= 0) { _ = close(_configFd); _configFd = -1; }
+        base.Dispose(disposing);
+    }
+}

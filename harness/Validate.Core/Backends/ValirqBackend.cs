@@ -1,0 +1,137 @@
+using System.Globalization;
+using Validate.Devices;
+using Validate.Interop;
+using Validate.Recording;
+
+namespace Validate.Backends;
+
+/// <summary>
+/// Interrupts through our module valirq: the stimulus ioctl writes the card's raise register and returns
+/// CLOCK_MONOTONIC right before the write; the event record carries the kernel's timestamps of the hard
+/// IRQ and the IRQ thread; the user-side time is taken right after read() returns. Stages:
+/// raise-hardirq, hardirq-thread, thread-user, and total (raise to user).
+/// </summary>
+public sealed class ValirqBackend : LatencyBackend
+{
+    private static readonly string[] StageNames = ["raise-hardirq", "hardirq-thread", "thread-user", "total"];
+    private readonly string _address;
+    private readonly string _mode;
+    private readonly ValirqProgram _program;
+    private readonly ValirqQuiesce _quiesce;
+    private readonly ValirqReg _stimulusReg;
+    private readonly uint _stimulusValue;
+    private readonly int _timeoutMs;
+    private ValirqDevice? _dev;
+    private MappedBar? _bar;      // intx-pci23 only: the card acknowledged from user space
+    private long _next;
+
+    public ValirqBackend(string pciAddress, string mode, ValirqProgram program, ValirqQuiesce quiesce, Plans.Stimulus stimulus, long periodNs, int timeoutMs)
+        : base(periodNs)
+    {
+        _address = pciAddress;
+        _mode = mode;
+        _program = program;
+        _quiesce = quiesce;
+        _stimulusReg = stimulus.Register;
+        _stimulusValue = stimulus.Value;
+        _timeoutMs = timeoutMs;
+    }
+
+    public override IReadOnlyList<string> Stages => StageNames;
+
+    public static uint ModeNumber(string mode) => mode switch
+    {
+        "msi" => Valirq.ModeMsi,
+        "intx-exclusive" => Valirq.ModeIntxExclusive,
+        "intx-shared" or "intx-pci23" => Valirq.ModeIntxShared,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a valirq mode"),
+    };
+
+    public override void Open()
+    {
+        var path = ValirqDevice.PathOf(_address);
+        _dev = ValirqDevice.Open(path);
+        var info = _dev.Info();
+        if (_mode == "msi" && info.MsiCapable == 0)
+            throw new InteropException("mode msi", Errno.EINVAL, $"{path}: the card has no MSI capability; use an intx mode");
+        if (_mode == "intx-pci23" && info.IntxMaskCapable == 0)
+            throw new InteropException("mode intx-pci23", Errno.EINVAL, $"{path}: the card does not support the PCI 2.3 Interrupt Disable bit; use intx-shared with mask steps");
+        if (_mode == "intx-pci23")
+        {
+            // No program in the kernel: valirq masks with the PCI 2.3 Interrupt Disable bit, and the
+            // driver (we) acknowledges the card through the BAR before re-arming, as a uio driver does.
+            var bar = _stimulusReg.Bar;
+            _bar = _dev.MapBar(bar, info.Bars[bar].Size);
+            _bar.CheckCovers(_program, _stimulusReg, path);
+        }
+        else
+        {
+            _dev.SetProgram(_program);
+        }
+        _dev.SetQuiesce(_quiesce);
+        _dev.Enable(ModeNumber(_mode));
+        Facts["device"] = path;
+        Facts["mode"] = _mode;
+        Facts["legacyIrq"] = info.LegacyIrq.ToString(CultureInfo.InvariantCulture);
+        Facts["msiCapable"] = (info.MsiCapable != 0).ToString();
+        ResetPacing();
+    }
+
+    public override void ResetPacing() => _next = MonotonicClock.NowNs() + PeriodNs;
+
+    public override Outcome MeasureOne(ref Sample sample)
+    {
+        var dev = _dev!;
+        if (PeriodNs > 0)
+        {
+            MonotonicClock.SleepUntil(_next);
+            _next += PeriodNs;
+        }
+        var c = Counters;
+        var before = dev.Stimulus(_stimulusReg, _stimulusValue);
+        if (before < 0)
+        {
+            c.Errors++;
+            c.LastErrno = (int)-before;
+            return Outcome.Error;
+        }
+        c.Stimuli++;
+        var r = dev.WaitEvent(_timeoutMs, out var ev);
+        var user = MonotonicClock.NowNs();
+        if (r <= 0)
+        {
+            if (r == 0) c.Lost++;
+            else { c.Errors++; c.LastErrno = -r; }
+            _bar?.CheckAndAck(_program);
+            dev.Ack();
+            return r == 0 ? Outcome.Lost : Outcome.Error;
+        }
+        c.Events++;
+        c.Interrupts += ev.Count;
+        if (ev.Count > 1) c.Extra += ev.Count - 1;
+        c.Overruns += ev.Overruns;
+        sample.TimestampNs = before;
+        sample.Stages[0] = (long)ev.HardirqNs - before;
+        sample.Stages[1] = (long)(ev.ThreadNs - ev.HardirqNs);
+        sample.Stages[2] = user - (long)ev.ThreadNs;
+        sample.Stages[3] = user - before;
+        _bar?.CheckAndAck(_program);
+        var a = dev.Ack();
+        if (a != 0)
+        {
+            c.Errors++;
+            c.LastErrno = -a;
+        }
+        return Outcome.Measured;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        // Closing the file runs the plan's quiesce program in the kernel and frees the IRQ.
+        _bar?.Unmap();
+        _bar = null;
+        _dev?.Dispose();
+        _dev = null;
+        base.Dispose(disposing);
+    }
+}

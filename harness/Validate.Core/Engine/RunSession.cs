@@ -1,0 +1,85 @@
+using Validate.Platform;
+using Validate.Plans;
+using Validate.Results;
+
+namespace Validate.Engine;
+
+/// <summary>
+/// One run of a plan: the environment captured and the process put in real-time mode once, then suites
+/// run one by one, the results file rewritten (atomically) after each so that a killed run keeps what it
+/// measured. Used by the NUnit suites (fixtures/Validate.Suites), one session per process.
+/// </summary>
+public sealed class RunSession : IDisposable
+{
+    public const string ResultsFileName = "results.json";
+    private readonly ProcessSetup _setup;
+    private readonly RunContext _ctx;
+
+    public Plan Plan { get; }
+    public RunResults Results { get; }
+    public string ResultsPath => Path.Combine(_ctx.OutDir, ResultsFileName);
+
+    private RunSession(Plan plan, RunContext ctx, ProcessSetup setup, RunResults results)
+    {
+        Plan = plan;
+        _ctx = ctx;
+        _setup = setup;
+        Results = results;
+    }
+
+    public static RunSession Start(Plan plan, RunContext ctx)
+    {
+        Directory.CreateDirectory(ctx.OutDir);
+        var env = SystemSnapshot.Capture();
+        foreach (var w in env.Warnings) ctx.Log($"WARNING: {w}");
+        var setup = ProcessSetup.Apply(plan.Realtime);
+        foreach (var p in setup.State.Problems) ctx.Log($"NOT REAL-TIME: {p}");
+        var results = new RunResults
+        {
+            RunId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{env.Hostname}-{Environment.ProcessId}",
+            StartedUtc = DateTime.UtcNow,
+            Plan = new PlanInfo(plan.SourcePath, plan.Name, plan.Description,
+                $"{plan.Card.Name} {plan.Card.Vendor:x4}:{plan.Card.Device:x4}", plan.Card.Address),
+            Environment = env,
+            Realtime = setup.State,
+        };
+        var session = new RunSession(plan, ctx, setup, results);
+        session.Save();
+        return session;
+    }
+
+    public SuiteResult Run(string suiteName)
+    {
+        var suite = Plan.Suites.FirstOrDefault(s => s.Name == suiteName)
+                    ?? throw new ValidateException(ExitCodes.Usage, $"no suite {suiteName} in {Plan.SourcePath}");
+        SuiteResult r;
+        if (RunAbort.Requested)
+            r = new SuiteResult { Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode, Verdict = Verdict.Skipped, Message = $"not run: {RunAbort.Why}" };
+        else
+        {
+            _ctx.Log($"{suite.Name}: {suite.Backend.ToString().ToLowerInvariant()} {suite.Mode}, load {suite.Load.Name}");
+            r = SuiteRunner.Run(Plan, suite, _ctx);
+        }
+        lock (Results)
+        {
+            Results.Suites.RemoveAll(s => s.Name == r.Name);
+            Results.Suites.Add(r);
+            Save();
+        }
+        _ctx.Log($"{suite.Name}: {r.Verdict.ToString().ToUpperInvariant()}: {r.Message}");
+        return r;
+    }
+
+    private void Save()
+    {
+        Results.EndedUtc = DateTime.UtcNow;
+        Results.Verdict = RunResults.Combine(Results.Suites.Select(s => s.Verdict));
+        Results.Write(ResultsPath);
+    }
+
+    public void Dispose()
+    {
+        lock (Results) Save();
+        _setup.Dispose();
+    }
+}

@@ -1,0 +1,129 @@
+namespace Validate.Plans;
+
+// The test plan as written (JSON, read through Microsoft.Extensions.Configuration). Every property here
+// is a key a plan may use; any other key is an error (PlanLoader checks the tree against these types
+// before binding). Names are camelCase in JSON, matched case-insensitively. docs/test-plans.md
+// describes each key. PlanValidator turns a document into a checked Plan.
+
+public sealed class PlanDocument
+{
+    /// <summary>Plan format version; this engine reads 1.</summary>
+    public int Schema { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+    public CardSpec? Card { get; set; }
+    public Dictionary<string, RegisterSpec> Registers { get; set; } = [];
+    public IrqProgramSpec? IrqProgram { get; set; }
+    public List<StepSpec> Quiesce { get; set; } = [];
+    public StimulusSpec? Stimulus { get; set; }
+    public RealtimeSpec Realtime { get; set; } = new();
+    public Dictionary<string, LoadProfileSpec> Loads { get; set; } = [];
+    public SuiteSpec SuiteDefaults { get; set; } = new();
+    public List<SuiteSpec> Suites { get; set; } = [];
+}
+
+public sealed class CardSpec
+{
+    public string? Name { get; set; }
+    public uint? Vendor { get; set; }
+    public uint? Device { get; set; }
+    /// <summary>Expected revision; a card with another is refused (null: any).</summary>
+    public uint? Revision { get; set; }
+    /// <summary>PCI address of the card under test (null: the first card matching vendor:device).</summary>
+    public string? Address { get; set; }
+    /// <summary>PCI address of the card the irq-flood load drives (null: another card with the same ids).</summary>
+    public string? FloodAddress { get; set; }
+}
+
+public sealed class RegisterSpec
+{
+    public int Bar { get; set; }
+    public uint Offset { get; set; }
+    public int Width { get; set; } = 4;
+    /// <summary>"mem" or "io".</summary>
+    public string Space { get; set; } = "mem";
+}
+
+public sealed class StepSpec
+{
+    /// <summary>read-ne, read-eq (a check); write, write-status, set-bits, clear-bits (a step).</summary>
+    public string? Op { get; set; }
+    public string? Register { get; set; }
+    public uint Mask { get; set; } = 0xffffffff;
+    public uint Value { get; set; }
+}
+
+public sealed class IrqProgramSpec
+{
+    public StepSpec? Check { get; set; }
+    public List<StepSpec> Ack { get; set; } = [];
+    public List<StepSpec> Mask { get; set; } = [];
+    public List<StepSpec> Unmask { get; set; } = [];
+}
+
+public sealed class StimulusSpec
+{
+    public string? Register { get; set; }
+    public uint Value { get; set; }
+}
+
+public sealed class RealtimeSpec
+{
+    public bool? LockMemory { get; set; }
+    public int? Priority { get; set; }
+    public bool? DmaLatency { get; set; }
+    /// <summary>"abort": a failed real-time set-up stops the run; "flag": it runs, marked not real-time.</summary>
+    public string? OnFailure { get; set; }
+}
+
+public sealed class LoadProfileSpec
+{
+    public string? Description { get; set; }
+    public List<LoadCommandSpec> Commands { get; set; } = [];
+}
+
+public sealed class LoadCommandSpec
+{
+    /// <summary>"process" (run Program with Args) or "irq-flood" (interrupts on the flood card).</summary>
+    public string Kind { get; set; } = "process";
+    public string? Program { get; set; }
+    public List<string> Args { get; set; } = [];
+    /// <summary>irq-flood: interrupts per second (0: as fast as the card takes them).</summary>
+    public int RateHz { get; set; }
+}
+
+public sealed class SuiteSpec
+{
+    public string? Name { get; set; }
+    /// <summary>latency (the only kind so far).</summary>
+    public string? Kind { get; set; }
+    /// <summary>valirq, uio or timer.</summary>
+    public string? Backend { get; set; }
+    /// <summary>valirq: msi, intx-exclusive, intx-shared, intx-pci23.</summary>
+    public string? Mode { get; set; }
+    public int? Count { get; set; }
+    public double? DurationS { get; set; }
+    /// <summary>Stimuli (or timer periods) per second; 0 = back to back.</summary>
+    public int? RateHz { get; set; }
+    public List<int>? Cpus { get; set; }
+    public int? Priority { get; set; }
+    public string? Load { get; set; }
+    public int? Warmup { get; set; }
+    /// <summary>How long to wait for one interrupt before counting it lost.</summary>
+    public int? TimeoutMs { get; set; }
+    /// <summary>Seconds the load runs before measuring starts.</summary>
+    public double? LoadSettleS { get; set; }
+    /// <summary>Raw samples kept in memory between the measuring thread and the writer (power of two).</summary>
+    public int? RawRing { get; set; }
+    public LimitsSpec? Limits { get; set; }
+}
+
+public sealed class LimitsSpec
+{
+    /// <summary>Fraction below a limit that counts as MARGINAL (0.1: within 10 % of the limit).</summary>
+    public double? Marginal { get; set; }
+    public long? MaxLost { get; set; }
+    public long? MaxMissed { get; set; }
+    /// <summary>stage name -> statistic (p50, p90, p99, p99.9, p99.99, max) -> duration ("200us", "2ms").</summary>
+    public Dictionary<string, Dictionary<string, string>> Stages { get; set; } = [];
+}

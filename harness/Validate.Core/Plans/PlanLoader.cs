@@ -1,0 +1,206 @@
+using System.Collections;
+using System.ComponentModel;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+
+namespace Validate.Plans;
+
+/// <summary>
+/// Reads a test plan through Microsoft.Extensions.Configuration, in layers, later ones winning:
+/// the nearest <c>defaults.json</c> (the plan's folder, then its parent), the plan itself, environment
+/// variables <c>VALIDATE_PLAN__key__sub=value</c>, and <c>--set key:sub=value</c> overrides. The merged tree
+/// is checked against <see cref="PlanDocument"/> strictly: an unknown key or a value of the wrong type is
+/// an error naming the file (the layer that set it) and the key path. Then <see cref="PlanValidator"/>.
+/// </summary>
+public static class PlanLoader
+{
+    public const string EnvironmentPrefix = "VALIDATE_PLAN__";
+    public const string DefaultsFileName = "defaults.json";
+
+    public static Plan Load(string planPath, IReadOnlyList<string>? overrides = null, int cpuCount = 0)
+    {
+        var (root, sourceOf) = Build(planPath, overrides ?? []);
+        var errors = new List<PlanError>();
+        CheckTree(root, typeof(PlanDocument), "", errors, sourceOf);
+        if (errors.Count > 0) throw new PlanException(errors);
+        var doc = root.Get<PlanDocument>() ?? new PlanDocument();
+        return new PlanValidator(planPath, sourceOf, cpuCount > 0 ? cpuCount : Environment.ProcessorCount).Validate(doc);
+    }
+
+    /// <summary>The defaults file that applies to a plan, or null.</summary>
+    public static string? FindDefaults(string planPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(planPath));
+        for (int up = 0; up < 2 && dir is not null; up++, dir = Path.GetDirectoryName(dir))
+        {
+            var candidate = Path.Combine(dir, DefaultsFileName);
+            if (File.Exists(candidate) && Path.GetFullPath(candidate) != Path.GetFullPath(planPath)) return candidate;
+        }
+        return null;
+    }
+
+    private static (IConfigurationRoot Root, Func<string, string> SourceOf) Build(string planPath, IReadOnlyList<string> overrides)
+    {
+        if (!File.Exists(planPath))
+            throw new PlanException([new PlanError(planPath, "", "no such file; give the path of a plan such as testplans/qemu/edu.json")]);
+        var names = new List<string>();
+        var builder = new ConfigurationBuilder();
+        if (FindDefaults(planPath) is { } defaults)
+        {
+            builder.AddJsonFile(Path.GetFullPath(defaults), optional: false, reloadOnChange: false);
+            names.Add(Relative(defaults));
+        }
+        builder.AddJsonFile(Path.GetFullPath(planPath), optional: false, reloadOnChange: false);
+        names.Add(planPath);
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        names.Add($"environment ({EnvironmentPrefix}*)");
+        var args = new List<string>();
+        foreach (var o in overrides)
+        {
+            var eq = o.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+                throw new PlanException([new PlanError("--set", o, "expected KEY=VALUE with a key path such as suites:0:count=100")]);
+            args.Add($"--{o[..eq]}={o[(eq + 1)..]}");
+        }
+        builder.AddCommandLine([.. args]);
+        names.Add("--set");
+
+        IConfigurationRoot root;
+        try
+        {
+            root = builder.Build();
+        }
+        catch (InvalidDataException e)
+        {
+            var file = names.FirstOrDefault(n => e.Message.Contains(Path.GetFileName(n), StringComparison.Ordinal)) ?? planPath;
+            Exception? inner = e;
+            while (inner is not null and not JsonException) inner = inner.InnerException;
+            var why = inner is JsonException je ? JsonWhy(je) : e.InnerException?.Message ?? e.Message;
+            throw new PlanException([new PlanError(file, "", $"not valid JSON: {why}")]);
+        }
+        catch (FormatException e)
+        {
+            throw new PlanException([new PlanError(planPath, "", $"not valid JSON: {e.Message}")]);
+        }
+
+        string SourceOf(string keyPath)
+        {
+            var providers = root.Providers.ToList();
+            var leaves = root.GetSection(keyPath).AsEnumerable().Select(kv => kv.Key).Append(keyPath).ToList();
+            for (int i = providers.Count - 1; i >= 0; i--)
+            {
+                if (leaves.Any(k => providers[i].TryGet(k, out _))) return names[i];
+            }
+            return planPath;
+        }
+        return (root, SourceOf);
+    }
+
+    private static string JsonWhy(JsonException e) =>
+        e.LineNumber is { } line ? $"line {line + 1}, byte {e.BytePositionInLine + 1}: {e.Message.Split(" LineNumber", 2)[0].TrimEnd('.', ' ')}" : e.Message;
+
+    private static string Relative(string path)
+    {
+        var rel = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return rel.StartsWith("..", StringComparison.Ordinal) ? path : rel;
+    }
+
+    // ---- strict check of the merged tree against the document types ----
+
+    private static void CheckTree(IConfiguration section, Type type, string path, List<PlanError> errors, Func<string, string> sourceOf)
+    {
+        var props = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
+        foreach (var child in section.GetChildren())
+        {
+            var childPath = path.Length == 0 ? child.Key : $"{path}:{child.Key}";
+            var prop = props.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (prop is null)
+            {
+                var expected = string.Join(", ", props.Select(p => JsonName(p.Name)));
+                errors.Add(new PlanError(sourceOf(childPath), childPath, $"unknown key; expected one of: {expected}"));
+                continue;
+            }
+            CheckValue(child, prop.PropertyType, childPath, errors, sourceOf);
+        }
+    }
+
+    private static void CheckValue(IConfigurationSection s, Type type, string path, List<PlanError> errors, Func<string, string> sourceOf)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        var children = s.GetChildren().ToList();
+        if (IsLeaf(type))
+        {
+            if (children.Count > 0)
+            {
+                errors.Add(new PlanError(sourceOf(path), path, $"expected {Describe(type)}, got an object or a list"));
+                return;
+            }
+            if (s.Value is null) return;
+            if (!TryConvert(s.Value, type))
+                errors.Add(new PlanError(sourceOf(path), path, $"'{s.Value}' is not {Describe(type)}"));
+            return;
+        }
+        if (children.Count == 0)
+        {
+            if (!string.IsNullOrEmpty(s.Value))
+                errors.Add(new PlanError(sourceOf(path), path, $"expected {Describe(type)}, got the value '{s.Value}'"));
+            return;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            var valueType = type.GetGenericArguments()[1];
+            foreach (var c in children) CheckValue(c, valueType, $"{path}:{c.Key}", errors, sourceOf);
+            return;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            var itemType = type.GetGenericArguments()[0];
+            foreach (var c in children)
+            {
+                if (!int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                {
+                    errors.Add(new PlanError(sourceOf(path), path, $"expected {Describe(type)}, got an object"));
+                    return;
+                }
+                CheckValue(c, itemType, $"{path}:{c.Key}", errors, sourceOf);
+            }
+            return;
+        }
+        CheckTree(s, type, path, errors, sourceOf);
+    }
+
+    private static bool IsLeaf(Type t) => t.IsPrimitive || t == typeof(string) || t == typeof(decimal) || t.IsEnum;
+
+    private static bool TryConvert(string value, Type t)
+    {
+        if (t == typeof(string)) return true;
+        if (t == typeof(bool)) return bool.TryParse(value, out _);
+        try
+        {
+            // The binder's own converter: accepts 0x-prefixed hex for integers, as the binder will.
+            TypeDescriptor.GetConverter(t).ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private static string Describe(Type t)
+    {
+        t = Nullable.GetUnderlyingType(t) ?? t;
+        if (t == typeof(string)) return "a string";
+        if (t == typeof(bool)) return "true or false";
+        if (t == typeof(int) || t == typeof(long)) return "a whole number";
+        if (t == typeof(uint)) return "a non-negative whole number (decimal, or hex as \"0x24\")";
+        if (t == typeof(double)) return "a number";
+        if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>)) return "a list";
+        if (typeof(IEnumerable).IsAssignableFrom(t)) return "an object";
+        return "an object";
+    }
+
+    internal static string JsonName(string propertyName) => char.ToLowerInvariant(propertyName[0]) + propertyName[1..];
+}

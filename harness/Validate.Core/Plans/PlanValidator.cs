@@ -1,0 +1,301 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Validate.Interop;
+
+namespace Validate.Plans;
+
+/// <summary>
+/// Checks a bound <see cref="PlanDocument"/> and makes a <see cref="Plan"/>: every mistake is collected
+/// (not just the first), each naming the file that set the key, the key path, the value and what was
+/// expected. Nothing runs until a plan passes.
+/// </summary>
+public sealed partial class PlanValidator(string planPath, Func<string, string> sourceOf, int cpuCount)
+{
+    public const int SupportedSchema = 1;
+    public static readonly string[] Statistics = ["min", "p50", "p90", "p99", "p99.9", "p99.99", "max"];
+    public static readonly string[] ValirqModes = ["msi", "intx-exclusive", "intx-shared", "intx-pci23"];
+
+    private readonly List<PlanError> _errors = [];
+
+    private void Error(string path, string message) => _errors.Add(new PlanError(sourceOf(path), path, message));
+
+    /// <summary>The stages a backend measures, in the order they are recorded.</summary>
+    public static IReadOnlyList<string> StagesOf(BackendKind backend) => backend switch
+    {
+        BackendKind.Valirq => ["raise-hardirq", "hardirq-thread", "thread-user", "total"],
+        BackendKind.Uio => ["total"],
+        BackendKind.Timer => ["total"],
+        _ => throw new ArgumentOutOfRangeException(nameof(backend)),
+    };
+
+    public Plan Validate(PlanDocument d)
+    {
+        if (d.Schema != SupportedSchema)
+            Error("schema", $"{d.Schema} is not a plan schema this engine reads; set \"schema\": {SupportedSchema}");
+        if (string.IsNullOrWhiteSpace(d.Name)) Error("name", "missing; give the plan a name");
+
+        var card = Card(d.Card);
+        var registers = new Dictionary<string, ValirqReg>(StringComparer.Ordinal);
+        foreach (var (name, r) in d.Registers)
+        {
+            var path = $"registers:{name}";
+            if (r.Bar is < 0 or > 5) Error($"{path}:bar", $"{r.Bar} is not a BAR number; use 0 to 5");
+            if (r.Width is not (1 or 2 or 4)) Error($"{path}:width", $"{r.Width} is not an access width; use 1, 2 or 4 (bytes)");
+            else if (r.Offset % (uint)r.Width != 0) Error($"{path}:offset", $"0x{r.Offset:x} is not aligned to the width {r.Width}");
+            if (r.Space is not ("mem" or "io")) Error($"{path}:space", $"'{r.Space}' is not an address space; use mem or io");
+            registers[name] = new ValirqReg
+            {
+                Bar = (byte)Math.Clamp(r.Bar, 0, 5), Width = (byte)r.Width, Space = r.Space == "io" ? Valirq.SpaceIo : Valirq.SpaceMem, Offset = r.Offset,
+            };
+        }
+
+        ValirqProgram? program = null;
+        if (d.IrqProgram is { } p)
+        {
+            var prog = new ValirqProgram();
+            if (p.Check is null) Error("irqProgram:check", "missing; say how to tell that the card is interrupting (op read-ne or read-eq)");
+            else prog.Check = Step(p.Check, "irqProgram:check", registers, check: true);
+            prog.NAck = Steps(p.Ack, "irqProgram:ack", registers, prog.Ack);
+            prog.NMask = Steps(p.Mask, "irqProgram:mask", registers, prog.Mask);
+            prog.NUnmask = Steps(p.Unmask, "irqProgram:unmask", registers, prog.Unmask);
+            if ((prog.NMask == 0) != (prog.NUnmask == 0))
+                Error("irqProgram", "mask and unmask go together: give both (masking at the card) or neither (PCI 2.3 Interrupt Disable)");
+            program = prog;
+        }
+        var quiesce = new ValirqQuiesce();
+        quiesce.NSteps = Steps(d.Quiesce, "quiesce", registers, quiesce.Steps);
+
+        Stimulus? stimulus = null;
+        if (d.Stimulus is { } s)
+        {
+            if (s.Register is null || !registers.TryGetValue(s.Register, out var reg))
+                Error("stimulus:register", $"'{s.Register}' is not a register of this plan; name one from \"registers\" ({string.Join(", ", registers.Keys)})");
+            else stimulus = new Stimulus(reg, s.Value);
+        }
+
+        var rt = d.Realtime;
+        var priority = rt.Priority ?? 80;
+        if (priority is < 1 or > 99) Error("realtime:priority", $"{priority} is not a SCHED_FIFO priority; use 1 to 99");
+        var onFailure = rt.OnFailure ?? "abort";
+        if (onFailure is not ("abort" or "flag")) Error("realtime:onFailure", $"'{onFailure}': use abort (stop the run) or flag (run, marked not real-time)");
+        var realtime = new RealtimeSettings(rt.LockMemory ?? true, priority, rt.DmaLatency ?? true, onFailure == "abort");
+
+        var loads = new Dictionary<string, LoadProfile>(StringComparer.Ordinal) { ["idle"] = LoadProfile.Idle };
+        foreach (var (name, l) in d.Loads)
+        {
+            var cmds = new List<LoadCommand>();
+            for (int i = 0; i < l.Commands.Count; i++)
+            {
+                var c = l.Commands[i];
+                var path = $"loads:{name}:commands:{i}";
+                switch (c.Kind)
+                {
+                    case "process":
+                        if (string.IsNullOrWhiteSpace(c.Program)) Error($"{path}:program", "missing; name the program to run (stress-ng, hackbench, ...)");
+                        cmds.Add(new LoadCommand(LoadKind.Process, c.Program ?? "", c.Args, 0));
+                        break;
+                    case "irq-flood":
+                        if (c.RateHz < 0) Error($"{path}:rateHz", $"{c.RateHz}: use 0 (as fast as possible) or a rate above 0");
+                        cmds.Add(new LoadCommand(LoadKind.IrqFlood, "", [], c.RateHz));
+                        break;
+                    default:
+                        Error($"{path}:kind", $"'{c.Kind}': use process or irq-flood");
+                        break;
+                }
+            }
+            loads[name] = new LoadProfile(name, l.Description, cmds);
+        }
+
+        var suites = new List<SuitePlan>();
+        if (d.Suites.Count == 0) Error("suites", "no suites; list at least one");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < d.Suites.Count; i++)
+        {
+            var suite = Suite(d.Suites[i], d.SuiteDefaults, $"suites:{i}", loads, registers, program, stimulus);
+            if (suite is null) continue;
+            if (!seen.Add(suite.Name)) Error($"suites:{i}:name", $"'{suite.Name}' is used twice; suite names are test names and must be unique");
+            suites.Add(suite);
+        }
+
+        if (_errors.Count > 0) throw new PlanException(_errors);
+        return new Plan(planPath, d.Name!, d.Description, card!, registers, program, quiesce, stimulus, realtime, suites);
+    }
+
+    private CardIdentity? Card(CardSpec? c)
+    {
+        if (c is null)
+        {
+            Error("card", "missing; name the card: {\"name\": ..., \"vendor\": \"0x1234\", \"device\": \"0x11e8\"} (timer-only plans too: use the machine)");
+            return null;
+        }
+        if (c.Vendor is null or > 0xffff) Error("card:vendor", $"'{c.Vendor}': give the 16-bit PCI vendor id, e.g. \"0x1234\"");
+        if (c.Device is null or > 0xffff) Error("card:device", $"'{c.Device}': give the 16-bit PCI device id, e.g. \"0x11e8\"");
+        if (c.Revision is > 0xff) Error("card:revision", $"'{c.Revision}': a PCI revision is 8 bits");
+        if (c.Address is not null && !PciAddress().IsMatch(c.Address)) Error("card:address", $"'{c.Address}' is not a PCI address; use DDDD:BB:DD.F, e.g. 0000:00:04.0");
+        if (c.FloodAddress is not null && !PciAddress().IsMatch(c.FloodAddress)) Error("card:floodAddress", $"'{c.FloodAddress}' is not a PCI address; use DDDD:BB:DD.F");
+        return new CardIdentity(c.Name ?? "card", (ushort)(c.Vendor ?? 0), (ushort)(c.Device ?? 0), (byte?)c.Revision, c.Address, c.FloodAddress);
+    }
+
+    private uint Steps(List<StepSpec> specs, string path, Dictionary<string, ValirqReg> regs, Span<ValirqStep> into)
+    {
+        if (specs.Count > Valirq.MaxSteps)
+        {
+            Error(path, $"{specs.Count} steps; valirq runs at most {Valirq.MaxSteps}");
+            return 0;
+        }
+        for (int i = 0; i < specs.Count; i++) into[i] = Step(specs[i], $"{path}:{i}", regs, check: false);
+        return (uint)specs.Count;
+    }
+
+    private ValirqStep Step(StepSpec s, string path, Dictionary<string, ValirqReg> regs, bool check)
+    {
+        uint op = s.Op switch
+        {
+            "read-ne" => Valirq.OpReadNe, "read-eq" => Valirq.OpReadEq, "write" => Valirq.OpWrite,
+            "write-status" => Valirq.OpWriteStatus, "set-bits" => Valirq.OpSetBits, "clear-bits" => Valirq.OpClearBits,
+            _ => 0,
+        };
+        if (op == 0) Error($"{path}:op", $"'{s.Op}' is not an op; use {(check ? "read-ne or read-eq" : "write, write-status, set-bits or clear-bits")}");
+        else if (check != op is Valirq.OpReadNe or Valirq.OpReadEq)
+            Error($"{path}:op", check ? $"'{s.Op}': a check reads; use read-ne or read-eq" : $"'{s.Op}': a step writes; use write, write-status, set-bits or clear-bits");
+        if (s.Register is null || !regs.TryGetValue(s.Register, out var reg))
+        {
+            Error($"{path}:register", $"'{s.Register}' is not a register of this plan; name one from \"registers\" ({string.Join(", ", regs.Keys)})");
+            reg = default;
+        }
+        return new ValirqStep { Reg = reg, Op = op, Mask = s.Mask, Value = s.Value };
+    }
+
+    private SuitePlan? Suite(SuiteSpec s, SuiteSpec dflt, string path, Dictionary<string, LoadProfile> loads,
+        Dictionary<string, ValirqReg> regs, ValirqProgram? program, Stimulus? stimulus)
+    {
+        var errorsBefore = _errors.Count;
+        var name = s.Name;
+        if (string.IsNullOrWhiteSpace(name) || !SuiteName().IsMatch(name))
+            Error($"{path}:name", $"'{name}': give a name of lower-case letters, digits and dashes (it is the test name history keys on)");
+        var kind = s.Kind ?? dflt.Kind ?? "latency";
+        if (kind != "latency") Error($"{path}:kind", $"'{kind}' is not a suite kind this engine runs; use latency");
+
+        BackendKind backend = BackendKind.Timer;
+        var backendName = s.Backend ?? dflt.Backend;
+        switch (backendName)
+        {
+            case "valirq": backend = BackendKind.Valirq; break;
+            case "uio": backend = BackendKind.Uio; break;
+            case "timer": backend = BackendKind.Timer; break;
+            default: Error($"{path}:backend", $"'{backendName}': use valirq, uio or timer"); break;
+        }
+        var mode = s.Mode ?? (backend switch { BackendKind.Valirq => "msi", BackendKind.Uio => "intx", _ => "periodic" });
+        switch (backend)
+        {
+            case BackendKind.Valirq when !ValirqModes.Contains(mode):
+                Error($"{path}:mode", $"'{mode}' is not a valirq mode; use {string.Join(", ", ValirqModes)}");
+                break;
+            case BackendKind.Uio when mode != "intx":
+                Error($"{path}:mode", $"'{mode}': uio_pci_generic delivers INTx only; use intx");
+                break;
+            case BackendKind.Timer when mode != "periodic":
+                Error($"{path}:mode", $"'{mode}': the timer backend has one mode, periodic");
+                break;
+        }
+        if (backend is BackendKind.Valirq or BackendKind.Uio && stimulus is null)
+            Error($"{path}:backend", $"{backendName} needs a way to make the card interrupt: add \"stimulus\" to the plan");
+        if (backend == BackendKind.Valirq && program is null)
+            Error($"{path}:backend", "valirq needs the card's IRQ program: add \"irqProgram\" to the plan");
+        if (backend == BackendKind.Valirq && mode == "intx-shared" && program is { NAck: 0, NMask: 0 })
+            Error($"{path}:mode", "on a shared line the hard IRQ handler must silence the card: the IRQ program needs ack or mask steps (or use intx-pci23)");
+        if (backend == BackendKind.Uio && program is null)
+            Error($"{path}:backend", "uio acknowledges the card from user space with the plan's IRQ program (check and ack): add \"irqProgram\"");
+
+        var count = s.Count ?? dflt.Count;
+        var duration = s.DurationS ?? dflt.DurationS;
+        if (count is null && duration is null) Error($"{path}:count", "give count (samples) or durationS (seconds), or both (whichever comes first)");
+        if (count is <= 0) Error($"{path}:count", $"{count}: give a number of samples above 0");
+        if (duration is <= 0 or > 86400) Error($"{path}:durationS", $"{duration}: give seconds above 0 and at most 86400");
+        var rate = s.RateHz ?? dflt.RateHz ?? 1000;
+        if (rate is < 0 or > 1_000_000) Error($"{path}:rateHz", $"{rate}: use 0 (back to back) up to 1000000 per second");
+        if (backend == BackendKind.Timer && rate == 0) Error($"{path}:rateHz", "the timer backend needs a period: give rateHz above 0 (1000 is cyclictest's -i 1000)");
+        var cpus = s.Cpus ?? dflt.Cpus ?? [cpuCount - 1];
+        if (cpus.Count == 0) Error($"{path}:cpus", "empty; list the CPUs to measure on, e.g. [1]");
+        foreach (var c in cpus)
+            if (c < 0 || c >= cpuCount) Error($"{path}:cpus", $"CPU {c} does not exist on this machine (it has 0 to {cpuCount - 1})");
+        if (backend != BackendKind.Timer && cpus.Count != 1) Error($"{path}:cpus", "interrupt backends measure on one CPU: give one");
+        var priority = s.Priority ?? dflt.Priority ?? 80;
+        if (priority is < 1 or > 99) Error($"{path}:priority", $"{priority} is not a SCHED_FIFO priority; use 1 to 99");
+        var loadName = s.Load ?? dflt.Load ?? "idle";
+        if (!loads.TryGetValue(loadName, out var load))
+        {
+            Error($"{path}:load", $"'{loadName}' is not a load profile; use one of: {string.Join(", ", loads.Keys.Order(StringComparer.Ordinal))} (or define it under \"loads\")");
+            load = LoadProfile.Idle;
+        }
+        var warmup = s.Warmup ?? dflt.Warmup ?? 100;
+        if (warmup < 0) Error($"{path}:warmup", $"{warmup}: give a number of unrecorded iterations, 0 or more");
+        var timeout = s.TimeoutMs ?? dflt.TimeoutMs ?? 1000;
+        if (timeout is < 1 or > 60000) Error($"{path}:timeoutMs", $"{timeout}: give 1 to 60000 ms");
+        var settle = s.LoadSettleS ?? dflt.LoadSettleS ?? 1.0;
+        if (settle is < 0 or > 600) Error($"{path}:loadSettleS", $"{settle}: give 0 to 600 seconds");
+        var ring = s.RawRing ?? dflt.RawRing ?? 65536;
+        if (ring < 1024 || (ring & (ring - 1)) != 0) Error($"{path}:rawRing", $"{ring}: give a power of two, at least 1024");
+        var limits = Limits(s.Limits ?? dflt.Limits, $"{path}:limits", StagesOf(backend));
+
+        if (_errors.Count > errorsBefore) return null;
+        return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, rate, cpus, priority, load, warmup, timeout, settle, ring, limits);
+    }
+
+    private Limits Limits(LimitsSpec? l, string path, IReadOnlyList<string> stages)
+    {
+        if (l is null) return Plans.Limits.None;
+        var marginal = l.Marginal ?? 0.1;
+        if (marginal is < 0 or >= 1) Error($"{path}:marginal", $"{marginal}: give a fraction from 0 to below 1 (0.1: the top 10 % below a limit is MARGINAL)");
+        var list = new List<StageLimit>();
+        foreach (var (stage, stats) in l.Stages)
+        {
+            if (!stages.Contains(stage))
+            {
+                Error($"{path}:stages:{stage}", $"not a stage of this backend; use {string.Join(", ", stages)}");
+                continue;
+            }
+            foreach (var (stat, value) in stats)
+            {
+                var p = $"{path}:stages:{stage}:{stat}";
+                if (!Statistics.Contains(stat)) { Error(p, $"not a statistic; use {string.Join(", ", Statistics)}"); continue; }
+                if (Duration.TryParseNs(value) is not { } ns || ns <= 0) { Error(p, $"'{value}' is not a duration; write e.g. \"150us\", \"2ms\", \"1s\""); continue; }
+                list.Add(new StageLimit(stage, stat, ns));
+            }
+        }
+        if (l.MaxLost is < 0) Error($"{path}:maxLost", $"{l.MaxLost}: give 0 or more");
+        if (l.MaxMissed is < 0) Error($"{path}:maxMissed", $"{l.MaxMissed}: give 0 or more");
+        return new Limits(marginal, l.MaxLost ?? 0, l.MaxMissed ?? 0, list);
+    }
+
+    [GeneratedRegex("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")]
+    private static partial Regex PciAddress();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex SuiteName();
+}
+
+/// <summary>Durations as plans write them: "500ns", "150us", "2ms", "1.5s"; a bare number is ns.</summary>
+public static class Duration
+{
+    public static long? TryParseNs(string text)
+    {
+        text = text.Trim();
+        (string unit, double scale)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)];
+        foreach (var (unit, scale) in units)
+        {
+            if (text.EndsWith(unit, StringComparison.Ordinal) &&
+                double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                return (long)Math.Round(v * scale);
+        }
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns) ? ns : null;
+    }
+
+    public static string Format(long ns) => ns switch
+    {
+        >= 1_000_000_000 => $"{ns / 1e9:0.00} s",
+        >= 1_000_000 => $"{ns / 1e6:0.00} ms",
+        >= 1_000 => $"{ns / 1e3:0.0} us",
+        _ => $"{ns} ns",
+    };
+}

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Validate.Loads;
+using Validate.Platform;
+using Validate.Realtime;
+
+namespace Validate.Results;
+
+// The results file: one JSON document per run (results.json), schema versioned by Schema. Described
+// field by field in docs/results.md; the reports and history read it. Add fields freely; change or
+// remove one only with a new schema number.
+
+public enum Verdict { Pass, Marginal, Fail, Skipped, Error }
+
+public sealed record RunResults
+{
+    public const int CurrentSchema = 1;
+    public int Schema { get; init; } = CurrentSchema;
+    public string Tool { get; init; } = "validate";
+    public required string RunId { get; init; }
+    public required DateTime StartedUtc { get; init; }
+    public DateTime EndedUtc { get; set; }
+    public required PlanInfo Plan { get; init; }
+    public required SystemSnapshot Environment { get; init; }
+    public required ProcessRealtime Realtime { get; init; }
+    public List<SuiteResult> Suites { get; init; } = [];
+    public Verdict Verdict { get; set; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public void Write(string path)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public static RunResults Read(string path)
+    {
+        try
+        {
+            var r = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), Json) ?? throw new JsonException("empty");
+            if (r.Schema != CurrentSchema)
+                throw new ValidateException(ExitCodes.InputError, $"{path}: results schema {r.Schema}, this tool reads {CurrentSchema}");
+            return r;
+        }
+        catch (JsonException e)
+        {
+            throw new ValidateException(ExitCodes.InputError, $"{path}: not a Validate results file ({e.Message})");
+        }
+    }
+
+    /// <summary>The run's verdict: the worst of its suites' (an error counts as a failure; skipped suites do not count).</summary>
+    public static Verdict Combine(IEnumerable<Verdict> verdicts)
+    {
+        var v = Verdict.Pass;
+        foreach (var s in verdicts)
+        {
+            if (s is Verdict.Fail or Verdict.Error) return Verdict.Fail;
+            if (s == Verdict.Marginal) v = Verdict.Marginal;
+        }
+        return v;
+    }
+}
+
+public sealed record PlanInfo(string Path, string Name, string? Description, string Card, string? CardAddress);
+
+/// <summary>Process-wide real-time state, set up once per run and read back.</summary>
+public sealed record ProcessRealtime(bool MemoryLocked, long LockedKb, bool DmaLatencyHeld, IReadOnlyList<string> Problems)
+{
+    public bool IsRealtime => Problems.Count == 0;
+}
+
+public sealed record SuiteResult
+{
+    public required string Name { get; init; }
+    public required string Backend { get; init; }
+    public required string Mode { get; init; }
+    public Verdict Verdict { get; set; }
+    public string? Message { get; set; }
+    public string? Card { get; init; }
+    public IrqState? Irq { get; set; }
+    public Dictionary<string, string> Facts { get; init; } = [];
+    public SuiteRealtime? Realtime { get; set; }
+    public LoadInfo? Load { get; set; }
+    public SuiteCounts? Counts { get; set; }
+    public MeasurementInfo? Measurement { get; set; }
+    public List<StageResult> Stages { get; init; } = [];
+    public List<LimitResult> Limits { get; init; } = [];
+    public List<string> RawFiles { get; init; } = [];
+}
+
+public sealed record SuiteRealtime(IReadOnlyList<ThreadSchedState> Threads, int RequestedPriority, IReadOnlyList<int> RequestedCpus, IReadOnlyList<string> Problems)
+{
+    public bool IsRealtime => Problems.Count == 0;
+}
+
+public sealed record LoadInfo(string Profile, string? Description, IReadOnlyList<LoadRecord> Commands);
+
+public sealed record SuiteCounts(
+    long Requested, long Recorded, long Stimuli, long Events, long Interrupts, long Lost, long Extra, long Missed,
+    long Overruns, long Errors, string? LastError, long RawWritten, long RawDropped, long Clamped);
+
+/// <summary>What the measurement cost the measuring threads: proof that the loop allocates nothing.</summary>
+public sealed record MeasurementInfo(
+    DateTime StartedUtc, double DurationS, int Threads, long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections,
+    bool NoGcRegion, int Warmup);
+
+public sealed record StageResult(
+    string Name, long Count, long MinNs, long P50Ns, long P90Ns, long P99Ns, long P999Ns, long P9999Ns, long MaxNs,
+    double MeanNs, double StdDevNs, long Negative, long IntervalNs, long[] IntervalMaxNs, IReadOnlyList<DistributionPoint> Distribution)
+{
+    public long Statistic(string name) => name switch
+    {
+        "min" => MinNs, "p50" => P50Ns, "p90" => P90Ns, "p99" => P99Ns, "p99.9" => P999Ns, "p99.99" => P9999Ns, "max" => MaxNs,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a statistic"),
+    };
+}
+
+/// <summary>One point of the cumulative distribution: the value below which Percentile % of samples lie.</summary>
+public sealed record DistributionPoint(long ValueNs, double Percentile, long CountAtOrBelow);
+
+public sealed record LimitResult(string Stage, string Statistic, long LimitNs, long? ValueNs, Verdict Verdict, string Text);
