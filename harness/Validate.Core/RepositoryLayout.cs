@@ -11,8 +11,14 @@ public sealed class RepositoryLayout
     public string Kmod => Path.Combine(Root, "kmod");
     public string Artifacts => Path.Combine(Root, "artifacts");
 
-    /// <summary>Default place for run outputs (lab runs, selftest results), overridden by VALIDATE_OUT.</summary>
-    public string Out => Environment.GetEnvironmentVariable("VALIDATE_OUT") is { Length: > 0 } o ? o : Path.Combine(Root, "out");
+    /// <summary>
+    /// Default place for run outputs (lab runs, selftest results, plan runs): VALIDATE_OUT when set; inside
+    /// the virtual lab, whose view of the checkout is read-only, the lab's writable results share; else out/.
+    /// </summary>
+    public string Out =>
+        Environment.GetEnvironmentVariable("VALIDATE_OUT") is { Length: > 0 } o ? o
+        : Environment.GetEnvironmentVariable("VALIDATE_VLAB_OUT") is { Length: > 0 } lab ? lab
+        : Path.Combine(Root, "out");
 
     /// <summary>Output folder of a built project in this checkout (artifacts layout, Release).</summary>
     public string BinOf(string project) => Path.Combine(Artifacts, "bin", project, "release");

@@ -46,6 +46,9 @@ internal static class FloodCommand
         {
             throw new ValidateException(ExitCodes.SetupError, $"flood: {e.Message}");
         }
+        // The load runner waits for this line before it starts measuring (see LoadSet.ReadyMarker).
+        Console.WriteLine($"{Loads.LoadSet.ReadyMarker} flood {card} {mode} at {(rate > 0 ? $"{rate}/s" : "full speed")}");
+        Console.Out.Flush();
         var s = default(Sample);
         while (!RunAbort.Requested) backend.MeasureOne(ref s);
         var c = backend.Counters;

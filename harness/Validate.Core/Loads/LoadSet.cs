@@ -28,6 +28,9 @@ public sealed class LoadSet : IDisposable
     // setpriv sets PR_SET_PDEATHSIG and execs sh, which execs setsid (new process group), which execs the command: one pid.
     private static readonly string[] Wrapper = ["--pdeathsig", "SIGKILL", "--", "/bin/sh", "-c", "exec setsid \"$@\" >>\"$LOG\" 2>&1", "sh"];
 
+    /// <summary>A load that needs time to start (irq-flood) prints this line when it is running.</summary>
+    public const string ReadyMarker = "validate-load-ready:";
+
     public LoadProfile Profile { get; }
 
     private LoadSet(LoadProfile profile) => Profile = profile;
@@ -47,7 +50,8 @@ public sealed class LoadSet : IDisposable
                         $"load {profile.Name}: irq-flood needs a second card (another with the plan's vendor:device, or card:floodAddress); this machine has none")
                     : [cmd.Program, .. cmd.Args];
                 var log = Path.Combine(logDir, $"load-{profile.Name}-{i++}.log");
-                var psi = new ProcessStartInfo("setpriv") { UseShellExecute = false, RedirectStandardInput = true };
+                // In the run's own folder: stress-ng writes its temporary files in the working directory.
+                var psi = new ProcessStartInfo("setpriv") { UseShellExecute = false, RedirectStandardInput = true, WorkingDirectory = logDir };
                 foreach (var a in Wrapper.Concat(argv))
                     psi.ArgumentList.Add(a);
                 psi.Environment["LOG"] = log;
@@ -55,6 +59,7 @@ public sealed class LoadSet : IDisposable
                 p.StandardInput.Close();
                 set._running.Add((cmd, string.Join(' ', argv), p, log, DateTime.UtcNow));
             }
+            set.WaitReady(TimeSpan.FromSeconds(60));
         }
         catch
         {
@@ -64,8 +69,25 @@ public sealed class LoadSet : IDisposable
         return set;
     }
 
+    /// <summary>Waits until every irq-flood command has said it is running (its ready line in its log).</summary>
+    private void WaitReady(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var r in _running.Where(r => r.Cmd.Kind == LoadKind.IrqFlood))
+        {
+            while (!File.ReadAllText(r.Log).Contains(ReadyMarker, StringComparison.Ordinal))
+            {
+                if (r.Proc.HasExited)
+                    throw new ValidateException(ExitCodes.SetupError, $"load {Profile.Name}: {r.Shown} exited with {r.Proc.ExitCode} before it was running: {Tail(r.Log)}");
+                if (DateTime.UtcNow > deadline)
+                    throw new ValidateException(ExitCodes.SetupError, $"load {Profile.Name}: {r.Shown} did not start within {timeout.TotalSeconds:0} s");
+                Thread.Sleep(50);
+            }
+        }
+    }
+
     /// <summary>Commands that exited although nobody stopped them yet (a load that is not running).</summary>
-    public IEnumerable<string> Exited() => _running.Where(r => r.Proc.HasExited).Select(r => $"{r.Shown} (exit {r.Proc.ExitCode})");
+    public IEnumerable<string> Exited() => _running.Where(r => r.Proc.HasExited).Select(r => $"{r.Shown} (exit {r.Proc.ExitCode}: {Tail(r.Log)})");
 
     /// <summary>Stops every command (its whole process group) and returns what ran.</summary>
     public IReadOnlyList<LoadRecord> Stop()
@@ -74,7 +96,8 @@ public sealed class LoadSet : IDisposable
         var early = _running.Select(r => r.Proc.HasExited).ToList();
         foreach (var r in _running.Where(r => !r.Proc.HasExited))
             _ = Interop.Signals.Send(-r.Proc.Id, Interop.Signals.SIGTERM);
-        var deadline = DateTime.UtcNow.AddSeconds(2);
+        // A .NET load (irq-flood) under emulation needs a few seconds to print its counts after SIGTERM.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
         foreach (var r in _running)
         {
             var left = deadline - DateTime.UtcNow;
@@ -88,7 +111,7 @@ public sealed class LoadSet : IDisposable
         }
         _records = _running.Select((r, i) => new LoadRecord(
             r.Shown, r.Proc.Id, r.Started, DateTime.UtcNow, r.Proc.ExitCode, early[i],
-            early[i] ? Tail(r.Log) : null)).ToList();
+            early[i] || r.Cmd.Kind == LoadKind.IrqFlood ? Tail(r.Log) : null)).ToList();
         return _records;
     }
 

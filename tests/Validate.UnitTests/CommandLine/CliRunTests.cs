@@ -1,0 +1,84 @@
+using System.Text.Json;
+using NUnit.Framework;
+using Validate.Results;
+using Validate.TestSupport;
+
+namespace Validate.UnitTests.CommandLine;
+
+/// <summary>`validate run` on the host: plans checked before anything runs, the timer plan measured for real.</summary>
+public class CliRunTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+    private static string Plan(string p) => Path.Combine(Cli.Layout.Root, "testplans", p);
+
+    [Test]
+    public void A_bad_plan_is_one_line_naming_file_and_key_with_status_3()
+    {
+        var dir = Directory.CreateTempSubdirectory("validate-cli-plan-");
+        try
+        {
+            var plan = Path.Combine(dir.FullName, "bad.json");
+            File.WriteAllText(plan, File.ReadAllText(Plan("generic/timer.json")).Replace("\"name\": \"timer-idle\",", "\"name\": \"timer-idle\", \"rate\": 5,", StringComparison.Ordinal));
+            var run = Cli.Run(Limit, "run", plan);
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.InputError), run.ToString());
+            var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(lines, Has.Length.EqualTo(1), run.ToString());
+            Assert.That(lines[0], Does.StartWith($"validate: {plan}: suites:0:rate: unknown key"));
+            Assert.That(run.Stderr, Does.Not.Contain("   at "));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Test]
+    public void A_plan_that_does_not_exist_is_status_3() =>
+        Assert.That(Cli.Run(Limit, "run", "testplans/nope.json").ExitCode, Is.EqualTo(ExitCodes.InputError));
+
+    [TestCase("qemu/edu.json", "valirq-intx-pci23-idle")]
+    [TestCase("generic/timer.json", "timer-cpu-load")]
+    public void Check_lists_the_suites_of_a_valid_plan(string plan, string suite)
+    {
+        var run = Cli.Run(Limit, "run", Plan(plan), "--check");
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Stdout, Does.Contain("valid").And.Contain(suite));
+    }
+
+    [Test]
+    public void The_timer_plan_runs_on_the_host_and_writes_results_with_a_zero_allocation_loop()
+    {
+        var dir = Directory.CreateTempSubdirectory("validate-cli-timer-");
+        File.SetUnixFileMode(dir.FullName, (UnixFileMode)0x1ff);
+        try
+        {
+            var run = Cli.Run(Limit, "run", Plan("generic/timer.json"), "--out", dir.FullName,
+                "--set", "suites:0:durationS=1", "--set", "suites:1:durationS=1");
+            TestContext.Out.WriteLine(run);
+            // The verdict depends on this machine's latency; that the run completed and judged does not.
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Ok).Or.EqualTo(ExitCodes.Failed), run.ToString());
+            var results = RunResults.Read(Path.Combine(dir.FullName, "results.json"));
+            Assert.That(results.Suites.Select(s => s.Name), Is.EquivalentTo(new[] { "timer-idle", "timer-cpu-load" }));
+            foreach (var s in results.Suites)
+            {
+                Assert.That(s.Verdict, Is.AnyOf(Verdict.Pass, Verdict.Marginal, Verdict.Fail), s.Message);
+                Assert.That(s.Stages.Single().Count, Is.GreaterThan(500), "about 1000 wake-ups per CPU for 1 s");
+                Assert.That(s.Measurement!.AllocatedBytes, Is.Zero);
+                Assert.That(s.Realtime!.Threads.Select(t => t.Cpus.Single()), Is.EquivalentTo(new[] { 0, 1 }), "one measuring thread pinned per CPU");
+                Assert.That(File.Exists(Path.Combine(dir.FullName, s.RawFiles[0])), Is.True);
+            }
+            Assert.That(results.Suites.Single(s => s.Name == "timer-cpu-load").Load!.Commands.Single().Command, Does.StartWith("stress-ng --cpu"));
+            if (!Environment.IsPrivilegedProcess)
+            {
+                // The plan says onFailure=flag: it ran, flagged, with the limit and the fix named.
+                var problems = results.Suites[0].Realtime!.Problems;
+                Assert.That(problems, Has.Some.Contains("sched_setscheduler(SCHED_FIFO, 80)").And.Some.Contains("rtprio"));
+                Assert.That(run.Stdout + run.Stderr, Does.Contain("NOT REAL-TIME"));
+            }
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+}

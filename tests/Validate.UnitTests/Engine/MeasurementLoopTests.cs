@@ -1,0 +1,83 @@
+using NUnit.Framework;
+using Validate.Backends;
+using Validate.Engine;
+using Validate.Plans;
+using Validate.Recording;
+using Validate.Results;
+
+namespace Validate.UnitTests.Engine;
+
+/// <summary>
+/// The measurement loop allocates nothing and causes no collection. On the host this is proved for the
+/// timer backend over 100,000 iterations; the lab tests prove it for valirq and uio on real (emulated) cards
+/// (tests/Validate.LabTests/EngineLabTests.cs).
+/// </summary>
+public class MeasurementLoopTests
+{
+    [Test]
+    public void The_timer_loop_allocates_nothing_over_100000_iterations()
+    {
+        using var backend = new TimerBackend(periodNs: 10_000);
+        backend.Open();
+        var path = Path.Combine(Path.GetTempPath(), $"validate-loop-{Guid.NewGuid():N}.bin.gz");
+        try
+        {
+            using var recorder = new LatencyRecorder(backend.Stages, path, 65536);
+            using (var warm = new LatencyRecorder(backend.Stages, null, 1024))
+                SuiteRunner.MeasureLoop(backend, warm, 1000, 0, long.MaxValue, out _);
+            var gc0 = GC.CollectionCount(0);
+            var allocated = SuiteRunner.MeasureLoop(backend, recorder, 100_000, 0, long.MaxValue, out var gaveUp);
+            Assert.That(allocated, Is.Zero, "bytes allocated by the measuring thread in the loop");
+            Assert.That(GC.CollectionCount(0) - gc0, Is.Zero, "collections during the loop");
+            Assert.That((recorder.Count, gaveUp), Is.EqualTo((100_000L, false)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void The_timer_counts_missed_periods_instead_of_skipping_them_silently()
+    {
+        using var backend = new TimerBackend(periodNs: 1_000_000);
+        backend.Open();
+        var s = default(Sample);
+        backend.MeasureOne(ref s);
+        Thread.Sleep(10); // ~10 periods pass without us
+        backend.MeasureOne(ref s);
+        Assert.That(backend.Counters.Missed, Is.InRange(8, 12));
+        Assert.That(s.Stages[0], Is.GreaterThanOrEqualTo(8_000_000), "the late wake-up is recorded as it was");
+    }
+
+    private static SuitePlan Suite(Limits limits) =>
+        new("s", BackendKind.Timer, "periodic", 10, null, 1000, [0], 80, LoadProfile.Idle, 0, 1000, 0, 1024, limits);
+
+    private static SuiteResult Result(long p99, long lost = 0) => new()
+    {
+        Name = "s", Backend = "timer", Mode = "periodic",
+        Counts = new SuiteCounts(10, 10, 10, 10, 10, lost, 0, 0, 0, 0, null, 10, 0, 0),
+        Stages = { new StageResult("total", 10, 1, p99 / 2, p99, p99, p99, p99, p99, 0, 0, 0, 1, [], []) },
+    };
+
+    [TestCase(50_000, Verdict.Pass)]
+    [TestCase(95_000, Verdict.Marginal)]
+    [TestCase(100_000, Verdict.Marginal)]
+    [TestCase(100_001, Verdict.Fail)]
+    public void Limits_have_a_marginal_band_below_them(long p99, Verdict expected)
+    {
+        var r = Result(p99);
+        SuiteRunner.Judge(Suite(new Limits(0.1, 0, 0, [new StageLimit("total", "p99", 100_000)])), r);
+        Assert.That(r.Verdict, Is.EqualTo(expected), r.Message);
+        Assert.That(r.Limits.Single().ValueNs, Is.EqualTo(p99));
+    }
+
+    [Test]
+    public void A_lost_interrupt_fails_the_suite_with_the_count()
+    {
+        var r = Result(10, lost: 3);
+        SuiteRunner.Judge(Suite(new Limits(0.1, 0, 0, [])), r);
+        Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
+        Assert.That(r.Message, Does.Contain("3 interrupts lost (limit 0)"));
+    }
+}

@@ -1,0 +1,96 @@
+using NUnit.Framework;
+using Validate.Recording;
+
+namespace Validate.UnitTests.Recording;
+
+public class LatencyRecorderTests
+{
+    private static Sample At(long t, params long[] stages)
+    {
+        var s = new Sample { TimestampNs = t };
+        for (int i = 0; i < stages.Length; i++) s.Stages[i] = stages[i];
+        return s;
+    }
+
+    [Test]
+    public void Percentiles_come_from_the_histogram_within_its_three_significant_digits()
+    {
+        using var r = new LatencyRecorder(["total"], rawPath: null, rawRing: 1024);
+        for (long v = 1; v <= 10_000; v++) r.Record(At(v * 1000, v * 1000)); // 1 us .. 10 ms
+        var h = r.Histogram(0);
+        Assert.That(h.GetValueAtPercentile(50), Is.EqualTo(5_000_000).Within(0.1).Percent);
+        Assert.That(h.GetValueAtPercentile(99), Is.EqualTo(9_900_000).Within(0.1).Percent);
+        Assert.That((r.Min(0), r.Max(0), r.Count), Is.EqualTo((1000L, 10_000_000L, 10_000L)), "min and max are exact");
+    }
+
+    [Test]
+    public void A_negative_stage_is_counted_and_recorded_as_zero()
+    {
+        using var r = new LatencyRecorder(["a", "b"], null, 1024);
+        r.Record(At(1, -5, 10));
+        Assert.That((r.Negative(0), r.Negative(1), r.Min(0)), Is.EqualTo((1L, 0L, 0L)));
+    }
+
+    [Test]
+    public void Interval_maxima_keep_bounded_memory_by_merging_neighbours()
+    {
+        using var r = new LatencyRecorder(["total"], null, 1024, intervalNs: 1000);
+        // 3 x 2048 intervals of 1 us: the slots halve twice, the interval grows to 4 us.
+        for (long t = 0; t < 3 * LatencyRecorder.IntervalSlots * 1000L; t += 500) r.Record(At(t, t % 7777));
+        Assert.That(r.IntervalNs, Is.EqualTo(4000));
+        var maxima = r.IntervalMaxima(0);
+        Assert.That(maxima, Has.Length.LessThanOrEqualTo(LatencyRecorder.IntervalSlots));
+        Assert.That(maxima.Max(), Is.EqualTo(r.Max(0)), "no maximum is lost by merging");
+    }
+
+    [Test]
+    public void Raw_samples_round_trip_through_the_compressed_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
+        try
+        {
+            using (var r = new LatencyRecorder(["a", "b", "c", "d"], path, 1024))
+            {
+                for (int i = 0; i < 5000; i++)
+                {
+                    r.Record(At(i, i, 2 * i, 3 * i, 4 * i));
+                    if (i % 500 == 0) Thread.Sleep(25); // let the writer keep up with a 1024-sample ring
+                }
+            }
+            var back = RawSampleWriter.Read(path).ToList();
+            Assert.That(back, Has.Count.EqualTo(5000));
+            Assert.That(back[4321].TimestampNs, Is.EqualTo(4321));
+            Assert.That(back[4321].Stages, Is.EqualTo(new long[] { 4321, 8642, 12963, 17284 }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void A_full_ring_drops_raw_samples_and_counts_them_but_the_histogram_keeps_all()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
+        try
+        {
+            long dropped, written;
+            using (var r = new LatencyRecorder(["total"], path, 1024))
+            {
+                // Far faster than a writer that wakes every 20 ms: the ring must overflow.
+                for (int i = 0; i < 200_000; i++) r.Record(At(i, i));
+                Assert.That(r.Histogram(0).TotalCount, Is.EqualTo(200_000));
+                dropped = r.RawDropped;
+                r.Dispose();
+                written = r.RawWritten;
+            }
+            Assert.That(dropped, Is.GreaterThan(0));
+            Assert.That(written + dropped, Is.EqualTo(200_000), "every sample is either in the file or counted as dropped");
+            Assert.That(RawSampleWriter.Read(path).Count(), Is.EqualTo(written));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
