@@ -47,7 +47,9 @@ internal static class RunCommand
             throw new ValidateException(ExitCodes.SetupError, $"{runner} is not built; run ./validate (it builds) or dotnet build -c Release");
 
         var psi = new ProcessStartInfo(runner) { UseShellExecute = false };
-        foreach (var a in new[] { "--results-directory", outDir, "--report-trx", "--report-trx-filename", "suites.trx", "--progress", "off", "--output", "detailed" })
+        // No TRX here: it makes the test platform run the tests in a child process of the one we start,
+        // and a signal we forward would reach the wrong process. results.json is the run's record.
+        foreach (var a in new[] { "--results-directory", outDir, "--progress", "off", "--output", "detailed" })
             psi.ArgumentList.Add(a);
         if (filter is not null)
         {

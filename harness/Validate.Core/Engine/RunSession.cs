@@ -14,6 +14,8 @@ public sealed class RunSession : IDisposable
     public const string ResultsFileName = "results.json";
     private readonly ProcessSetup _setup;
     private readonly RunContext _ctx;
+    private readonly ManualResetEventSlim _idle = new(true);
+    private int _disposed;
 
     public Plan Plan { get; }
     public RunResults Results { get; }
@@ -52,6 +54,22 @@ public sealed class RunSession : IDisposable
     {
         var suite = Plan.Suites.FirstOrDefault(s => s.Name == suiteName)
                     ?? throw new ValidateException(ExitCodes.Usage, $"no suite {suiteName} in {Plan.SourcePath}");
+        _idle.Reset();
+        try
+        {
+            return RunOne(suite);
+        }
+        finally
+        {
+            _idle.Set();
+        }
+    }
+
+    /// <summary>Waits until no suite is running (a stop was requested: the loop ends, loads stop, devices close).</summary>
+    public bool WaitIdle(TimeSpan timeout) => _idle.Wait(timeout);
+
+    private SuiteResult RunOne(SuitePlan suite)
+    {
         SuiteResult r;
         if (RunAbort.Requested)
             r = new SuiteResult { Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode, Verdict = Verdict.Skipped, Message = $"not run: {RunAbort.Why}" };
@@ -77,8 +95,10 @@ public sealed class RunSession : IDisposable
         Results.Write(ResultsPath);
     }
 
+    /// <summary>Writes the results a last time and releases the process-wide real-time settings. Idempotent.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         lock (Results) Save();
         _setup.Dispose();
     }

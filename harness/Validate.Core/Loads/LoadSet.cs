@@ -75,7 +75,7 @@ public sealed class LoadSet : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         foreach (var r in _running.Where(r => r.Cmd.Kind == LoadKind.IrqFlood))
         {
-            while (!File.ReadAllText(r.Log).Contains(ReadyMarker, StringComparison.Ordinal))
+            while (!File.Exists(r.Log) || !File.ReadAllText(r.Log).Contains(ReadyMarker, StringComparison.Ordinal))
             {
                 if (r.Proc.HasExited)
                     throw new ValidateException(ExitCodes.SetupError, $"load {Profile.Name}: {r.Shown} exited with {r.Proc.ExitCode} before it was running: {Tail(r.Log)}");

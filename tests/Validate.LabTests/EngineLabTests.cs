@@ -1,0 +1,103 @@
+using NUnit.Framework;
+using Validate.Fixtures.Requirements;
+using Validate.Results;
+using Validate.TestSupport;
+
+namespace Validate.LabTests;
+
+/// <summary>
+/// The engine on the lab's cards: `validate run` inside the virtual lab, read back from the results file
+/// on the host. Absolute numbers are emulated; what is asserted is function: every mode measured with
+/// its stages in order, no interrupt lost or duplicated, loops that allocate nothing, a killed run that
+/// cleans up and keeps its results.
+/// </summary>
+[RequiresVirtualLab, VirtualLabCategory]
+public class EngineLabTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(8);
+    private static readonly string EduPlan = Path.Combine(Cli.Layout.Root, "testplans", "qemu", "edu.json");
+
+    private static (CliRun Run, string Out) RunInLab(string topology, string script, int timeoutS = 420)
+    {
+        var runDir = Path.Combine(Cli.Layout.Out, "labtests", $"{TestContext.CurrentContext.Test.MethodName}-{DateTime.Now:HHmmss}");
+        Directory.CreateDirectory(runDir);
+        var run = Cli.Run(Limit, "vlab", "--topology", topology, "--bind", "valirq", "--timeout", timeoutS.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--run-dir", runDir, "--", "/bin/sh", "-c", script.Replace("$OUT", Path.Combine(runDir, "run"), StringComparison.Ordinal));
+        TestContext.Out.WriteLine(run);
+        return (run, Path.Combine(runDir, "run"));
+    }
+
+    [Test]
+    public void The_edu_plan_measures_every_mode_with_ordered_stages_and_no_lost_interrupt()
+    {
+        var (run, outDir) = RunInLab("shared-intx",
+            $"{Cli.Path} run {EduPlan} --out $OUT --set suiteDefaults:count=200 --set suites:7:count=1000");
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        var r = RunResults.Read(Path.Combine(outDir, "results.json"));
+        Assert.That(r.Environment.PreemptRt && r.Environment.VirtualLab, Is.True);
+        Assert.That(r.Environment.Warnings, Has.Some.Contains("virtual lab (emulated)"));
+        Assert.That(r.Realtime.IsRealtime, Is.True, string.Join("; ", r.Realtime.Problems));
+        Assert.That(r.Suites, Has.Count.EqualTo(8));
+        foreach (var s in r.Suites)
+        {
+            Assert.That(s.Verdict, Is.EqualTo(Verdict.Pass), $"{s.Name}: {s.Message}");
+            Assert.That(s.Realtime!.Threads.Single().Policy, Is.EqualTo("SCHED_FIFO"));
+            Assert.That(s.Measurement!.AllocatedBytes, Is.Zero, s.Name);
+            if (s.Backend == "timer") continue;
+            Assert.That((s.Counts!.Lost, s.Counts.Extra, s.Counts.Errors), Is.EqualTo((0L, 0L, 0L)), s.Name);
+            Assert.That(s.Counts.Interrupts, Is.EqualTo(s.Counts.Stimuli), $"{s.Name}: one interrupt per stimulus");
+            Assert.That(s.Irq!.Threads, Is.Not.Empty, $"{s.Name}: the IRQ thread's scheduling is recorded");
+        }
+        foreach (var s in r.Suites.Where(s => s.Backend == "valirq"))
+        {
+            Assert.That(s.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-hardirq", "hardirq-thread", "thread-user", "total" }));
+            Assert.That(s.Stages.All(st => st.Count == 200 && st.Negative == 0), Is.True, $"{s.Name}: stimulus <= hard IRQ <= thread <= user for every sample");
+            var total = s.Stages.Single(st => st.Name == "total");
+            Assert.That(total.P50Ns, Is.GreaterThanOrEqualTo(s.Stages.Take(3).Max(st => st.MinNs)));
+        }
+        Assert.That(r.Suites.Where(s => s.Backend == "valirq").Select(s => s.Mode).Distinct(), Is.EquivalentTo(new[] { "msi", "intx-exclusive", "intx-shared", "intx-pci23" }));
+        var flood = r.Suites.Single(s => s.Name == "valirq-msi-irq-flood").Load!.Commands.Single();
+        Assert.That(flood.Command, Does.Contain("flood").And.Contain("0000:00:08.0"), "the flood drives the other card");
+        Assert.That(flood.LogTail, Does.Match(@"flood 0000:00:08.0: [1-9]\d* raised"), "the flood really raised interrupts");
+        Assert.That(r.Suites.Single(s => s.Name == "valirq-msi-cpu").Load!.Commands.Single().ExitedEarly, Is.False);
+    }
+
+    [Test]
+    public void Each_backends_measurement_loop_allocates_nothing_over_100000_iterations()
+    {
+        var plan = Path.Combine(Cli.Layout.Root, "tests", "Validate.LabTests", "Plans", "loop-allocation.json");
+        var (run, outDir) = RunInLab("single-intx", $"{Cli.Path} run {plan} --out $OUT", timeoutS: 600);
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        var r = RunResults.Read(Path.Combine(outDir, "results.json"));
+        Assert.That(r.Suites.Select(s => s.Backend), Is.EquivalentTo(new[] { "valirq", "uio", "timer" }));
+        foreach (var s in r.Suites)
+        {
+            Assert.That(s.Counts!.Recorded, Is.EqualTo(100_000), s.Name);
+            Assert.That(s.Measurement!.AllocatedBytes, Is.Zero, $"{s.Name}: bytes allocated by the measuring thread");
+            Assert.That(s.Measurement.Gen0Collections + s.Measurement.Gen1Collections + s.Measurement.Gen2Collections, Is.Zero, $"{s.Name}: collections");
+        }
+    }
+
+    [Test]
+    public void A_run_killed_with_SIGTERM_stops_its_load_releases_the_card_and_keeps_its_results()
+    {
+        // Kill the run while valirq-msi-cpu is measuring (stress-ng running, the card open), then look.
+        const string card = "/sys/class/misc/valirq-0000:00:04.0";
+        var (run, outDir) = RunInLab("single-msi",
+            $"{Cli.Path} run {EduPlan} --out $OUT --filter 'FullyQualifiedName~valirq-msi-cpu' --set suiteDefaults:count=100000 & pid=$!; " +
+            "i=0; until pgrep -x stress-ng >/dev/null && [ \"$(cat " + card + "/mode)\" = msi ]; do sleep 1; i=$((i+1)); [ $i -lt 120 ] || break; done; sleep 3; " +
+            "kill -TERM $pid; wait $pid; echo \"run-status=$?\"; sleep 1; " +
+            "echo \"stress-ng-left=$(pgrep -c stress-ng)\"; echo \"mode=$(cat " + card + "/mode)\"; echo \"masked=$(cat " + card + "/masked)\"; " +
+            "echo \"quiesces=$(cat " + card + "/quiesces)\"");
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Stdout, Does.Contain("run-status=143"), "SIGTERM is reported as 143");
+        Assert.That(run.Stdout, Does.Contain("stress-ng-left=0"), "the load was stopped");
+        Assert.That(run.Stdout, Does.Contain("mode=off").And.Contain("masked=0"), "the card was released and left unmasked");
+        Assert.That(run.Stdout, Does.Match(@"quiesces=[1-9]"), "the quiesce program ran");
+        var r = RunResults.Read(Path.Combine(outDir, "results.json"));
+        var s = r.Suites.Single();
+        Assert.That(s.Verdict, Is.EqualTo(Verdict.Error));
+        Assert.That(s.Message, Does.StartWith("interrupted (SIGTERM)"));
+        Assert.That(s.Counts!.Recorded, Is.GreaterThan(0), "what was measured before the kill is kept");
+    }
+}
