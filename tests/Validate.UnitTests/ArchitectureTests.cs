@@ -28,4 +28,17 @@ public class ArchitectureTests
             .ToList();
         Assert.That(offenders, Is.Empty, "the engine reports through its callers (a log callback or results), never the console");
     }
+
+    [Test]
+    public void Native_calls_are_declared_only_in_the_interop_folder()
+    {
+        var core = Path.Combine(Cli.Layout.Root, "harness");
+        var offenders = Directory.EnumerateFiles(core, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}Interop{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Where(f => File.ReadAllText(f) is var t && (t.Contains("[LibraryImport", StringComparison.Ordinal) || t.Contains("[DllImport", StringComparison.Ordinal)))
+            .Select(f => Path.GetRelativePath(Cli.Layout.Root, f))
+            .ToList();
+        Assert.That(offenders, Is.Empty, "P/Invoke declarations live in harness/Validate.Core/Interop/ only");
+    }
 }

@@ -81,4 +81,24 @@ public class CliRunTests
             dir.Delete(true);
         }
     }
+
+    [Test]
+    public void Doctor_names_a_fix_for_every_failed_check()
+    {
+        var run = Cli.Run(Limit, "doctor");
+        TestContext.Out.WriteLine(run);
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Ok).Or.EqualTo(ExitCodes.SetupError), run.ToString());
+        var lines = run.Stdout.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].StartsWith("FAIL", StringComparison.Ordinal) || lines[i].StartsWith("WARN", StringComparison.Ordinal))
+                Assert.That(lines[i + 1].TrimStart(), Does.StartWith("fix: "), lines[i]);
+        }
+        Assert.That(run.Stdout, Does.Match(@"doctor: \d+ ok, \d+ warning\(s\), \d+ failure\(s\)"));
+        if (!File.ReadAllText("/proc/sys/kernel/version").Contains("PREEMPT_RT", StringComparison.Ordinal))
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.SetupError), "a kernel that is not PREEMPT_RT is a failure");
+            Assert.That(run.Stdout, Does.Contain("linux-image-rt-amd64"));
+        }
+    }
 }

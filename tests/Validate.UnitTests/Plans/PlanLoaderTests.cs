@@ -27,8 +27,7 @@ public class PlanLoaderTests
     [SetUp]
     public void MakeDir()
     {
-        _dir = Path.Combine(Path.GetTempPath(), "validate-plan-tests", TestContext.CurrentContext.Test.ID);
-        Directory.CreateDirectory(_dir);
+        _dir = Directory.CreateTempSubdirectory("validate-plan-test-").FullName;
     }
 
     [TearDown]
