@@ -14,6 +14,7 @@ root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(FloodCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

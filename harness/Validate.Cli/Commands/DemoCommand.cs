@@ -45,7 +45,9 @@ internal static class DemoCommand
         Console.WriteLine($"demo: {r.Verdict.ToString().ToUpperInvariant()}: {r.Suites.Count} suites measured in the virtual lab (emulated: absolute latencies say nothing about hardware)");
         Console.WriteLine($"demo: results: {results}");
         Console.WriteLine($"demo: raw samples: {Path.Combine(outDir, "samples")}; guest kernel log: {Path.Combine(runDir, "kernel.log")}");
-        Console.WriteLine("demo: the HTML report is not built yet (the reports issue); results.json is its input");
+        var (html, junit) = Reports.ReportWriter.Write(results);
+        Console.WriteLine($"demo: JUnit XML: {junit}");
+        Console.WriteLine($"demo: report: {html}");
         return status;
     }
 }

@@ -85,6 +85,9 @@ internal static class RunCommand
         var results = RunResults.Read(resultsPath);
         PrintSummary(results);
         Console.WriteLine($"results: {resultsPath}");
+        var (html, junit) = Reports.ReportWriter.Write(resultsPath);
+        Console.WriteLine($"report: {html}");
+        Console.WriteLine($"junit: {junit}");
         if (signal != 0) return signal == 2 ? ExitCodes.Interrupted : ExitCodes.Terminated;
         // A suite the runner could not even start (its setup threw) shows as a missing result: a failure.
         var expected = filter is null ? plan.Suites.Count : results.Suites.Count;

@@ -292,12 +292,20 @@ public static class SuiteRunner
                 .Select(v => new DistributionPoint(v.ValueIteratedTo, Math.Round(v.PercentileLevelIteratedTo, 6), v.TotalCountToThisValue))
                 .DistinctBy(p => p.ValueNs)
                 .ToList();
+            var buckets = h.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAddedInThisIterationStep }).ToList();
             result.Stages.Add(new StageResult(
                 stages[i], h.TotalCount, live.Min(r => r.Min(i)),
                 h.GetValueAtPercentile(50), h.GetValueAtPercentile(90), h.GetValueAtPercentile(99),
                 h.GetValueAtPercentile(99.9), h.GetValueAtPercentile(99.99), live.Max(r => r.Max(i)),
                 Math.Round(h.GetMean(), 1), Math.Round(h.GetStdDeviation(), 1), live.Sum(r => r.Negative(i)),
-                intervalNs, merged, distribution));
+                intervalNs, merged, distribution, buckets));
+        }
+        var last = stages.Count - 1;
+        foreach (var w in live.SelectMany(r => r.Worst()).OrderByDescending(w => w.Stages[last]).Take(LatencyRecorder.WorstKept))
+        {
+            var v = new long[stages.Count];
+            for (int k = 0; k < v.Length; k++) v[k] = w.Stages[k];
+            result.Worst.Add(new WorstEvent(w.TimestampNs, v));
         }
     }
 

@@ -13,6 +13,8 @@ public sealed class LatencyRecorder : IDisposable
     /// <summary>Highest value a histogram tracks: 60 s. Longer samples are clamped and counted.</summary>
     public const long HighestTrackableNs = 60_000_000_000;
     public const int IntervalSlots = 2048;
+    /// <summary>How many of the worst samples (by the last stage, the total) are kept whole.</summary>
+    public const int WorstKept = 16;
 
     private readonly LongHistogram[] _histograms;
     private readonly long[] _min;
@@ -24,6 +26,9 @@ public sealed class LatencyRecorder : IDisposable
     private long _startNs = -1;
     private int _lastInterval = -1;
     private long _clamped;
+    private readonly Sample[] _worst = new Sample[WorstKept];
+    private int _worstCount;
+    private int _worstMinIndex;
 
     public IReadOnlyList<string> Stages { get; }
     public long Count { get; private set; }
@@ -73,7 +78,37 @@ public sealed class LatencyRecorder : IDisposable
             if (v > _intervalMax[i][interval]) _intervalMax[i][interval] = v;
         }
         Count++;
+        KeepIfWorst(s);
         _raw.Add(s);
+    }
+
+    private void KeepIfWorst(in Sample s)
+    {
+        var last = _histograms.Length - 1;
+        if (_worstCount < WorstKept)
+        {
+            _worst[_worstCount++] = s;
+            if (_worstCount == WorstKept) FindWorstMin(last);
+            return;
+        }
+        if (s.Stages[last] <= _worst[_worstMinIndex].Stages[last]) return;
+        _worst[_worstMinIndex] = s;
+        FindWorstMin(last);
+    }
+
+    private void FindWorstMin(int stage)
+    {
+        var m = 0;
+        for (int i = 1; i < WorstKept; i++)
+            if (_worst[i].Stages[stage] < _worst[m].Stages[stage]) m = i;
+        _worstMinIndex = m;
+    }
+
+    /// <summary>The worst samples kept (by total), worst first.</summary>
+    public IReadOnlyList<Sample> Worst()
+    {
+        var last = _histograms.Length - 1;
+        return _worst[.._worstCount].OrderByDescending(w => w.Stages[last]).ToList();
     }
 
     private void Coarsen()

@@ -94,7 +94,11 @@ public sealed record SuiteResult
     public List<StageResult> Stages { get; init; } = [];
     public List<LimitResult> Limits { get; init; } = [];
     public List<string> RawFiles { get; init; } = [];
+    /// <summary>The worst samples by total, worst first, with every stage: for finding them in time.</summary>
+    public List<WorstEvent> Worst { get; init; } = [];
 }
+
+public sealed record WorstEvent(long TimestampNs, IReadOnlyList<long> StagesNs);
 
 public sealed record SuiteRealtime(IReadOnlyList<ThreadSchedState> Threads, int RequestedPriority, IReadOnlyList<int> RequestedCpus, IReadOnlyList<string> Problems)
 {
@@ -114,7 +118,8 @@ public sealed record MeasurementInfo(
 
 public sealed record StageResult(
     string Name, long Count, long MinNs, long P50Ns, long P90Ns, long P99Ns, long P999Ns, long P9999Ns, long MaxNs,
-    double MeanNs, double StdDevNs, long Negative, long IntervalNs, long[] IntervalMaxNs, IReadOnlyList<DistributionPoint> Distribution)
+    double MeanNs, double StdDevNs, long Negative, long IntervalNs, long[] IntervalMaxNs, IReadOnlyList<DistributionPoint> Distribution,
+    IReadOnlyList<long[]>? Histogram = null)
 {
     public long Statistic(string name) => name switch
     {
@@ -122,6 +127,9 @@ public sealed record StageResult(
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a statistic"),
     };
 }
+
+// Histogram: the HdrHistogram's non-empty buckets as [valueNs, count] (3 significant digits), so that a
+// report draws the whole distribution without the raw samples, whatever the run's length.
 
 /// <summary>One point of the cumulative distribution: the value below which Percentile % of samples lie.</summary>
 public sealed record DistributionPoint(long ValueNs, double Percentile, long CountAtOrBelow);

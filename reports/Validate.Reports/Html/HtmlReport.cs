@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Validate.Plans;
+using Validate.Reports.Plots;
+using Validate.Results;
+
+namespace Validate.Reports.Html;
+
+/// <summary>
+/// The page the lab reads in the morning: one self-contained HTML file per run (plots embedded as PNG,
+/// CSS inline, no script, no external resource), readable in a browser and printable. Every string that
+/// comes from a plan, a device or the machine goes through <see cref="E"/> (HTML-escaped).
+/// </summary>
+public static class HtmlReport
+{
+    public const string FileName = "report.html";
+
+    private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+    private static string D(long ns) => E(Duration.Format(ns));
+    private static string Badge(Verdict v) => $"<span class=\"v {v.ToString().ToLowerInvariant()}\">{v.ToString().ToUpperInvariant()}</span>";
+
+    public static string Render(RunResults r, string? resultsPath = null)
+    {
+        var h = new StringBuilder(1 << 20);
+        var env = r.Environment;
+        var pass = r.Suites.Count(s => s.Verdict == Verdict.Pass);
+        var marginal = r.Suites.Count(s => s.Verdict == Verdict.Marginal);
+        var fail = r.Suites.Count(s => s.Verdict is Verdict.Fail or Verdict.Error);
+        var skipped = r.Suites.Count(s => s.Verdict == Verdict.Skipped);
+        h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        h.Append($"<title>Validate: {E(r.Plan.Name)} on {E(env.Hostname)}: {r.Verdict.ToString().ToUpperInvariant()}</title>");
+        h.Append("<style>").Append(Css).Append("</style></head><body>\n");
+
+        h.Append($"<header><h1>{E(r.Plan.Name)} {Badge(r.Verdict)}</h1>");
+        if (env.VirtualLab)
+            h.Append($"<p class=\"banner lab\">Virtual lab (emulated): QEMU under software emulation, topology {E(env.VirtualLabTopology)}. Absolute latencies say nothing about hardware.</p>");
+        foreach (var w in env.Warnings.Where(w => !w.StartsWith("virtual lab", StringComparison.Ordinal)))
+            h.Append($"<p class=\"banner warn\">{E(w)}</p>");
+        foreach (var p in r.Realtime.Problems)
+            h.Append($"<p class=\"banner warn\">NOT REAL-TIME: {E(p)}</p>");
+        h.Append("<table class=\"kv\">");
+        Row(h, "machine", $"{env.Hostname} ({env.CpuModel}, {env.OnlineCpus} CPUs)");
+        Row(h, "card", r.Plan.Card + (r.Plan.CardAddress is null ? "" : $" at {r.Plan.CardAddress}"));
+        Row(h, "plan", $"{r.Plan.Name} ({r.Plan.Path})");
+        Row(h, "kernel", $"{env.KernelRelease}, {env.PreemptionModel}");
+        Row(h, "verdicts", $"{pass} pass, {marginal} marginal, {fail} fail, {skipped} skipped");
+        Row(h, "run", $"{r.RunId}: {r.StartedUtc:yyyy-MM-dd HH:mm:ss} to {r.EndedUtc:HH:mm:ss} UTC ({(r.EndedUtc - r.StartedUtc).TotalMinutes:0.0} min)");
+        h.Append("</table></header>\n");
+
+        h.Append("<nav><h2>Suites</h2><table><tr><th>suite</th><th>verdict</th><th>backend</th><th>mode</th><th>load</th><th>total p99</th><th>total max</th><th>why</th></tr>");
+        foreach (var s in r.Suites)
+        {
+            var total = s.Stages.LastOrDefault();
+            h.Append($"<tr><td><a href=\"#{E(Anchor(s.Name))}\">{E(s.Name)}</a></td><td>{Badge(s.Verdict)}</td><td>{E(s.Backend)}</td><td>{E(s.Mode)}</td><td>{E(s.Load?.Profile)}</td>");
+            h.Append($"<td class=\"n\">{(total is null ? "" : D(total.P99Ns))}</td><td class=\"n\">{(total is null ? "" : D(total.MaxNs))}</td><td>{E(s.Message)}</td></tr>");
+        }
+        h.Append("</table></nav>\n");
+
+        foreach (var s in r.Suites) Suite(h, s);
+
+        h.Append("<section><h2>Environment</h2><table class=\"kv\">");
+        Row(h, "kernel version", env.KernelVersion);
+        Row(h, "preempt_rt", env.PreemptRt ? "yes" : "NO");
+        Row(h, "command line", env.CommandLine);
+        Row(h, "RT parameters", env.RtCommandLine.Count == 0 ? "none" : string.Join(" ", env.RtCommandLine.Select(kv => kv.Value.Length == 0 ? kv.Key : $"{kv.Key}={kv.Value}")));
+        Row(h, "sched_rt_runtime_us / period", $"{env.SchedRtRuntimeUs} / {env.SchedRtPeriodUs}");
+        Row(h, "governors", env.Governors.Count == 0 ? "none (no cpufreq)" : string.Join(", ", env.Governors.Select(kv => $"{kv.Key}: {kv.Value}")));
+        Row(h, "idle states (cpu0)", env.IdleStates.Count == 0 ? "none (no cpuidle)" : string.Join("; ", env.IdleStates));
+        Row(h, "memory locked", r.Realtime.MemoryLocked ? $"yes ({r.Realtime.LockedKb} kB)" : "NO");
+        Row(h, "cpu_dma_latency held at 0", r.Realtime.DmaLatencyHeld ? "yes" : "NO");
+        h.Append("</table></section>\n");
+        h.Append($"<footer>Validate, results schema {r.Schema}{(resultsPath is null ? "" : $", from {E(resultsPath)}")}. Plots: ScottPlot, DejaVu Sans.</footer>");
+        h.Append("</body></html>\n");
+        return h.ToString();
+    }
+
+    private static void Suite(StringBuilder h, SuiteResult s)
+    {
+        h.Append($"<section class=\"suite\" id=\"{E(Anchor(s.Name))}\"><h2>{E(s.Name)} {Badge(s.Verdict)}</h2>");
+        if (!string.IsNullOrEmpty(s.Message)) h.Append($"<p class=\"msg\">{E(s.Message)}</p>");
+        h.Append("<table class=\"kv\">");
+        Row(h, "backend / mode", $"{s.Backend} / {s.Mode}");
+        foreach (var (k, v) in s.Facts) Row(h, k, v);
+        if (s.Irq is { } irq)
+            Row(h, "IRQ", $"{irq.Irq}, affinity {irq.Affinity} (effective {irq.EffectiveAffinity}); threads: {string.Join(", ", irq.Threads.Select(t => $"{t.Name} {t.Policy} {t.Priority}"))}; handlers: {string.Join(", ", irq.Handlers)}");
+        if (s.Realtime is { } rt)
+            Row(h, "measuring threads", string.Join("; ", rt.Threads.Select(t => $"tid {t.Tid} {t.Policy} {t.Priority} cpus {string.Join(',', t.Cpus)}")) + (rt.IsRealtime ? "" : $" NOT REAL-TIME: {string.Join("; ", rt.Problems)}"));
+        if (s.Load is { } load)
+            Row(h, "load", $"{load.Profile}: " + (load.Commands.Count == 0 ? "none" : string.Join("; ", load.Commands.Select(c => $"{c.Command} (pid {c.Pid}, exit {c.ExitStatus}{(c.ExitedEarly ? ", EXITED EARLY" : "")}{(c.LogTail is null ? "" : $": {c.LogTail}")})"))));
+        if (s.Counts is { } c)
+            Row(h, "counts", $"{c.Recorded} recorded of {c.Stimuli} stimuli; {c.Events} events, {c.Interrupts} interrupts; lost {c.Lost}, extra {c.Extra}, missed {c.Missed}, overruns {c.Overruns}, errors {c.Errors}{(c.LastError is null ? "" : $" ({c.LastError})")}; raw samples {c.RawWritten} written, {c.RawDropped} dropped");
+        if (s.Measurement is { } m)
+            Row(h, "measurement", $"{m.DurationS:0.0} s on {m.Threads} thread(s), warm-up {m.Warmup}; allocated {m.AllocatedBytes} bytes, collections {m.Gen0Collections}/{m.Gen1Collections}/{m.Gen2Collections}, no-GC region {(m.NoGcRegion ? "held" : "not held")}");
+        h.Append("</table>");
+
+        if (s.Stages.Count > 0)
+        {
+            h.Append("<table><tr><th>stage</th><th>n</th><th>min</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th><th>mean</th><th>negative</th></tr>");
+            foreach (var st in s.Stages)
+                h.Append($"<tr><td>{E(st.Name)}</td><td class=\"n\">{st.Count}</td><td class=\"n\">{D(st.MinNs)}</td><td class=\"n\">{D(st.P50Ns)}</td><td class=\"n\">{D(st.P90Ns)}</td><td class=\"n\">{D(st.P99Ns)}</td><td class=\"n\">{D(st.P999Ns)}</td><td class=\"n\">{D(st.P9999Ns)}</td><td class=\"n\">{D(st.MaxNs)}</td><td class=\"n\">{D((long)st.MeanNs)}</td><td class=\"n\">{st.Negative}</td></tr>");
+            h.Append("</table>");
+        }
+        if (s.Limits.Count > 0)
+        {
+            h.Append("<table><tr><th>limit</th><th>value</th><th>limit</th><th>margin</th><th>verdict</th></tr>");
+            foreach (var l in s.Limits)
+            {
+                var margin = l.ValueNs is { } v ? $"{(l.LimitNs - v) * 100.0 / l.LimitNs:0.0} %" : "";
+                h.Append($"<tr><td>{E(l.Stage)} {E(l.Statistic)}</td><td class=\"n\">{(l.ValueNs is { } x ? D(x) : "none")}</td><td class=\"n\">{D(l.LimitNs)}</td><td class=\"n\">{margin}</td><td>{Badge(l.Verdict)}</td></tr>");
+            }
+            h.Append("</table>");
+        }
+        if (s.Stages.Any(st => st.Count > 0))
+        {
+            Img(h, LatencyPlots.Histogram($"{s.Name}: histogram", s.Stages), $"{s.Name} latency histogram");
+            Img(h, LatencyPlots.Percentiles($"{s.Name}: latency by percentile", s.Stages), $"{s.Name} latency by percentile");
+            Img(h, LatencyPlots.OverTime($"{s.Name}: maximum per {Duration.Format(s.Stages[0].IntervalNs)}", s.Stages), $"{s.Name} latency over time");
+        }
+        if (s.Worst.Count > 0)
+        {
+            var first = s.Measurement?.StartedUtc;
+            h.Append($"<table><tr><th>worst events (CLOCK_MONOTONIC)</th>{string.Concat(s.Stages.Select(st => $"<th>{E(st.Name)}</th>"))}</tr>");
+            foreach (var w in s.Worst.Take(10))
+                h.Append($"<tr><td class=\"n\">{(w.TimestampNs / 1e9).ToString("0.000000", CultureInfo.InvariantCulture)} s</td>{string.Concat(w.StagesNs.Select(v => $"<td class=\"n\">{D(v)}</td>"))}</tr>");
+            h.Append("</table>");
+        }
+        if (s.RawFiles.Count > 0)
+            h.Append($"<p class=\"small\">raw samples: {E(string.Join(", ", s.RawFiles))}</p>");
+        h.Append("</section>\n");
+    }
+
+    private static void Img(StringBuilder h, byte[] png, string alt) =>
+        h.Append($"<img alt=\"{E(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\">");
+
+    private static void Row(StringBuilder h, string key, string? value) =>
+        h.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");
+
+    private static string Anchor(string name) => "suite-" + new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_').ToArray());
+
+    private const string Css = """
+        body{font-family:"DejaVu Sans",Verdana,sans-serif;margin:1.5em;color:#222;max-width:1100px}
+        h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em}
+        table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
+        td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}table.kv th{background:#f6f6f6;white-space:nowrap}
+        .v{font-weight:bold;padding:.1em .45em;border-radius:.3em;color:#fff;font-size:.85em}
+        .pass{background:#2e7d32}.marginal{background:#ef6c00}.fail,.error{background:#c62828}.skipped{background:#757575}
+        .banner{padding:.5em .8em;border-radius:.3em;font-weight:bold}.lab{background:#e3f2fd;border:1px solid #1565c0}
+        .warn{background:#fff3e0;border:1px solid #ef6c00}.msg{font-style:italic}.small{font-size:.8em;color:#555}
+        img{display:block;max-width:100%;margin:.5em 0}section.suite{page-break-inside:avoid}
+        footer{margin-top:2em;font-size:.8em;color:#666}
+        @media print{body{margin:0;max-width:none}nav a{color:#222;text-decoration:none}}
+        """;
+}

@@ -1,0 +1,125 @@
+using ScottPlot;
+using Validate.Results;
+
+namespace Validate.Reports.Plots;
+
+/// <summary>
+/// The report's plots, drawn with ScottPlot into PNG bytes with the shipped DejaVu Sans (no fontconfig
+/// needed, the same pixels on every machine). Everything is drawn from results.json (the HdrHistogram
+/// buckets, the distribution, the interval maxima), never from the raw samples, so the time to draw does
+/// not grow with the number of samples.
+/// </summary>
+public static class LatencyPlots
+{
+    public const string FontName = "DejaVu Sans";
+    private static readonly Lazy<bool> FontLoaded = new(() =>
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Fonts", "DejaVuSans.ttf");
+        if (!File.Exists(path)) throw new FileNotFoundException($"the report font is missing: {path}; rebuild reports/Validate.Reports", path);
+        Fonts.AddFontFile(FontName, path);
+        return true;
+    });
+
+    private static readonly Color[] Palette =
+    [
+        Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728"),
+        Color.FromHex("#9467bd"), Color.FromHex("#8c564b"),
+    ];
+
+    private static Plot NewPlot(string title, string x, string y)
+    {
+        _ = FontLoaded.Value;
+        var plot = new Plot();
+        plot.Font.Set(FontName);
+        plot.Title(title);
+        plot.XLabel(x);
+        plot.YLabel(y);
+        return plot;
+    }
+
+    /// <summary>
+    /// OSADL-style latency histogram: 1 us bins, log-scale counts, every stage overlaid.
+    /// Built from the HdrHistogram buckets (3 significant digits) re-binned to 1 us.
+    /// </summary>
+    public static byte[] Histogram(string title, IReadOnlyList<StageResult> stages, int width = 900, int height = 380)
+    {
+        var plot = NewPlot(title, "latency (us), 1 us bins", "samples (log scale)");
+        int color = 0;
+        foreach (var st in stages)
+        {
+            if (st.Histogram is not { Count: > 0 } buckets) continue;
+            var bins = new SortedDictionary<long, long>();
+            foreach (var b in buckets)
+            {
+                var us = b[0] / 1000;
+                bins[us] = bins.GetValueOrDefault(us) + b[1];
+            }
+            var xs = bins.Keys.Select(k => (double)k).ToArray();
+            var ys = bins.Values.Select(v => Math.Log10(v) + 1).ToArray(); // +1: a single sample stays visible
+            var sc = plot.Add.Scatter(xs, ys);
+            sc.ConnectStyle = ConnectStyle.StepHorizontal;
+            sc.MarkerSize = 0;
+            sc.LineWidth = 1.5f;
+            sc.Color = Palette[color++ % Palette.Length];
+            sc.LegendText = st.Name;
+        }
+        LogAxis(plot.Axes.Left, offset: 1);
+        plot.Axes.SetLimitsY(0, plot.Axes.GetLimits().Top + 0.3);
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    /// <summary>Latency against percentile on 1/(1-p) (log), every stage overlaid: the tail at a glance.</summary>
+    public static byte[] Percentiles(string title, IReadOnlyList<StageResult> stages, int width = 900, int height = 380)
+    {
+        var plot = NewPlot(title, "percentile", "latency (us)");
+        int color = 0;
+        foreach (var st in stages)
+        {
+            var pts = st.Distribution.Where(p => p.Percentile < 100).ToList();
+            if (pts.Count == 0) continue;
+            var xs = pts.Select(p => Math.Log10(1 / (1 - p.Percentile / 100))).ToArray();
+            var ys = pts.Select(p => p.ValueNs / 1000.0).ToArray();
+            var sc = plot.Add.Scatter(xs, ys);
+            sc.MarkerSize = 3;
+            sc.LineWidth = 1.5f;
+            sc.Color = Palette[color++ % Palette.Length];
+            sc.LegendText = st.Name;
+        }
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (var (p, label) in new[] { (0.0, "0"), (1.0, "90"), (2.0, "99"), (3.0, "99.9"), (4.0, "99.99"), (5.0, "99.999"), (6.0, "99.9999") })
+            ticks.AddMajor(p, label);
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    /// <summary>Latency over the run: the maximum of each interval, per stage.</summary>
+    public static byte[] OverTime(string title, IReadOnlyList<StageResult> stages, int width = 900, int height = 300)
+    {
+        var plot = NewPlot(title, "time since the first sample (s)", "interval max (us)");
+        int color = 0;
+        foreach (var st in stages)
+        {
+            if (st.IntervalMaxNs.Length == 0) continue;
+            var xs = Enumerable.Range(0, st.IntervalMaxNs.Length).Select(i => i * st.IntervalNs / 1e9).ToArray();
+            var ys = st.IntervalMaxNs.Select(v => v / 1000.0).ToArray();
+            var sc = plot.Add.Scatter(xs, ys);
+            sc.MarkerSize = 3;
+            sc.Color = Palette[color++ % Palette.Length];
+            sc.LegendText = st.Name;
+        }
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    private static void LogAxis(IAxis axis, double offset)
+    {
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y - offset).ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+}
