@@ -76,6 +76,8 @@ internal static class SelftestCommand
         var phaseDir = Path.Combine(resultsDir, project);
         Directory.CreateDirectory(phaseDir);
         var psi = new ProcessStartInfo { UseShellExecute = false };
+        // Files tests keep for a person to look at (the report screenshot): printed paths under here.
+        psi.Environment["VALIDATE_TEST_ARTIFACTS"] = phaseDir;
         var args = new List<string> { "--report-trx", "--report-trx-filename", trxName, "--results-directory", phaseDir, "--no-progress" };
 
         if (unprivileged && CanRunAsNobody(exe))
