@@ -15,6 +15,8 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(FloodCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(HistoryCommand.Create());
+root.Subcommands.Add(HistoryCommand.CreateCompare());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -10,12 +10,13 @@ internal static class ReportCommand
     {
         var results = new Argument<string[]>("results") { Description = "results.json files (or run folders holding one)", Arity = ArgumentArity.OneOrMore };
         var outDir = new Option<string?>("--out") { Description = "write the reports here instead of beside each results file (one results file only)" };
-        var cmd = new Command("report", "Render the HTML report and JUnit XML of runs from their results.json.") { results, outDir };
-        cmd.SetAction(p => Run(p.GetValue(results)!, p.GetValue(outDir)));
+        var history = new Option<string?>("--history") { Description = "also record the runs in this history store and show their trend" };
+        var cmd = new Command("report", "Render the HTML report and JUnit XML of runs from their results.json.") { results, outDir, history };
+        cmd.SetAction(p => Run(p.GetValue(results)!, p.GetValue(outDir), p.GetValue(history)));
         return cmd;
     }
 
-    private static int Run(string[] inputs, string? outDir)
+    private static int Run(string[] inputs, string? outDir, string? history)
     {
         if (outDir is not null && inputs.Length > 1)
             throw new ValidateException(ExitCodes.Usage, "--out takes one results file; without it each report goes beside its results.json");
@@ -24,7 +25,7 @@ internal static class ReportCommand
             var path = Directory.Exists(input) ? Path.Combine(input, Engine.RunSession.ResultsFileName) : input;
             if (!File.Exists(path))
                 throw new ValidateException(ExitCodes.InputError, $"{input}: no results file there; give a results.json or a run folder that holds one");
-            var (html, junit) = ReportWriter.Write(path, outDir);
+            var (html, junit) = ReportWriter.Write(path, outDir, history);
             Console.WriteLine($"report: {html}");
             Console.WriteLine($"junit: {junit}");
         }

@@ -20,15 +20,16 @@ internal static class RunCommand
         var set = new Option<string[]>("--set") { Description = "override a plan key, KEY=VALUE with a key path, e.g. suites:0:count=100 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var filter = new Option<string?>("--filter") { Description = "NUnit filter over the suites, e.g. \"Name~valirq\" or \"cat==timer\"" };
         var check = new Option<bool>("--check") { Description = "only check the plan: print its suites and exit (0 when valid, 3 when not)" };
+        var history = new Option<string?>("--history") { Description = "history store (SQLite) the run is recorded in, for trends and regressions (default: out/history.sqlite)" };
         var cmd = new Command("run", "Run a test plan: real-time set-up, each suite's measurement, verdicts, results.json. Exit 0 all pass or marginal, 1 a suite failed, 3 bad plan, 4 machine not ready.")
         {
-            plan, outDir, set, filter, check,
+            plan, outDir, set, filter, check, history,
         };
-        cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(outDir), p.GetValue(set) ?? [], p.GetValue(filter), p.GetValue(check)));
+        cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(outDir), p.GetValue(set) ?? [], p.GetValue(filter), p.GetValue(check), p.GetValue(history)));
         return cmd;
     }
 
-    public static int Run(string planPath, string? outDir, IReadOnlyList<string> overrides, string? filter, bool checkOnly)
+    public static int Run(string planPath, string? outDir, IReadOnlyList<string> overrides, string? filter, bool checkOnly, string? historyPath = null)
     {
         var plan = PlanLoader.Load(planPath, overrides);
         if (checkOnly)
@@ -85,7 +86,9 @@ internal static class RunCommand
         var results = RunResults.Read(resultsPath);
         PrintSummary(results);
         Console.WriteLine($"results: {resultsPath}");
-        var (html, junit) = Reports.ReportWriter.Write(resultsPath);
+        historyPath ??= Path.Combine(layout.Out, "history.sqlite");
+        var (html, junit) = Reports.ReportWriter.Write(resultsPath, historyPath: historyPath);
+        Console.WriteLine($"history: {historyPath}");
         Console.WriteLine($"report: {html}");
         Console.WriteLine($"junit: {junit}");
         if (signal != 0) return signal == 2 ? ExitCodes.Interrupted : ExitCodes.Terminated;

@@ -20,7 +20,7 @@ public static class HtmlReport
     private static string D(long ns) => E(Duration.Format(ns));
     private static string Badge(Verdict v) => $"<span class=\"v {v.ToString().ToLowerInvariant()}\">{v.ToString().ToUpperInvariant()}</span>";
 
-    public static string Render(RunResults r, string? resultsPath = null)
+    public static string Render(RunResults r, string? resultsPath = null, History.HistoryView? history = null)
     {
         var h = new StringBuilder(1 << 20);
         var env = r.Environment;
@@ -57,6 +57,7 @@ public static class HtmlReport
         }
         h.Append("</table></nav>\n");
 
+        if (history is not null) HistorySection(h, history);
         foreach (var s in r.Suites) Suite(h, s);
 
         h.Append("<section><h2>Environment</h2><table class=\"kv\">");
@@ -127,6 +128,30 @@ public static class HtmlReport
         }
         if (s.RawFiles.Count > 0)
             h.Append($"<p class=\"small\">raw samples: {E(string.Join(", ", s.RawFiles))}</p>");
+        h.Append("</section>\n");
+    }
+
+    private static void HistorySection(StringBuilder h, Validate.Reports.History.HistoryView v)
+    {
+        var nights = v.Series.Values.Select(p => p.Count).DefaultIfEmpty(0).Max();
+        h.Append($"<section><h2>History ({nights} run(s) of this plan on this machine)</h2>");
+        if (v.Regressions.Count == 0)
+            h.Append(nights > Validate.Reports.History.HistoryStore.MinNights
+                ? "<p>No regression: every stage's p99 is within the spread of the nights before.</p>"
+                : $"<p>Regressions are judged from {Validate.Reports.History.HistoryStore.MinNights + 1} runs on; this is run {nights}.</p>");
+        else
+        {
+            h.Append("<table><tr><th>regression</th><th>why</th></tr>");
+            foreach (var g in v.Regressions) h.Append($"<tr><td>{E(g.Suite)} {E(g.Stage)} {Badge(Verdict.Fail)}</td><td>{E(g.Why)}</td></tr>");
+            h.Append("</table>");
+        }
+        if (v.PreviousRunId is not null)
+        {
+            h.Append($"<p>What changed since the previous run ({E(v.PreviousRunId)}): {(v.EnvironmentChanges.Count == 0 ? "nothing in the environment." : "")}</p>");
+            if (v.EnvironmentChanges.Count > 0) h.Append("<ul>" + string.Concat(v.EnvironmentChanges.Select(c => $"<li>{E(c)}</li>")) + "</ul>");
+        }
+        var totals = v.Series.Where(kv => kv.Key.Stage == "total" && kv.Value.Count > 1).Select(kv => (kv.Key.Suite, kv.Value)).ToList();
+        if (totals.Count > 0) Img(h, LatencyPlots.Trend("total latency, run over run: p99 (line) and max (triangles)", totals), "trend of total latency");
         h.Append("</section>\n");
     }
 

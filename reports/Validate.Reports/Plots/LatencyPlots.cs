@@ -113,6 +113,28 @@ public static class LatencyPlots
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
+    /// <summary>Night over night: p99 (solid) and max (markers) of each suite's total, oldest run first.</summary>
+    public static byte[] Trend(string title, IReadOnlyList<(string Suite, IReadOnlyList<History.StagePoint> Points)> series, int width = 900, int height = 360)
+    {
+        var plot = NewPlot(title, "run (oldest to newest)", "latency (us)");
+        int color = 0;
+        foreach (var (suite, points) in series)
+        {
+            var xs = Enumerable.Range(1, points.Count).Select(i => (double)i).ToArray();
+            var c = Palette[color++ % Palette.Length];
+            var p99 = plot.Add.Scatter(xs, points.Select(p => p.P99Ns / 1000.0).ToArray());
+            p99.Color = c;
+            p99.LegendText = $"{suite} p99";
+            var max = plot.Add.Scatter(xs, points.Select(p => p.MaxNs / 1000.0).ToArray());
+            max.Color = c;
+            max.LineWidth = 0;
+            max.MarkerSize = 6;
+            max.MarkerShape = MarkerShape.OpenTriangleUp;
+        }
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
     private static void LogAxis(IAxis axis, double offset)
     {
         axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic

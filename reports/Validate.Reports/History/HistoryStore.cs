@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.Json;
+using MathNet.Numerics.Statistics;
+using Microsoft.Data.Sqlite;
+using Validate.Results;
+
+namespace Validate.Reports.History;
+
+/// <summary>One night of one suite's stage, as the history keeps it.</summary>
+public sealed record StagePoint(string RunId, DateTime StartedUtc, string Host, long P50Ns, long P99Ns, long MaxNs, string Verdict);
+
+/// <summary>A stage of tonight's run that is worse than the nights before, and why it counts.</summary>
+public sealed record Regression(string Suite, string Stage, string Why);
+
+/// <summary>What the history says about one run: trends, regressions, what changed in the environment.</summary>
+public sealed record HistoryView(
+    IReadOnlyDictionary<(string Suite, string Stage), IReadOnlyList<StagePoint>> Series,
+    IReadOnlyList<Regression> Regressions,
+    IReadOnlyList<string> EnvironmentChanges,
+    string? PreviousRunId);
+
+/// <summary>
+/// Every run's results, night after night, in SQLite (a file; WAL journal, each run written in one
+/// transaction, so a crash mid-write loses nothing that was committed and leaves nothing half-written).
+/// Schema changes are numbered migrations recorded in PRAGMA user_version. A lab's shared PostgreSQL is
+/// the lab-machines issue; this store keys runs by host so several machines can share one file's format.
+/// </summary>
+public sealed class HistoryStore : IDisposable
+{
+    /// <summary>Nights of history needed before a regression is judged.</summary>
+    public const int MinNights = 3;
+
+    private static readonly string[] Migrations =
+    [
+        // 1: runs and their per-stage statistics.
+        """
+        CREATE TABLE runs (
+          run_id TEXT PRIMARY KEY, started_utc TEXT NOT NULL, host TEXT NOT NULL, plan TEXT NOT NULL,
+          kernel TEXT NOT NULL, preemption TEXT NOT NULL, virtual_lab INTEGER NOT NULL, verdict TEXT NOT NULL,
+          environment TEXT NOT NULL, results_path TEXT);
+        CREATE INDEX runs_plan_host ON runs(plan, host, started_utc);
+        CREATE TABLE stages (
+          run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, suite TEXT NOT NULL, stage TEXT NOT NULL,
+          verdict TEXT NOT NULL, count INTEGER NOT NULL, p50_ns INTEGER NOT NULL, p99_ns INTEGER NOT NULL,
+          p999_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, PRIMARY KEY (run_id, suite, stage));
+        """,
+    ];
+
+    private readonly SqliteConnection _db;
+
+    public string Path { get; }
+
+    private HistoryStore(string path, SqliteConnection db)
+    {
+        Path = path;
+        _db = db;
+    }
+
+    public static HistoryStore Open(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        db.Open();
+        Exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
+        var version = Convert.ToInt32(Scalar(db, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+        if (version > Migrations.Length)
+        {
+            db.Dispose();
+            throw new ValidateException(ExitCodes.InputError, $"{path}: history schema {version} is newer than this tool ({Migrations.Length}); use a newer validate");
+        }
+        for (int v = version; v < Migrations.Length; v++)
+        {
+            using var tx = db.BeginTransaction();
+            Exec(db, Migrations[v], tx);
+            Exec(db, $"PRAGMA user_version = {v + 1}", tx);
+            tx.Commit();
+        }
+        return new HistoryStore(path, db);
+    }
+
+    /// <summary>Records a run (again: a re-recorded run replaces itself).</summary>
+    public void Record(RunResults r, string? resultsPath)
+    {
+        using var tx = _db.BeginTransaction();
+        Exec(_db, "DELETE FROM runs WHERE run_id = $id", tx, ("$id", r.RunId));
+        Exec(_db, """
+            INSERT INTO runs VALUES ($id, $started, $host, $plan, $kernel, $preemption, $lab, $verdict, $env, $path)
+            """, tx, ("$id", r.RunId), ("$started", r.StartedUtc.ToString("O", CultureInfo.InvariantCulture)), ("$host", r.Environment.Hostname),
+            ("$plan", r.Plan.Name), ("$kernel", r.Environment.KernelRelease), ("$preemption", r.Environment.PreemptionModel),
+            ("$lab", r.Environment.VirtualLab ? 1 : 0), ("$verdict", r.Verdict.ToString().ToLowerInvariant()),
+            ("$env", JsonSerializer.Serialize(r.Environment, RunResults.Json)), ("$path", resultsPath));
+        foreach (var s in r.Suites)
+            foreach (var st in s.Stages)
+                Exec(_db, "INSERT INTO stages VALUES ($id, $suite, $stage, $verdict, $count, $p50, $p99, $p999, $max)", tx,
+                    ("$id", r.RunId), ("$suite", s.Name), ("$stage", st.Name), ("$verdict", s.Verdict.ToString().ToLowerInvariant()),
+                    ("$count", st.Count), ("$p50", st.P50Ns), ("$p99", st.P99Ns), ("$p999", st.P999Ns), ("$max", st.MaxNs));
+        tx.Commit();
+    }
+
+    /// <summary>The newest run (of a plan, if given) on a host: its id, plan and host.</summary>
+    public (string RunId, string Plan, string Host)? Newest(string? plan, string? host)
+    {
+        using var cmd = Command(_db, "SELECT run_id, plan, host FROM runs WHERE ($plan IS NULL OR plan = $plan) AND ($host IS NULL OR host = $host) ORDER BY started_utc DESC LIMIT 1",
+            null, ("$plan", plan), ("$host", host));
+        using var rd = cmd.ExecuteReader();
+        return rd.Read() ? (rd.GetString(0), rd.GetString(1), rd.GetString(2)) : null;
+    }
+
+    public int RunCount(string plan, string host) =>
+        Convert.ToInt32(Scalar(_db, "SELECT COUNT(*) FROM runs WHERE plan = $plan AND host = $host", ("$plan", plan), ("$host", host)), CultureInfo.InvariantCulture);
+
+    /// <summary>The last <paramref name="nights"/> runs of a plan on a host, up to and including <paramref name="runId"/>, oldest first.</summary>
+    public HistoryView View(string plan, string host, string runId, int nights = 14)
+    {
+        var runs = new List<(string Id, DateTime Started, string Env)>();
+        using (var cmd = Command(_db, """
+            SELECT run_id, started_utc, environment FROM runs
+            WHERE plan = $plan AND host = $host AND started_utc <= (SELECT started_utc FROM runs WHERE run_id = $id)
+            ORDER BY started_utc DESC LIMIT $n
+            """, null, ("$plan", plan), ("$host", host), ("$id", runId), ("$n", nights)))
+        using (var rd = cmd.ExecuteReader())
+            while (rd.Read())
+                runs.Add((rd.GetString(0), DateTime.Parse(rd.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), rd.GetString(2)));
+        runs.Reverse();
+        var series = new Dictionary<(string, string), List<StagePoint>>();
+        foreach (var (id, started, _) in runs)
+        {
+            using var cmd = Command(_db, "SELECT suite, stage, p50_ns, p99_ns, max_ns, verdict FROM stages WHERE run_id = $id ORDER BY suite, stage", null, ("$id", id));
+            using var rd = cmd.ExecuteReader();
+            while (rd.Read())
+            {
+                var key = (rd.GetString(0), rd.GetString(1));
+                if (!series.TryGetValue(key, out var list)) series[key] = list = [];
+                list.Add(new StagePoint(id, started, host, rd.GetInt64(2), rd.GetInt64(3), rd.GetInt64(4), rd.GetString(5)));
+            }
+        }
+        var regressions = new List<Regression>();
+        foreach (var ((suite, stage), points) in series)
+        {
+            if (points.Count == 0 || points[^1].RunId != runId) continue;
+            if (Judge(points) is { } why) regressions.Add(new Regression(suite, stage, why));
+        }
+        var changes = runs.Count >= 2 ? EnvironmentDiff(runs[^2].Env, runs[^1].Env) : [];
+        return new HistoryView(series.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<StagePoint>)kv.Value), regressions, changes,
+            runs.Count >= 2 ? runs[^2].Id : null);
+    }
+
+    /// <summary>
+    /// Tonight (the last point) against the nights before: a regression when tonight's p99 is above the
+    /// earlier nights' mean by more than 3 standard deviations (MathNet) and by more than 10 %, so that
+    /// neither noise on a quiet series nor a tiny shift on a wide one is flagged. Needs <see cref="MinNights"/> earlier nights.
+    /// </summary>
+    public static string? Judge(IReadOnlyList<StagePoint> points)
+    {
+        if (points.Count < MinNights + 1) return null;
+        var before = points.Take(points.Count - 1).Select(p => (double)p.P99Ns).ToArray();
+        var tonight = points[^1].P99Ns;
+        var (mean, sd) = (before.Mean(), before.StandardDeviation());
+        var threshold = Math.Max(mean + 3 * sd, mean * 1.1);
+        if (tonight <= threshold) return null;
+        var z = sd > 0 ? (tonight - mean) / sd : double.PositiveInfinity;
+        return $"p99 {Plans.Duration.Format(tonight)} against {Plans.Duration.Format((long)mean)} ± {Plans.Duration.Format((long)sd)} over the {before.Length} nights before (z = {(double.IsInfinity(z) ? "inf" : z.ToString("0.0", CultureInfo.InvariantCulture))}, +{(tonight - mean) * 100 / mean:0} %)";
+    }
+
+    /// <summary>What changed between two environment snapshots (JSON), one line per key.</summary>
+    public static IReadOnlyList<string> EnvironmentDiff(string beforeJson, string afterJson)
+    {
+        var a = Flatten(JsonDocument.Parse(beforeJson).RootElement, "");
+        var b = Flatten(JsonDocument.Parse(afterJson).RootElement, "");
+        var changes = new List<string>();
+        foreach (var key in a.Keys.Union(b.Keys).Where(k => !k.StartsWith("warnings", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            a.TryGetValue(key, out var x);
+            b.TryGetValue(key, out var y);
+            if (x != y) changes.Add($"{key}: {x ?? "(none)"} -> {y ?? "(none)"}");
+        }
+        return changes;
+    }
+
+    private static Dictionary<string, string> Flatten(JsonElement e, string prefix)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                    foreach (var kv in Flatten(p.Value, prefix.Length == 0 ? p.Name : $"{prefix}.{p.Name}")) d[kv.Key] = kv.Value;
+                break;
+            case JsonValueKind.Array:
+                d[prefix] = string.Join(", ", e.EnumerateArray().Select(x => x.ToString()));
+                break;
+            default:
+                d[prefix] = e.ToString();
+                break;
+        }
+        return d;
+    }
+
+    private static SqliteCommand Command(SqliteConnection db, string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return cmd;
+    }
+
+    private static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
+    {
+        using var cmd = Command(db, sql, tx, args);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection db, string sql, params (string, object?)[] args)
+    {
+        using var cmd = Command(db, sql, null, args);
+        return cmd.ExecuteScalar();
+    }
+
+    public void Dispose() => _db.Dispose();
+}

@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+using NUnit.Framework;
+using Validate.Reports;
+using Validate.Reports.History;
+using Validate.Results;
+using Validate.TestSupport;
+
+namespace Validate.UnitTests.Reports;
+
+/// <summary>History survives runs, shows trends, flags a meaningful regression and says what changed.</summary>
+public class HistoryTests
+{
+    private DirectoryInfo _dir = null!;
+
+    [SetUp]
+    public void MakeDir() => _dir = Directory.CreateTempSubdirectory("validate-history-");
+
+    [TearDown]
+    public void RemoveDir() => _dir.Delete(true);
+
+    private string Db => Path.Combine(_dir.FullName, "history.sqlite");
+
+    /// <summary>A night: the sample run with its stages scaled, written to its own results.json.</summary>
+    private string Night(int n, double scale = 1.0, string kernel = "6.1.0-rt")
+    {
+        var r = ReportTests.Sample() with { RunId = $"night-{n}", StartedUtc = new DateTime(2026, 11, n, 2, 0, 0, DateTimeKind.Utc) };
+        r = r with { Environment = r.Environment with { KernelRelease = kernel, Hostname = "lab-1" } };
+        foreach (var s in r.Suites)
+        {
+            var stages = s.Stages.Select(st => st with { P99Ns = (long)(st.P99Ns * scale * (1 + 0.01 * n)), MaxNs = (long)(st.MaxNs * scale) }).ToList();
+            s.Stages.Clear();
+            s.Stages.AddRange(stages);
+        }
+        var dir = Path.Combine(_dir.FullName, $"night-{n}");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "results.json");
+        r.Write(path);
+        return path;
+    }
+
+    [Test]
+    public void Three_nights_make_a_trend_and_no_regression_is_judged_before_enough_nights()
+    {
+        for (int n = 1; n <= 3; n++) ReportWriter.Write(Night(n), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        var v = store.View("edu", "lab-1", "night-3");
+        Assert.That(v.Series[("msi-idle", "total")].Select(p => p.RunId), Is.EqualTo(new[] { "night-1", "night-2", "night-3" }));
+        Assert.That(v.Regressions, Is.Empty);
+        Assert.That(v.PreviousRunId, Is.EqualTo("night-2"));
+        Assert.That(v.EnvironmentChanges, Is.Empty);
+        var html = File.ReadAllText(Path.Combine(_dir.FullName, "night-3", "report.html"));
+        Assert.That(html, Does.Contain("History (3 run(s)").And.Contain("alt=\"trend of total latency\""));
+    }
+
+    [Test]
+    public void A_night_far_outside_the_spread_is_a_regression_that_says_why_and_what_changed()
+    {
+        for (int n = 1; n <= 4; n++) ReportWriter.Write(Night(n), historyPath: Db);
+        var (html, _) = ReportWriter.Write(Night(5, scale: 3, kernel: "6.1.0-rt-new"), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        var v = store.View("edu", "lab-1", "night-5");
+        var total = v.Regressions.Single(r => r.Suite == "msi-idle" && r.Stage == "total");
+        Assert.That(total.Why, Does.Contain("over the 4 nights before").And.Contain("z ="));
+        Assert.That(v.EnvironmentChanges, Has.Some.StartsWith("kernelRelease: 6.1.0-rt -> 6.1.0-rt-new"));
+        Assert.That(File.ReadAllText(html), Does.Contain("regression").And.Contain("kernelRelease"));
+    }
+
+    [Test]
+    public void Small_night_to_night_noise_is_not_a_regression()
+    {
+        for (int n = 1; n <= 6; n++) ReportWriter.Write(Night(n), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        Assert.That(store.View("edu", "lab-1", "night-6").Regressions, Is.Empty, "+1 % a night is within 10 %");
+    }
+
+    [Test]
+    public void The_store_migrates_once_and_keeps_its_runs_across_opens()
+    {
+        ReportWriter.Write(Night(1), historyPath: Db);
+        ReportWriter.Write(Night(1), historyPath: Db); // the same run again replaces itself
+        using (var store = HistoryStore.Open(Db))
+            Assert.That(store.RunCount("edu", "lab-1"), Is.EqualTo(1));
+        using var db = new SqliteConnection($"Data Source={Db};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        Assert.That(Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void History_and_compare_commands_report_the_regression_and_the_deltas()
+    {
+        for (int n = 1; n <= 4; n++) ReportWriter.Write(Night(n), historyPath: Db);
+        ReportWriter.Write(Night(5, scale: 3), historyPath: Db);
+        var h = Cli.Run(TimeSpan.FromSeconds(60), "history", "--db", Db);
+        Assert.That(h.ExitCode, Is.EqualTo(ExitCodes.Failed), h.ToString());
+        Assert.That(h.Stdout, Does.Contain("REGRESSION msi-idle total: p99"));
+        var c = Cli.Run(TimeSpan.FromSeconds(60), "compare", Path.Combine(_dir.FullName, "night-4"), Path.Combine(_dir.FullName, "night-5"));
+        Assert.That(c.ExitCode, Is.Zero, c.ToString());
+        Assert.That(c.Stdout, Does.Contain("msi-idle").And.Contain("(+").And.Contain("environment: unchanged"));
+    }
+}
