@@ -274,13 +274,27 @@ public static class SuiteRunner
             lastErrno == 0 ? null : $"{Errno.Name(lastErrno)} ({Errno.Text(lastErrno)})",
             live.Sum(r => r.RawWritten), live.Sum(r => r.RawDropped), live.Sum(r => r.Clamped));
         var stages = backends[0].Stages;
+        result.Stages.AddRange(StageSummaries(live, stages));
+        var last = stages.Count - 1;
+        foreach (var w in live.SelectMany(r => r.Worst()).OrderByDescending(w => w.Stages[last]).Take(LatencyRecorder.WorstKept))
+        {
+            var v = new long[stages.Count];
+            for (int k = 0; k < v.Length; k++) v[k] = w.Stages[k];
+            result.Worst.Add(new WorstEvent(w.TimestampNs, v));
+        }
+    }
+
+    /// <summary>Per-stage statistics of one or more recorders (the measuring threads of a suite), merged.</summary>
+    public static List<StageResult> StageSummaries(IReadOnlyList<LatencyRecorder> live, IReadOnlyList<string> stages)
+    {
+        var list = new List<StageResult>();
         for (int i = 0; i < stages.Count; i++)
         {
             var h = new LongHistogram(1, LatencyRecorder.HighestTrackableNs, 3);
             foreach (var r in live) h.Add(r.Histogram(i));
             if (h.TotalCount == 0)
             {
-                result.Stages.Add(new StageResult(stages[i], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, live[0].IntervalNs, [], []));
+                list.Add(new StageResult(stages[i], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, live[0].IntervalNs, [], []));
                 continue;
             }
             var intervalNs = live.Max(r => r.IntervalNs);
@@ -293,20 +307,14 @@ public static class SuiteRunner
                 .DistinctBy(p => p.ValueNs)
                 .ToList();
             var buckets = h.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAddedInThisIterationStep }).ToList();
-            result.Stages.Add(new StageResult(
+            list.Add(new StageResult(
                 stages[i], h.TotalCount, live.Min(r => r.Min(i)),
                 h.GetValueAtPercentile(50), h.GetValueAtPercentile(90), h.GetValueAtPercentile(99),
                 h.GetValueAtPercentile(99.9), h.GetValueAtPercentile(99.99), live.Max(r => r.Max(i)),
                 Math.Round(h.GetMean(), 1), Math.Round(h.GetStdDeviation(), 1), live.Sum(r => r.Negative(i)),
                 intervalNs, merged, distribution, buckets));
         }
-        var last = stages.Count - 1;
-        foreach (var w in live.SelectMany(r => r.Worst()).OrderByDescending(w => w.Stages[last]).Take(LatencyRecorder.WorstKept))
-        {
-            var v = new long[stages.Count];
-            for (int k = 0; k < v.Length; k++) v[k] = w.Stages[k];
-            result.Worst.Add(new WorstEvent(w.TimestampNs, v));
-        }
+        return list;
     }
 
     private static long[] Rescale(long[] maxima, long fromNs, long toNs)
