@@ -36,7 +36,7 @@ catch (ValidateException e)
     Console.Error.WriteLine($"validate: {e.Message}");
     return e.ExitCode;
 }
-catch (Exception e) when (e is IOException or UnauthorizedAccessException or Validate.Interop.InteropException)
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or Validate.Interop.InteropException or System.Data.Common.DbException)
 {
     // A file or device the machine would not give us: one line, the path is in the message.
     Console.Error.WriteLine($"validate: {e.Message}");

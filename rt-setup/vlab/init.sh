@@ -18,6 +18,7 @@ export PATH=/bin
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+echo vlab > /proc/sys/kernel/hostname
 mount -t devtmpfs devtmpfs /dev
 
 mode=run out= topology= bind=none

@@ -102,4 +102,21 @@ public class EngineLabTests
         Assert.That(s.Message, Does.StartWith("interrupted (SIGTERM)"));
         Assert.That(s.Counts!.Recorded, Is.GreaterThan(0), "what was measured before the kill is kept");
     }
+
+    [Test]
+    public void A_kernel_warning_during_a_suite_fails_that_suite_and_its_log_delta_is_kept()
+    {
+        var plan = Path.Combine(Cli.Layout.Root, "tests", "Validate.LabTests", "Plans", "kernel-warning.json");
+        var (run, outDir) = RunInLab("single-msi", $"{Cli.Path} run {plan} --out $OUT", timeoutS: 300);
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.KernelLogProblem), "the lab itself also sees the WARNING");
+        var r = RunResults.Read(Path.Combine(outDir, "results.json"));
+        var quiet = r.Suites.Single(s => s.Name == "timer-quiet-log");
+        Assert.That(quiet.Verdict, Is.EqualTo(Verdict.Pass), quiet.Message);
+        Assert.That(quiet.KernelLog, Has.Some.Contains("an ordinary kernel log line"), "the suite's own kernel log delta");
+        Assert.That(quiet.KernelLog, Has.None.Contains("injected_by_validate_lab_test"), "not the next suite's");
+        var warned = r.Suites.Single(s => s.Name == "timer-kernel-warning");
+        Assert.That(warned.Verdict, Is.EqualTo(Verdict.Fail));
+        Assert.That(warned.Message, Does.StartWith("kernel log: kernel WARNING").And.Contain("injected_by_validate_lab_test"));
+        Assert.That(File.ReadAllText(Path.Combine(outDir, "report.html")), Does.Contain("injected_by_validate_lab_test"));
+    }
 }

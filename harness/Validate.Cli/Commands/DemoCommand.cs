@@ -45,9 +45,9 @@ internal static class DemoCommand
         Console.WriteLine($"demo: {r.Verdict.ToString().ToUpperInvariant()}: {r.Suites.Count} suites measured in the virtual lab (emulated: absolute latencies say nothing about hardware)");
         Console.WriteLine($"demo: results: {results}");
         Console.WriteLine($"demo: raw samples: {Path.Combine(outDir, "samples")}; guest kernel log: {Path.Combine(runDir, "kernel.log")}");
-        var history = Path.Combine(layout.Out, "history.sqlite");
+        var history = Reports.History.HistoryStore.DefaultLocation(layout.Out);
         var (html, junit) = Reports.ReportWriter.Write(results, historyPath: history);
-        Console.WriteLine($"demo: history: {history} (trend and regressions in the report)");
+        Console.WriteLine($"demo: history: {(Reports.History.HistoryStore.IsPostgresLocation(history) ? "PostgreSQL (VALIDATE_HISTORY)" : history)} (trend and regressions in the report)");
         Console.WriteLine($"demo: JUnit XML: {junit}");
         Console.WriteLine($"demo: report: {html}");
         return status;

@@ -10,7 +10,7 @@ internal static class HistoryCommand
 {
     public static Command Create()
     {
-        var db = new Option<string?>("--db") { Description = "history store (default: out/history.sqlite)" };
+        var db = new Option<string?>("--db") { Description = "history store: a SQLite file or a PostgreSQL connection string (default: VALIDATE_HISTORY, else out/history.sqlite)" };
         var plan = new Option<string?>("--plan") { Description = "plan name (default: the newest run's)" };
         var host = new Option<string?>("--host") { Description = "machine (default: the newest run's)" };
         var last = new Option<int>("--last") { Description = "how many runs", DefaultValueFactory = _ => 14 };
@@ -31,9 +31,11 @@ internal static class HistoryCommand
     private static int Run(string? dbPath, string? plan, string? host, int last)
     {
         if (last < 2) throw new ValidateException(ExitCodes.Usage, $"--last {last}: give 2 or more");
-        dbPath ??= Path.Combine(RepositoryLayout.Find().Out, "history.sqlite");
-        if (!File.Exists(dbPath)) throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no history yet; validate run records every run there");
+        dbPath ??= HistoryStore.DefaultLocation(RepositoryLayout.Find().Out);
+        if (!HistoryStore.IsPostgresLocation(dbPath) && !File.Exists(dbPath))
+            throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no history yet; validate run records every run there");
         using var store = HistoryStore.Open(dbPath);
+        dbPath = store.Path;
         var (newest, newestPlan, newestHost) = store.Newest(plan, host)
             ?? throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no run of plan '{plan ?? "(any)"}' on host '{host ?? "(any)"}'");
         var v = store.View(newestPlan, newestHost, newest, last);

@@ -20,7 +20,7 @@ internal static class RunCommand
         var set = new Option<string[]>("--set") { Description = "override a plan key, KEY=VALUE with a key path, e.g. suites:0:count=100 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var filter = new Option<string?>("--filter") { Description = "NUnit filter over the suites, e.g. \"Name~valirq\" or \"cat==timer\"" };
         var check = new Option<bool>("--check") { Description = "only check the plan: print its suites and exit (0 when valid, 3 when not)" };
-        var history = new Option<string?>("--history") { Description = "history store (SQLite) the run is recorded in, for trends and regressions (default: out/history.sqlite)" };
+        var history = new Option<string?>("--history") { Description = "history store the run is recorded in, for trends and regressions: a SQLite file or a PostgreSQL connection string (default: VALIDATE_HISTORY, else out/history.sqlite)" };
         var cmd = new Command("run", "Run a test plan: real-time set-up, each suite's measurement, verdicts, results.json. Exit 0 all pass or marginal, 1 a suite failed, 3 bad plan, 4 machine not ready.")
         {
             plan, outDir, set, filter, check, history,
@@ -86,9 +86,12 @@ internal static class RunCommand
         var results = RunResults.Read(resultsPath);
         PrintSummary(results);
         Console.WriteLine($"results: {resultsPath}");
-        historyPath ??= Path.Combine(layout.Out, "history.sqlite");
+        // Inside the virtual lab the run folder is a 9p share (no SQLite WAL there) and the guest is gone
+        // after the run: the host records the run (validate demo does).
+        historyPath ??= Environment.GetEnvironmentVariable("VALIDATE_VLAB") == "1" ? null : Reports.History.HistoryStore.DefaultLocation(layout.Out);
         var (html, junit) = Reports.ReportWriter.Write(resultsPath, historyPath: historyPath);
-        Console.WriteLine($"history: {historyPath}");
+        Console.WriteLine(historyPath is null ? "history: not recorded inside the virtual lab (the host records the run)"
+            : $"history: {(Reports.History.HistoryStore.IsPostgresLocation(historyPath) ? "PostgreSQL (VALIDATE_HISTORY)" : historyPath)}");
         Console.WriteLine($"report: {html}");
         Console.WriteLine($"junit: {junit}");
         if (signal != 0) return signal == 2 ? ExitCodes.Interrupted : ExitCodes.Terminated;

@@ -36,6 +36,7 @@ public static class SuiteRunner
     public static SuiteResult Run(Plan plan, SuitePlan suite, RunContext ctx)
     {
         var result = new SuiteResult { Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode };
+        using var kernelLog = KernelLog.OpenAtEnd();
         try
         {
             RunInner(plan, suite, ctx, result);
@@ -44,6 +45,17 @@ public static class SuiteRunner
         {
             result.Verdict = Verdict.Error;
             result.Message = e.Message;
+        }
+        // The kernel log delta of the suite: any WARN, BUG, Oops, "nobody cared", ... fails it.
+        if (kernelLog.Available)
+        {
+            result.KernelLog = [.. kernelLog.ReadNew()];
+            foreach (var f in Lab.KernelLogScanner.Scan(result.KernelLog, "kernel log")) result.KernelFindings.Add($"{f.Kind}: {f.Line}");
+            if (result.KernelFindings.Count > 0 && result.Verdict != Verdict.Error)
+            {
+                result.Verdict = Verdict.Fail;
+                result.Message = $"kernel log: {result.KernelFindings[0]}{(result.KernelFindings.Count > 1 ? $" and {result.KernelFindings.Count - 1} more" : "")}; " + result.Message;
+            }
         }
         return result;
     }
@@ -212,7 +224,9 @@ public static class SuiteRunner
             catch (InvalidOperationException) { }
         }
         ctx.Log($"{suite.Name}: measured {recorders.Sum(r => r.Count)} samples in {sw.Elapsed.TotalSeconds:0.0} s");
-        return new MeasureOutcome(info, states.Where(s => s is not null).ToList(), problems, errors.FirstOrDefault(e => e is not null), gaveUp.Any(g => g));
+        // One line per distinct problem, however many measuring threads had it.
+        var distinct = problems.Select(p => System.Text.RegularExpressions.Regex.Replace(p, @" on thread \d+", "")).Distinct().ToList();
+        return new MeasureOutcome(info, states.Where(s => s is not null).ToList(), distinct, errors.FirstOrDefault(e => e is not null), gaveUp.Any(g => g));
     }
 
     /// <summary>

@@ -35,7 +35,8 @@ public sealed partial record SystemSnapshot(
         var realtime = Read($"{sys}/kernel/realtime") == "1";
         var preemptRt = realtime || version.Contains("PREEMPT_RT", StringComparison.Ordinal);
         var model = preemptRt ? "PREEMPT_RT" : PreemptModel().Match(version) is { Success: true } m ? m.Value : "unknown";
-        var cmdline = Read($"{proc}/cmdline") ?? "";
+        // (vlab.out= is where the virtual lab writes this run's files: it changes every run and decides nothing.)
+        var cmdline = string.Join(' ', (Read($"{proc}/cmdline") ?? "").Split(' ').Where(a => !a.StartsWith("vlab.out=", StringComparison.Ordinal)));
         var rtArgs = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var arg in cmdline.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {

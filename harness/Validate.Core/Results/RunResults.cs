@@ -96,6 +96,10 @@ public sealed record SuiteResult
     public List<string> RawFiles { get; init; } = [];
     /// <summary>The worst samples by total, worst first, with every stage: for finding them in time.</summary>
     public List<WorstEvent> Worst { get; init; } = [];
+    /// <summary>What the kernel logged while the suite ran (set-up to teardown); null when the log could not be read.</summary>
+    public List<string>? KernelLog { get; set; }
+    /// <summary>WARN, BUG, Oops, "nobody cared", hung task, lockdep ... found in <see cref="KernelLog"/>: each fails the suite.</summary>
+    public List<string> KernelFindings { get; init; } = [];
 }
 
 public sealed record WorstEvent(long TimestampNs, IReadOnlyList<long> StagesNs);

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using MathNet.Numerics.Statistics;
+using System.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Validate.Results;
 
 namespace Validate.Reports.History;
@@ -20,10 +23,12 @@ public sealed record HistoryView(
     string? PreviousRunId);
 
 /// <summary>
-/// Every run's results, night after night, in SQLite (a file; WAL journal, each run written in one
-/// transaction, so a crash mid-write loses nothing that was committed and leaves nothing half-written).
-/// Schema changes are numbered migrations recorded in PRAGMA user_version. A lab's shared PostgreSQL is
-/// the lab-machines issue; this store keys runs by host so several machines can share one file's format.
+/// Every run's results, night after night: in SQLite (a file; WAL journal) by default, or in a lab's
+/// shared PostgreSQL when the store is given as a connection string ("Host=...;Database=..." or a
+/// postgres:// URI). Each run is written in one transaction, so a crash mid-write loses nothing that was
+/// committed and leaves nothing half-written. Schema changes are numbered migrations (the same SQL on
+/// both), their number kept in a schema_version table. Runs are keyed by id and host, so many machines
+/// share one PostgreSQL.
 /// </summary>
 public sealed class HistoryStore : IDisposable
 {
@@ -36,78 +41,129 @@ public sealed class HistoryStore : IDisposable
         """
         CREATE TABLE runs (
           run_id TEXT PRIMARY KEY, started_utc TEXT NOT NULL, host TEXT NOT NULL, plan TEXT NOT NULL,
-          kernel TEXT NOT NULL, preemption TEXT NOT NULL, virtual_lab INTEGER NOT NULL, verdict TEXT NOT NULL,
+          kernel TEXT NOT NULL, preemption TEXT NOT NULL, virtual_lab BIGINT NOT NULL, verdict TEXT NOT NULL,
           environment TEXT NOT NULL, results_path TEXT);
         CREATE INDEX runs_plan_host ON runs(plan, host, started_utc);
         CREATE TABLE stages (
           run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, suite TEXT NOT NULL, stage TEXT NOT NULL,
-          verdict TEXT NOT NULL, count INTEGER NOT NULL, p50_ns INTEGER NOT NULL, p99_ns INTEGER NOT NULL,
-          p999_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, PRIMARY KEY (run_id, suite, stage));
+          verdict TEXT NOT NULL, count BIGINT NOT NULL, p50_ns BIGINT NOT NULL, p99_ns BIGINT NOT NULL,
+          p999_ns BIGINT NOT NULL, max_ns BIGINT NOT NULL, PRIMARY KEY (run_id, suite, stage));
         """,
     ];
 
-    private readonly SqliteConnection _db;
+    private readonly DbConnection _db;
 
+    /// <summary>Where the store is: a file path, or the PostgreSQL connection string without its password.</summary>
     public string Path { get; }
+    public bool IsPostgres { get; }
 
-    private HistoryStore(string path, SqliteConnection db)
+    private HistoryStore(string path, DbConnection db, bool postgres)
     {
         Path = path;
         _db = db;
+        IsPostgres = postgres;
     }
 
-    public static HistoryStore Open(string path)
+    /// <summary>The store runs are recorded in unless told otherwise: VALIDATE_HISTORY (a path or a PostgreSQL connection string), else OUT/history.sqlite.</summary>
+    public static string DefaultLocation(string outDir) =>
+        Environment.GetEnvironmentVariable("VALIDATE_HISTORY") is { Length: > 0 } h ? h : System.IO.Path.Combine(outDir, "history.sqlite");
+
+    /// <summary>A PostgreSQL connection string or URI rather than a file path.</summary>
+    public static bool IsPostgresLocation(string location) =>
+        location.StartsWith("postgres://", StringComparison.Ordinal) || location.StartsWith("postgresql://", StringComparison.Ordinal)
+        || location.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    public static HistoryStore Open(string location)
     {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        db.Open();
-        Exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
-        var version = Convert.ToInt32(Scalar(db, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+        DbConnection db;
+        bool postgres = IsPostgresLocation(location);
+        string shown = location;
+        try
+        {
+            if (postgres)
+            {
+                var cs = location.Contains("://", StringComparison.Ordinal) ? FromUri(location) : location;
+                var b = new NpgsqlConnectionStringBuilder(cs);
+                shown = $"postgresql {b.Host}:{b.Port}/{b.Database}";
+                db = new NpgsqlConnection(cs);
+                db.Open();
+            }
+            else
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(location))!);
+                db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = location, Pooling = false }.ToString());
+                db.Open();
+                Exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
+            }
+        }
+        catch (DbException e)
+        {
+            throw new ValidateException(ExitCodes.SetupError, $"history store {shown}: {e.Message}");
+        }
+        Exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
+        var version = Convert.ToInt32(Scalar(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0, CultureInfo.InvariantCulture);
         if (version > Migrations.Length)
         {
             db.Dispose();
-            throw new ValidateException(ExitCodes.InputError, $"{path}: history schema {version} is newer than this tool ({Migrations.Length}); use a newer validate");
+            throw new ValidateException(ExitCodes.InputError, $"{shown}: history schema {version} is newer than this tool ({Migrations.Length}); use a newer validate");
         }
         for (int v = version; v < Migrations.Length; v++)
         {
             using var tx = db.BeginTransaction();
             Exec(db, Migrations[v], tx);
-            Exec(db, $"PRAGMA user_version = {v + 1}", tx);
+            Exec(db, "INSERT INTO schema_version VALUES (@v)", tx, ("@v", (long)(v + 1)));
             tx.Commit();
         }
-        return new HistoryStore(path, db);
+        return new HistoryStore(shown, db, postgres);
+    }
+
+    /// <summary>postgres://user:password@host:port/database as an Npgsql connection string.</summary>
+    private static string FromUri(string uri)
+    {
+        var u = new Uri(uri);
+        var b = new NpgsqlConnectionStringBuilder { Host = u.Host, Database = u.AbsolutePath.Trim('/') };
+        if (u.Port > 0) b.Port = u.Port;
+        if (u.UserInfo.Length > 0)
+        {
+            var parts = u.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length > 1) b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        return b.ToString();
     }
 
     /// <summary>Records a run (again: a re-recorded run replaces itself).</summary>
     public void Record(RunResults r, string? resultsPath)
     {
         using var tx = _db.BeginTransaction();
-        Exec(_db, "DELETE FROM runs WHERE run_id = $id", tx, ("$id", r.RunId));
+        Exec(_db, "DELETE FROM runs WHERE run_id = @id", tx, ("@id", r.RunId));
         Exec(_db, """
-            INSERT INTO runs VALUES ($id, $started, $host, $plan, $kernel, $preemption, $lab, $verdict, $env, $path)
-            """, tx, ("$id", r.RunId), ("$started", r.StartedUtc.ToString("O", CultureInfo.InvariantCulture)), ("$host", r.Environment.Hostname),
-            ("$plan", r.Plan.Name), ("$kernel", r.Environment.KernelRelease), ("$preemption", r.Environment.PreemptionModel),
-            ("$lab", r.Environment.VirtualLab ? 1 : 0), ("$verdict", r.Verdict.ToString().ToLowerInvariant()),
-            ("$env", JsonSerializer.Serialize(r.Environment, RunResults.Json)), ("$path", resultsPath));
+            INSERT INTO runs VALUES (@id, @started, @host, @plan, @kernel, @preemption, @lab, @verdict, @env, @path)
+            """, tx, ("@id", r.RunId), ("@started", r.StartedUtc.ToString("O", CultureInfo.InvariantCulture)), ("@host", r.Environment.Hostname),
+            ("@plan", r.Plan.Name), ("@kernel", r.Environment.KernelRelease), ("@preemption", r.Environment.PreemptionModel),
+            ("@lab", r.Environment.VirtualLab ? 1L : 0L), ("@verdict", r.Verdict.ToString().ToLowerInvariant()),
+            ("@env", JsonSerializer.Serialize(r.Environment, RunResults.Json)), ("@path", resultsPath));
         foreach (var s in r.Suites)
             foreach (var st in s.Stages)
-                Exec(_db, "INSERT INTO stages VALUES ($id, $suite, $stage, $verdict, $count, $p50, $p99, $p999, $max)", tx,
-                    ("$id", r.RunId), ("$suite", s.Name), ("$stage", st.Name), ("$verdict", s.Verdict.ToString().ToLowerInvariant()),
-                    ("$count", st.Count), ("$p50", st.P50Ns), ("$p99", st.P99Ns), ("$p999", st.P999Ns), ("$max", st.MaxNs));
+                Exec(_db, "INSERT INTO stages VALUES (@id, @suite, @stage, @verdict, @count, @p50, @p99, @p999, @max)", tx,
+                    ("@id", r.RunId), ("@suite", s.Name), ("@stage", st.Name), ("@verdict", s.Verdict.ToString().ToLowerInvariant()),
+                    ("@count", st.Count), ("@p50", st.P50Ns), ("@p99", st.P99Ns), ("@p999", st.P999Ns), ("@max", st.MaxNs));
         tx.Commit();
     }
 
     /// <summary>The newest run (of a plan, if given) on a host: its id, plan and host.</summary>
     public (string RunId, string Plan, string Host)? Newest(string? plan, string? host)
     {
-        using var cmd = Command(_db, "SELECT run_id, plan, host FROM runs WHERE ($plan IS NULL OR plan = $plan) AND ($host IS NULL OR host = $host) ORDER BY started_utc DESC LIMIT 1",
-            null, ("$plan", plan), ("$host", host));
+        using var cmd = Command(_db, "SELECT run_id, plan, host FROM runs WHERE (@plan IS NULL OR plan = @plan) AND (@host IS NULL OR host = @host) ORDER BY started_utc DESC LIMIT 1",
+            null, ("@plan", plan), ("@host", host));
         using var rd = cmd.ExecuteReader();
         return rd.Read() ? (rd.GetString(0), rd.GetString(1), rd.GetString(2)) : null;
     }
 
+    public int SchemaVersion => Convert.ToInt32(Scalar(_db, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0, CultureInfo.InvariantCulture);
+
     public int RunCount(string plan, string host) =>
-        Convert.ToInt32(Scalar(_db, "SELECT COUNT(*) FROM runs WHERE plan = $plan AND host = $host", ("$plan", plan), ("$host", host)), CultureInfo.InvariantCulture);
+        Convert.ToInt32(Scalar(_db, "SELECT COUNT(*) FROM runs WHERE plan = @plan AND host = @host", ("@plan", plan), ("@host", host)), CultureInfo.InvariantCulture);
 
     /// <summary>The last <paramref name="nights"/> runs of a plan on a host, up to and including <paramref name="runId"/>, oldest first.</summary>
     public HistoryView View(string plan, string host, string runId, int nights = 14)
@@ -115,9 +171,9 @@ public sealed class HistoryStore : IDisposable
         var runs = new List<(string Id, DateTime Started, string Env)>();
         using (var cmd = Command(_db, """
             SELECT run_id, started_utc, environment FROM runs
-            WHERE plan = $plan AND host = $host AND started_utc <= (SELECT started_utc FROM runs WHERE run_id = $id)
-            ORDER BY started_utc DESC LIMIT $n
-            """, null, ("$plan", plan), ("$host", host), ("$id", runId), ("$n", nights)))
+            WHERE plan = @plan AND host = @host AND started_utc <= (SELECT started_utc FROM runs WHERE run_id = @id)
+            ORDER BY started_utc DESC LIMIT @n
+            """, null, ("@plan", plan), ("@host", host), ("@id", runId), ("@n", (long)nights)))
         using (var rd = cmd.ExecuteReader())
             while (rd.Read())
                 runs.Add((rd.GetString(0), DateTime.Parse(rd.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), rd.GetString(2)));
@@ -125,7 +181,7 @@ public sealed class HistoryStore : IDisposable
         var series = new Dictionary<(string, string), List<StagePoint>>();
         foreach (var (id, started, _) in runs)
         {
-            using var cmd = Command(_db, "SELECT suite, stage, p50_ns, p99_ns, max_ns, verdict FROM stages WHERE run_id = $id ORDER BY suite, stage", null, ("$id", id));
+            using var cmd = Command(_db, "SELECT suite, stage, p50_ns, p99_ns, max_ns, verdict FROM stages WHERE run_id = @id ORDER BY suite, stage", null, ("@id", id));
             using var rd = cmd.ExecuteReader();
             while (rd.Read())
             {
@@ -196,22 +252,30 @@ public sealed class HistoryStore : IDisposable
         return d;
     }
 
-    private static SqliteCommand Command(SqliteConnection db, string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    private static DbCommand Command(DbConnection db, string sql, DbTransaction? tx, params (string Name, object? Value)[] args)
     {
         var cmd = db.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = tx;
-        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        foreach (var (n, v) in args)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = n;
+            // Typed, so that PostgreSQL knows a NULL's type too.
+            p.DbType = v is long or int ? DbType.Int64 : DbType.String;
+            p.Value = v ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
         return cmd;
     }
 
-    private static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
+    private static void Exec(DbConnection db, string sql, DbTransaction? tx = null, params (string, object?)[] args)
     {
         using var cmd = Command(db, sql, tx, args);
         cmd.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteConnection db, string sql, params (string, object?)[] args)
+    private static object? Scalar(DbConnection db, string sql, params (string, object?)[] args)
     {
         using var cmd = Command(db, sql, null, args);
         return cmd.ExecuteScalar();

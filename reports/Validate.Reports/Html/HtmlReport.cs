@@ -126,6 +126,14 @@ public static class HtmlReport
                 h.Append($"<tr><td class=\"n\">{(w.TimestampNs / 1e9).ToString("0.000000", CultureInfo.InvariantCulture)} s</td>{string.Concat(w.StagesNs.Select(v => $"<td class=\"n\">{D(v)}</td>"))}</tr>");
             h.Append("</table>");
         }
+        if (s.KernelFindings.Count > 0)
+            h.Append("<p class=\"banner warn\">kernel log: " + string.Join("<br>", s.KernelFindings.Select(E)) + "</p>");
+        if (s.KernelLog is { } klog)
+            h.Append(klog.Count == 0
+                ? "<p class=\"small\">kernel log during the suite: nothing new.</p>"
+                : $"<details><summary>kernel log during the suite ({klog.Count} line(s))</summary><pre>{E(string.Join("\n", klog))}</pre></details>");
+        else
+            h.Append("<p class=\"small\">kernel log during the suite: not readable (needs root or CAP_SYSLOG).</p>");
         if (s.RawFiles.Count > 0)
             h.Append($"<p class=\"small\">raw samples: {E(string.Join(", ", s.RawFiles))}</p>");
         h.Append("</section>\n");
@@ -173,7 +181,7 @@ public static class HtmlReport
         .banner{padding:.5em .8em;border-radius:.3em;font-weight:bold}.lab{background:#e3f2fd;border:1px solid #1565c0}
         .warn{background:#fff3e0;border:1px solid #ef6c00}.msg{font-style:italic}.small{font-size:.8em;color:#555}
         img{display:block;max-width:100%;margin:.5em 0}section.suite{page-break-inside:avoid}
-        footer{margin-top:2em;font-size:.8em;color:#666}
+        footer{margin-top:2em;font-size:.8em;color:#666}pre{font-size:.75em;white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.4em}
         @media print{body{margin:0;max-width:none}nav a{color:#222;text-decoration:none}}
         """;
 }

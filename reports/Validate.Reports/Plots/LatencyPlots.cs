@@ -131,6 +131,7 @@ public static class LatencyPlots
             max.MarkerSize = 6;
             max.MarkerShape = MarkerShape.OpenTriangleUp;
         }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Alignment.UpperLeft);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using NUnit.Framework;
 using Validate.Reports;
 using Validate.Reports.History;
@@ -7,18 +6,61 @@ using Validate.TestSupport;
 
 namespace Validate.UnitTests.Reports;
 
-/// <summary>History survives runs, shows trends, flags a meaningful regression and says what changed.</summary>
-public class HistoryTests
+/// <summary>
+/// History survives runs, shows trends, flags a meaningful regression and says what changed: the same
+/// tests on SQLite (a file) and on a real PostgreSQL server started for the fixture.
+/// </summary>
+[TestFixture("sqlite")]
+[TestFixture("postgresql")]
+[NonParallelizable]
+public class HistoryTests(string backend)
 {
     private DirectoryInfo _dir = null!;
+    private PostgresServer? _pg;
+    private string _db = "";
+    private static int _databases;
+
+    [OneTimeSetUp]
+    public void StartServer()
+    {
+        if (backend != "postgresql") return;
+        if (PostgresServer.FindBin() is null)
+        {
+            const string why = "PostgreSQL is not installed; apt-get install postgresql (validate selftest does)";
+            if (Environment.GetEnvironmentVariable("VALIDATE_STRICT") == "1") Assert.Fail(why);
+            Assert.Ignore(why);
+        }
+        _pg = new PostgresServer();
+    }
+
+    [OneTimeTearDown]
+    public void StopServer() => _pg?.Dispose();
 
     [SetUp]
-    public void MakeDir() => _dir = Directory.CreateTempSubdirectory("validate-history-");
+    public void MakeDir()
+    {
+        _dir = Directory.CreateTempSubdirectory("validate-history-");
+        if (_pg is null)
+        {
+            _db = Path.Combine(_dir.FullName, "history.sqlite");
+            return;
+        }
+        // A database of its own for each test.
+        var name = $"history_{Interlocked.Increment(ref _databases)}";
+        using (var c = new Npgsql.NpgsqlConnection(_pg.ConnectionString))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"CREATE DATABASE {name}";
+            cmd.ExecuteNonQuery();
+        }
+        _db = _pg.ConnectionString.Replace("Database=postgres", $"Database={name}", StringComparison.Ordinal);
+    }
 
     [TearDown]
     public void RemoveDir() => _dir.Delete(true);
 
-    private string Db => Path.Combine(_dir.FullName, "history.sqlite");
+    private string Db => _db;
 
     /// <summary>A night: the sample run with its stages scaled, written to its own results.json.</summary>
     private string Night(int n, double scale = 1.0, string kernel = "6.1.0-rt")
@@ -78,13 +120,24 @@ public class HistoryTests
     {
         ReportWriter.Write(Night(1), historyPath: Db);
         ReportWriter.Write(Night(1), historyPath: Db); // the same run again replaces itself
-        using (var store = HistoryStore.Open(Db))
-            Assert.That(store.RunCount("edu", "lab-1"), Is.EqualTo(1));
-        using var db = new SqliteConnection($"Data Source={Db};Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "PRAGMA user_version";
-        Assert.That(Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(1));
+        ReportWriter.Write(Night(2), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        Assert.That(store.IsPostgres, Is.EqualTo(backend == "postgresql"));
+        Assert.That(store.RunCount("edu", "lab-1"), Is.EqualTo(2));
+        Assert.That(store.SchemaVersion, Is.EqualTo(1), "one migration, applied once");
+    }
+
+    [Test]
+    public void Two_machines_share_one_store_and_keep_their_own_history()
+    {
+        ReportWriter.Write(Night(1), historyPath: Db);
+        var other = ReportTests.Sample() with { RunId = "other-1", StartedUtc = new DateTime(2026, 11, 1, 3, 0, 0, DateTimeKind.Utc) };
+        other = other with { Environment = other.Environment with { Hostname = "lab-2" } };
+        var path = Path.Combine(_dir.FullName, "other.json");
+        other.Write(path);
+        ReportWriter.Write(path, outDir: Path.Combine(_dir.FullName, "other"), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        Assert.That((store.RunCount("edu", "lab-1"), store.RunCount("edu", "lab-2")), Is.EqualTo((1, 1)));
     }
 
     [Test]
