@@ -89,7 +89,18 @@ internal static class RunCommand
         // Inside the virtual lab the run folder is a 9p share (no SQLite WAL there) and the guest is gone
         // after the run: the host records the run (validate demo does).
         historyPath ??= Environment.GetEnvironmentVariable("VALIDATE_VLAB") == "1" ? null : Reports.History.HistoryStore.DefaultLocation(layout.Out);
-        var (html, junit) = Reports.ReportWriter.Write(resultsPath, historyPath: historyPath);
+        string html, junit;
+        try
+        {
+            (html, junit) = Reports.ReportWriter.Write(resultsPath, historyPath: historyPath);
+        }
+        catch (Exception e) when (historyPath is not null && e is ValidateException or System.Data.Common.DbException or IOException or UnauthorizedAccessException)
+        {
+            // The run's own results and report do not depend on the history: say so, and go on without it.
+            Console.Error.WriteLine($"validate: history not recorded ({e.Message}); the report has no trend");
+            historyPath = null;
+            (html, junit) = Reports.ReportWriter.Write(resultsPath);
+        }
         Console.WriteLine(historyPath is null ? "history: not recorded inside the virtual lab (the host records the run)"
             : $"history: {(Reports.History.HistoryStore.IsPostgresLocation(historyPath) ? "PostgreSQL (VALIDATE_HISTORY)" : historyPath)}");
         Console.WriteLine($"report: {html}");

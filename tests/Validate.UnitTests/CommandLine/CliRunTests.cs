@@ -52,7 +52,7 @@ public class CliRunTests
         File.SetUnixFileMode(dir.FullName, (UnixFileMode)0x1ff);
         try
         {
-            var run = Cli.Run(Limit, "run", Plan("generic/timer.json"), "--out", dir.FullName,
+            var run = Cli.Run(Limit, "run", Plan("generic/timer.json"), "--out", dir.FullName, "--history", Path.Combine(dir.FullName, "history.sqlite"),
                 "--set", "suites:0:durationS=1", "--set", "suites:1:durationS=1");
             TestContext.Out.WriteLine(run);
             // The verdict depends on this machine's latency; that the run completed and judged does not.
@@ -68,6 +68,8 @@ public class CliRunTests
                 Assert.That(File.Exists(Path.Combine(dir.FullName, s.RawFiles[0])), Is.True);
             }
             Assert.That(results.Suites.Single(s => s.Name == "timer-cpu-load").Load!.Commands.Single().Command, Does.StartWith("stress-ng --cpu"));
+            Assert.That(File.Exists(Path.Combine(dir.FullName, "report.html")) && File.Exists(Path.Combine(dir.FullName, "junit.xml")), Is.True, "report and JUnit XML beside the results");
+            Assert.That(run.Stdout, Does.Contain($"history: {Path.Combine(dir.FullName, "history.sqlite")}"));
             if (!Environment.IsPrivilegedProcess)
             {
                 // The plan says onFailure=flag: it ran, flagged, with the limit and the fix named.
