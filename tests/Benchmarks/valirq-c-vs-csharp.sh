@@ -22,5 +22,6 @@ $out/valirq_reader 0000:00:04.0 $count $rate 1 80 $out/c-1.bin
 $(csharp 1)
 $out/valirq_reader 0000:00:04.0 $count $rate 1 80 $out/c-2.bin
 $(csharp 2)"
-"$root/validate" vlab --topology single-msi --bind valirq --timeout 1800 --run-dir "$out/lab" -- /bin/sh -c "$script"
+# The run folder is the one place the guest can write: the samples go there.
+"$root/validate" vlab --topology single-msi --bind valirq --timeout 1800 --run-dir "$out" -- /bin/sh -c "$script"
 python3 "$root/tests/Benchmarks/compare.py" "$out/c-1.bin" "$out/csharp-1/samples/valirq-msi-idle.bin.gz" "$out/c-2.bin" "$out/csharp-2/samples/valirq-msi-idle.bin.gz"
