@@ -289,6 +289,8 @@ public static class SuiteRunner
             live.Sum(r => r.RawWritten), live.Sum(r => r.RawDropped), live.Sum(r => r.Clamped));
         var stages = backends[0].Stages;
         result.Stages.AddRange(StageSummaries(live, stages));
+        if (IntervalP99(live, stages.Count - 1, result.Stages[^1].IntervalNs) is { } p99)
+            result.Stages[^1] = result.Stages[^1] with { IntervalP99Ns = p99 };
         var last = stages.Count - 1;
         foreach (var w in live.SelectMany(r => r.Worst()).OrderByDescending(w => w.Stages[last]).Take(LatencyRecorder.WorstKept))
         {
@@ -329,6 +331,35 @@ public static class SuiteRunner
                 intervalNs, merged, distribution, buckets));
         }
         return list;
+    }
+
+    /// <summary>
+    /// Per-interval 99th percentile of one stage, from the raw sample files after the run (never during
+    /// it): null when a raw file is missing or samples were dropped from it, since the answer would be wrong.
+    /// </summary>
+    public static long[]? IntervalP99(IReadOnlyList<LatencyRecorder> recorders, int stage, long intervalNs)
+    {
+        if (recorders.Count == 0 || recorders.Any(r => r.RawPath is null || r.RawDropped > 0 || !File.Exists(r.RawPath))) return null;
+        var perInterval = new List<List<long>>();
+        long start = long.MaxValue;
+        foreach (var r in recorders)
+            foreach (var (ts, _) in RawSampleWriter.Read(r.RawPath!).Take(1))
+                start = Math.Min(start, ts);
+        foreach (var r in recorders)
+        {
+            foreach (var (ts, values) in RawSampleWriter.Read(r.RawPath!))
+            {
+                var i = (int)Math.Max(0, (ts - start) / intervalNs);
+                while (perInterval.Count <= i) perInterval.Add([]);
+                perInterval[i].Add(values[stage]);
+            }
+        }
+        return perInterval.Select(v =>
+        {
+            if (v.Count == 0) return 0L;
+            v.Sort();
+            return v[(int)Math.Ceiling(0.99 * v.Count) - 1];
+        }).ToArray();
     }
 
     private static long[] Rescale(long[] maxima, long fromNs, long toNs)

@@ -123,7 +123,8 @@ public sealed record MeasurementInfo(
 public sealed record StageResult(
     string Name, long Count, long MinNs, long P50Ns, long P90Ns, long P99Ns, long P999Ns, long P9999Ns, long MaxNs,
     double MeanNs, double StdDevNs, long Negative, long IntervalNs, long[] IntervalMaxNs, IReadOnlyList<DistributionPoint> Distribution,
-    IReadOnlyList<long[]>? Histogram = null)
+    IReadOnlyList<long[]>? Histogram = null,
+    long[]? IntervalP99Ns = null)
 {
     public long Statistic(string name) => name switch
     {
@@ -132,6 +133,8 @@ public sealed record StageResult(
     };
 }
 
+// IntervalP99Ns: for the last stage (total), the 99th percentile of each interval, computed after the run
+// from the raw samples (null when they were not kept whole).
 // Histogram: the HdrHistogram's non-empty buckets as [valueNs, count] (3 significant digits), so that a
 // report draws the whole distribution without the raw samples, whatever the run's length.
 

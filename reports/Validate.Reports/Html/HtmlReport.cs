@@ -116,7 +116,7 @@ public static class HtmlReport
         {
             Img(h, LatencyPlots.Histogram($"{s.Name}: histogram", s.Stages), $"{s.Name} latency histogram");
             Img(h, LatencyPlots.Percentiles($"{s.Name}: latency by percentile", s.Stages), $"{s.Name} latency by percentile");
-            Img(h, LatencyPlots.OverTime($"{s.Name}: maximum per {Duration.Format(s.Stages[0].IntervalNs)}", s.Stages), $"{s.Name} latency over time");
+            Img(h, LatencyPlots.OverTime($"{s.Name}: maximum (and total p99) per {Duration.Format(s.Stages[0].IntervalNs)}", s.Stages), $"{s.Name} latency over time");
         }
         if (s.Worst.Count > 0)
         {

@@ -94,20 +94,29 @@ public static class LatencyPlots
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
-    /// <summary>Latency over the run: the maximum of each interval, per stage.</summary>
+    /// <summary>Latency over the run: the maximum of each interval per stage, and the total's p99 per interval (dashed).</summary>
     public static byte[] OverTime(string title, IReadOnlyList<StageResult> stages, int width = 900, int height = 300)
     {
-        var plot = NewPlot(title, "time since the first sample (s)", "interval max (us)");
+        var plot = NewPlot(title, "time since the first sample (s)", "latency per interval (us)");
         int color = 0;
         foreach (var st in stages)
         {
             if (st.IntervalMaxNs.Length == 0) continue;
             var xs = Enumerable.Range(0, st.IntervalMaxNs.Length).Select(i => i * st.IntervalNs / 1e9).ToArray();
             var ys = st.IntervalMaxNs.Select(v => v / 1000.0).ToArray();
+            var c = Palette[color++ % Palette.Length];
             var sc = plot.Add.Scatter(xs, ys);
             sc.MarkerSize = 3;
-            sc.Color = Palette[color++ % Palette.Length];
-            sc.LegendText = st.Name;
+            sc.Color = c;
+            sc.LegendText = $"{st.Name} max";
+            if (st.IntervalP99Ns is { Length: > 0 } p99)
+            {
+                var p = plot.Add.Scatter(Enumerable.Range(0, p99.Length).Select(i => i * st.IntervalNs / 1e9).ToArray(), p99.Select(v => v / 1000.0).ToArray());
+                p.Color = c;
+                p.LinePattern = LinePattern.Dashed;
+                p.MarkerSize = 0;
+                p.LegendText = $"{st.Name} p99";
+            }
         }
         plot.ShowLegend(Alignment.UpperRight);
         return plot.GetImageBytes(width, height, ImageFormat.Png);

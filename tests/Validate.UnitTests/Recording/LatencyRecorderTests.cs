@@ -93,4 +93,31 @@ public class LatencyRecorderTests
             File.Delete(path);
         }
     }
+
+    [Test]
+    public void Per_interval_p99_comes_from_the_raw_samples_after_the_run()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
+        try
+        {
+            using var r = new LatencyRecorder(["total"], path, 4096);
+            // Interval 0: 1..100 us; interval 1: 101..200 us (1 s intervals, 100 samples each).
+            for (int i = 0; i < 200; i++) r.Record(At(i * 10_000_000L, (i + 1) * 1000L));
+            r.Dispose();
+            var p99 = Validate.Engine.SuiteRunner.IntervalP99([r], 0, 1_000_000_000);
+            Assert.That(p99, Is.EqualTo(new long[] { 99_000, 199_000 }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void Per_interval_p99_is_not_made_up_when_raw_samples_were_dropped()
+    {
+        using var r = new LatencyRecorder(["total"], rawPath: null, rawRing: 1024);
+        r.Record(At(0, 1));
+        Assert.That(Validate.Engine.SuiteRunner.IntervalP99([r], 0, 1_000_000_000), Is.Null);
+    }
 }
