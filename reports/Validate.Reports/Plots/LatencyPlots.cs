@@ -54,9 +54,24 @@ public static class LatencyPlots
                 var us = b[0] / 1000;
                 bins[us] = bins.GetValueOrDefault(us) + b[1];
             }
-            var xs = bins.Keys.Select(k => (double)k).ToArray();
-            var ys = bins.Values.Select(v => Math.Log10(v) + 1).ToArray(); // +1: a single sample stays visible
-            var sc = plot.Add.Scatter(xs, ys);
+            // Empty bins drop to the baseline (0 samples) so that a gap is not drawn as a plateau.
+            var xs = new List<double>();
+            var ys = new List<double>();
+            long? previous = null;
+            foreach (var (us, count) in bins)
+            {
+                if (previous is { } p && us > p + 1)
+                {
+                    xs.Add(p + 1); ys.Add(0);
+                    xs.Add(us); ys.Add(0);
+                }
+                xs.Add(us);
+                ys.Add(Math.Log10(count) + 1); // +1: a single sample stays visible above the baseline
+                previous = us;
+            }
+            xs.Add(previous!.Value + 1);
+            ys.Add(0);
+            var sc = plot.Add.Scatter(xs.ToArray(), ys.ToArray());
             sc.ConnectStyle = ConnectStyle.StepHorizontal;
             sc.MarkerSize = 0;
             sc.LineWidth = 1.5f;
@@ -151,7 +166,7 @@ public static class LatencyPlots
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
-            LabelFormatter = y => Math.Pow(10, y - offset).ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+            LabelFormatter = y => y < offset ? "0" : Math.Pow(10, y - offset).ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 }
