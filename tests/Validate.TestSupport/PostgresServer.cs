@@ -28,12 +28,10 @@ public sealed class PostgresServer : IDisposable
         _asNobody = Environment.IsPrivilegedProcess;
         _dir = Directory.CreateTempSubdirectory("validate-pg-").FullName;
         File.SetUnixFileMode(_dir, (UnixFileMode)0x1ff);
-        var user = _asNobody ? "nobody" : Environment.UserName;
         Run("initdb", "-D", Path.Combine(_dir, "data"), "-U", "validate", "--auth=trust", "--no-sync", "-E", "UTF8");
         Run("pg_ctl", "-D", Path.Combine(_dir, "data"), "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
             "-o", $"-k {_dir} -c listen_addresses='' -p 55432 -c fsync=off", "start");
         ConnectionString = $"Host={_dir};Port=55432;Username=validate;Database=postgres;Pooling=false";
-        _ = user;
     }
 
     private void Run(string tool, params string[] args)

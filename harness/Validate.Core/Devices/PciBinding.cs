@@ -85,9 +85,9 @@ public sealed class PciBinding : IDisposable
         if (!_changed) return;
         try
         {
-            // Back to the driver it had; with none, leave driver_override on it so nothing else grabs it.
+            // Back to the driver it had; with none, driver_override is cleared and the card left unbound
+            // unless the kernel's own matching claims it, as before we bound it.
             Rebind(Address, _previous);
-            if (_previous is null) File.WriteAllText(Path.Combine(_sysfs, "driver_override"), "\n");
         }
         catch (ValidateException)
         {

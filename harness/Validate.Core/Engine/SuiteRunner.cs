@@ -54,6 +54,7 @@ public static class SuiteRunner
             if (result.KernelFindings.Count > 0 && result.Verdict != Verdict.Error)
             {
                 result.Verdict = Verdict.Fail;
+                result.CountsVerdict = Verdict.Fail;
                 result.Message = $"kernel log: {result.KernelFindings[0]}{(result.KernelFindings.Count > 1 ? $" and {result.KernelFindings.Count - 1} more" : "")}; " + result.Message;
             }
         }
@@ -376,6 +377,7 @@ public static class SuiteRunner
     {
         var lim = suite.Limits;
         var verdicts = new List<Verdict>();
+        var countVerdicts = new List<Verdict>();
         var reasons = new List<string>();
         foreach (var l in lim.Stages)
         {
@@ -393,12 +395,14 @@ public static class SuiteRunner
         }
         if (result.Counts is { } c)
         {
-            if (c.Recorded == 0) { verdicts.Add(Verdict.Fail); reasons.Add("no samples were recorded"); }
-            if (c.Lost > lim.MaxLost) { verdicts.Add(Verdict.Fail); reasons.Add($"{c.Lost} interrupts lost (limit {lim.MaxLost})"); }
-            if (c.Extra > lim.MaxLost) { verdicts.Add(Verdict.Fail); reasons.Add($"{c.Extra} interrupts more than stimuli (duplicated or unrequested; limit {lim.MaxLost})"); }
-            if (c.Missed > lim.MaxMissed) { verdicts.Add(Verdict.Fail); reasons.Add($"{c.Missed} timer periods missed (limit {lim.MaxMissed})"); }
-            if (c.Errors > 0) { verdicts.Add(Verdict.Fail); reasons.Add($"{c.Errors} device calls failed, last {c.LastError}"); }
+            if (c.Recorded == 0) { countVerdicts.Add(Verdict.Fail); reasons.Add("no samples were recorded"); }
+            if (c.Lost > lim.MaxLost) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Lost} interrupts lost (limit {lim.MaxLost})"); }
+            if (c.Extra > lim.MaxLost) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Extra} interrupts more than stimuli (duplicated or unrequested; limit {lim.MaxLost})"); }
+            if (c.Missed > lim.MaxMissed) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Missed} timer periods missed (limit {lim.MaxMissed})"); }
+            if (c.Errors > 0) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Errors} device calls failed, last {c.LastError}"); }
         }
+        result.CountsVerdict = RunResults.Combine(countVerdicts);
+        verdicts.AddRange(countVerdicts);
         if (result.Verdict == Verdict.Error) return;
         result.Verdict = RunResults.Combine(verdicts);
         var rtNote = result.Realtime is { IsRealtime: false } r ? $"NOT REAL-TIME ({string.Join("; ", r.Problems)}); " : "";
@@ -409,6 +413,4 @@ public static class SuiteRunner
             result.Message = $"interrupted ({RunAbort.Why}); partial results: " + result.Message;
         }
     }
-
-    internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -54,11 +54,7 @@ public sealed record SuitePlan(
     int TimeoutMs,
     double LoadSettleS,
     int RawRing,
-    Limits Limits)
-{
-    /// <summary>Stable test name, the key history uses: backend, mode and suite name.</summary>
-    public string TestName => Name;
-}
+    Limits Limits);
 
 public sealed record Limits(double Marginal, long MaxLost, long MaxMissed, IReadOnlyList<StageLimit> Stages)
 {

@@ -83,6 +83,8 @@ public sealed record SuiteResult
     public required string Backend { get; init; }
     public required string Mode { get; init; }
     public Verdict Verdict { get; set; }
+    /// <summary>The verdict of everything but the stage limits: lost, extra, missed, errors, samples, kernel log.</summary>
+    public Verdict? CountsVerdict { get; set; }
     public string? Message { get; set; }
     public string? Card { get; init; }
     public IrqState? Irq { get; set; }

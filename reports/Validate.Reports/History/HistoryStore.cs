@@ -101,7 +101,7 @@ public sealed class HistoryStore : IDisposable
             throw new ValidateException(ExitCodes.SetupError, $"history store {shown}: {e.Message}");
         }
         Exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
-        var version = Convert.ToInt32(Scalar(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0, CultureInfo.InvariantCulture);
+        var version = Version(db);
         if (version > Migrations.Length)
         {
             db.Dispose();
@@ -160,7 +160,10 @@ public sealed class HistoryStore : IDisposable
         return rd.Read() ? (rd.GetString(0), rd.GetString(1), rd.GetString(2)) : null;
     }
 
-    public int SchemaVersion => Convert.ToInt32(Scalar(_db, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0, CultureInfo.InvariantCulture);
+    public int SchemaVersion => Version(_db);
+
+    private static int Version(DbConnection db) =>
+        Convert.ToInt32(Scalar(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version") ?? 0, CultureInfo.InvariantCulture);
 
     public int RunCount(string plan, string host) =>
         Convert.ToInt32(Scalar(_db, "SELECT COUNT(*) FROM runs WHERE plan = @plan AND host = @host", ("@plan", plan), ("@host", host)), CultureInfo.InvariantCulture);

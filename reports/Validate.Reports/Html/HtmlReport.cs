@@ -120,7 +120,6 @@ public static class HtmlReport
         }
         if (s.Worst.Count > 0)
         {
-            var first = s.Measurement?.StartedUtc;
             h.Append($"<table><tr><th>worst events (CLOCK_MONOTONIC)</th>{string.Concat(s.Stages.Select(st => $"<th>{E(st.Name)}</th>"))}</tr>");
             foreach (var w in s.Worst.Take(10))
                 h.Append($"<tr><td class=\"n\">{(w.TimestampNs / 1e9).ToString("0.000000", CultureInfo.InvariantCulture)} s</td>{string.Concat(w.StagesNs.Select(v => $"<td class=\"n\">{D(v)}</td>"))}</tr>");

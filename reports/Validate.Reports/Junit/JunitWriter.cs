@@ -60,15 +60,8 @@ public static class JunitWriter
         File.Move(tmp, path, overwrite: true);
     }
 
-    private static Verdict CountsVerdict(SuiteResult s)
-    {
-        if (s.Verdict is Verdict.Error or Verdict.Skipped) return s.Verdict;
-        var c = s.Counts;
-        if (c is null) return Verdict.Error;
-        return c.Recorded == 0 || c.Errors > 0 || s.Message?.Contains(" lost (", StringComparison.Ordinal) == true
-               || s.Message?.Contains("more than stimuli", StringComparison.Ordinal) == true || s.Message?.Contains("periods missed", StringComparison.Ordinal) == true
-            ? Verdict.Fail : Verdict.Pass;
-    }
+    private static Verdict CountsVerdict(SuiteResult s) =>
+        s.Verdict is Verdict.Error or Verdict.Skipped ? s.Verdict : s.CountsVerdict ?? (s.Counts is null ? Verdict.Error : s.Verdict);
 
     private static string Summary(SuiteResult s) =>
         string.Join("\n", s.Stages.Select(st => $"{st.Name}: n {st.Count} min {st.MinNs} p50 {st.P50Ns} p99 {st.P99Ns} p99.9 {st.P999Ns} max {st.MaxNs} (ns)"))
