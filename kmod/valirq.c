@@ -1015,6 +1015,33 @@ static ssize_t intx_disabled_show(struct device *dev, struct device_attribute *a
 }
 static DEVICE_ATTR_RO(intx_disabled);
 
+/*
+ * Writing 1 revokes the current opener's BAR mappings, as VALIRQ_IOC_REVOKE does from the opener
+ * itself: a fault injector for the harness (a driver whose card was taken away while it runs).
+ * -ENXIO when nobody has the device open.
+ */
+static ssize_t revoke_store(struct device *dev, struct device_attribute *attr, const char *buf, size_t count)
+{
+	struct valirq_dev *vd = valirq_from_dev(dev);
+	bool yes;
+	int ret;
+
+	ret = kstrtobool(buf, &yes);
+	if (ret)
+		return ret;
+	if (!yes)
+		return count;
+	/* lock: owner and dead change only under it, and valirq_revoke() expects it held. */
+	mutex_lock(&vd->lock);
+	if (!vd->owner || vd->dead)
+		ret = -ENXIO;
+	else
+		valirq_revoke(vd);
+	mutex_unlock(&vd->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(revoke);
+
 static struct attribute *valirq_attrs[] = {
 	&dev_attr_hardirqs.attr,
 	&dev_attr_irq_none.attr,
@@ -1028,6 +1055,7 @@ static struct attribute *valirq_attrs[] = {
 	&dev_attr_mode.attr,
 	&dev_attr_masked.attr,
 	&dev_attr_intx_disabled.attr,
+	&dev_attr_revoke.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(valirq);

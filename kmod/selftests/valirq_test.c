@@ -673,6 +673,38 @@ static bool t_revoke(const struct card *c)
 	return true;
 }
 
+/* sysfs revoke: a fault injector from outside the driver; refused when nobody has the device open. */
+static bool t_revoke_sysfs(const struct card *c)
+{
+	volatile uint32_t *card = resource0(c), *map;
+	struct valirq_event ev;
+	long long r0 = counter(c, "revocations");
+	char path[256];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/valirq-%s/revoke", c->addr);
+	CHECK(!write_file(path, "1") && errno == ENXIO, "revoke with no opener: want ENXIO, got %s", strerror(errno));
+	fd = open(c->dev, O_RDWR);
+	CHECK(card && fd >= 0, "open/resource0: %s", strerror(errno));
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, VALIRQ_MMAP_OFFSET(0));
+	CHECK(p != MAP_FAILED, "mmap BAR0: %s", strerror(errno));
+	map = p;
+	map[EDU_LIVENESS / 4] = 0x13572468;
+	CHECK(write_file(path, "0"), "writing 0 to revoke: %s", strerror(errno));
+	map[EDU_LIVENESS / 4] = 0x24681357;
+	CHECK(card[EDU_LIVENESS / 4] == ~0x24681357u, "revoke=0 should leave the mapping alone");
+	CHECK(write_file(path, "1"), "writing 1 to revoke: %s", strerror(errno));
+	map[EDU_LIVENESS / 4] = 0x0badf00d;	/* lands in the scratch page */
+	CHECK(card[EDU_LIVENESS / 4] == ~0x24681357u, "a write after the sysfs revoke reached the card: liveness 0x%x",
+	      card[EDU_LIVENESS / 4]);
+	CHECK(counter(c, "revocations") - r0 == 1, "sysfs revocations +%lld", counter(c, "revocations") - r0);
+	CHECK(read(fd, &ev, sizeof(ev)) == sizeof(ev) && (ev.flags & VALIRQ_EV_REVOKED), "no REVOKED record");
+	munmap(p, 4096);
+	close(fd);
+	return true;
+}
+
 /* The neighbour on a shared line: its own driver, interrupting all along. */
 struct neighbour {
 	const struct card *card;
@@ -1119,6 +1151,7 @@ int main(int argc, char **argv)
 	if (!only || strstr("rejects a bad program", only))
 		t_bad_programs(&cards[0]);
 	RUN(t_revoke(&cards[0]), "revoke: writes after revocation do not reach the card; SIGBUS flavour");
+	RUN(t_revoke_sysfs(&cards[0]), "sysfs revoke: the opener's mapping revoked from outside; ENXIO with no opener");
 
 	if (!strcmp(topology, "single-msi")) {
 		struct setup prog = { VALIRQ_MODE_MSI, true, 0 }, user = { VALIRQ_MODE_MSI, false, 0 };
