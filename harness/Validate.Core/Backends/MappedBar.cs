@@ -67,6 +67,25 @@ public sealed unsafe class MappedBar(byte* address, nuint size, int bar)
         return true;
     }
 
+    /// <summary>
+    /// Maps memory BAR <paramref name="bar"/> of a PCI function through sysfs (resourceN): the harness's own
+    /// window on the card, whatever driver it is bound to (valirq does not reserve its BARs for this reason).
+    /// </summary>
+    public static MappedBar MapSysfsResource(string pciAddress, int bar)
+    {
+        var resource = $"/sys/bus/pci/devices/{pciAddress}/resource{bar}";
+        var bytes = System.Text.Encoding.UTF8.GetBytes(resource + "\0");
+        int fd;
+        fixed (byte* p = bytes) fd = Tmds.Linux.LibC.open(p, Tmds.Linux.LibC.O_RDWR | Tmds.Linux.LibC.O_SYNC | Tmds.Linux.LibC.O_CLOEXEC, 0);
+        if (fd < 0) throw new InteropException("open", Tmds.Linux.LibC.errno, resource);
+        var size = (nuint)new FileInfo(resource).Length;
+        var map = Tmds.Linux.LibC.mmap(null, (Tmds.Linux.size_t)size, Tmds.Linux.LibC.PROT_READ | Tmds.Linux.LibC.PROT_WRITE, Tmds.Linux.LibC.MAP_SHARED, fd, 0);
+        var mmapErrno = Tmds.Linux.LibC.errno;
+        _ = Tmds.Linux.LibC.close(fd);
+        if (map == (void*)-1) throw new InteropException("mmap", mmapErrno, resource);
+        return new MappedBar((byte*)map, size, bar);
+    }
+
     public void Unmap()
     {
         if (Address == null) return;

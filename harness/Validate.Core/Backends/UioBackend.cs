@@ -59,15 +59,8 @@ public sealed unsafe class UioBackend : LatencyBackend
         var barIndex = _stimulusReg.Bar;
         _uioFd = OpenFile($"/dev/{uio}", O_RDWR);
         _configFd = OpenFile(Path.Combine(sysfs, "config"), O_RDWR);
-        var resource = Path.Combine(sysfs, $"resource{barIndex}");
-        var resFd = OpenFile(resource, O_RDWR | O_SYNC);
-        var size = (nuint)new FileInfo(resource).Length;
-        var map = mmap(null, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, resFd, 0);
-        var mmapErrno = errno;
-        _ = close(resFd);
-        if (map == (void*)-1) throw new InteropException("mmap", mmapErrno, resource);
-        _bar = new MappedBar((byte*)map, size, barIndex);
-        _bar.CheckCovers(_program, _stimulusReg, resource);
+        _bar = MappedBar.MapSysfsResource(_address, barIndex);
+        _bar.CheckCovers(_program, _stimulusReg, Path.Combine(sysfs, $"resource{barIndex}"));
         // Start clean: whatever a previous user left at the card acknowledged, the line unmasked.
         Acknowledge();
         SetInterruptDisable(false);

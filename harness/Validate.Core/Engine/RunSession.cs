@@ -75,8 +75,10 @@ public sealed class RunSession : IDisposable
             r = new SuiteResult { Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode, Verdict = Verdict.Skipped, Message = $"not run: {RunAbort.Why}" };
         else
         {
-            _ctx.Log($"{suite.Name}: {suite.Backend.ToString().ToLowerInvariant()} {suite.Mode}, load {suite.Load.Name}");
-            r = SuiteRunner.Run(Plan, suite, _ctx);
+            _ctx.Log(suite.Fault is { } f
+                ? $"{suite.Name}: fault {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}, {suite.Mode}{(f.Neighbour ? ", neighbour on the shared line" : "")}"
+                : $"{suite.Name}: {suite.Backend.ToString().ToLowerInvariant()} {suite.Mode}, load {suite.Load.Name}");
+            r = suite.IsFault ? Faults.FaultRunner.Run(Plan, suite, _ctx) : SuiteRunner.Run(Plan, suite, _ctx);
         }
         lock (Results)
         {

@@ -33,13 +33,21 @@ public static class SuiteRunner
     /// <summary>Consecutive lost interrupts after which a suite stops: the card is not interrupting.</summary>
     public const int GiveUpAfterLost = 10;
 
-    public static SuiteResult Run(Plan plan, SuitePlan suite, RunContext ctx)
+    public static SuiteResult Run(Plan plan, SuitePlan suite, RunContext ctx) =>
+        Observe(suite, result => RunInner(plan, suite, ctx, result));
+
+    /// <summary>
+    /// Runs <paramref name="inner"/> for a suite: an error of the machine or the plan becomes the suite's
+    /// ERROR with its message, and the kernel log delta of the suite is kept and judged: any WARN, BUG,
+    /// Oops, "nobody cared", ... fails it.
+    /// </summary>
+    public static SuiteResult Observe(SuitePlan suite, Action<SuiteResult> inner)
     {
         var result = new SuiteResult { Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode };
         using var kernelLog = KernelLog.OpenAtEnd();
         try
         {
-            RunInner(plan, suite, ctx, result);
+            inner(result);
         }
         catch (Exception e) when (e is ValidateException or InteropException or IOException or UnauthorizedAccessException)
         {
@@ -81,21 +89,7 @@ public static class SuiteRunner
                 result.Facts["card"] = $"{card.Address} {card.Vendor:x4}:{card.Device:x4} rev {card.Revision:x2}";
                 result.Facts["driver"] = binding.Driver;
             }
-            if (suite.Load.Commands.Count > 0)
-            {
-                loads = LoadSet.Start(suite.Load, Path.Combine(ctx.OutDir, "loads"), cmd =>
-                {
-                    if (ctx.FloodCommand is null || card is null) return null;
-                    var flood = CardLocator.FindFlood(plan.Card, card.Address);
-                    if (flood is null) return null;
-                    floodBinding ??= PciBinding.Bind(flood.Address, "valirq");
-                    return ctx.FloodCommand(flood.Address, cmd);
-                });
-                ctx.Log($"{suite.Name}: load {suite.Load.Name} started ({string.Join("; ", suite.Load.Commands)}); settling {suite.LoadSettleS:0.#} s");
-                Thread.Sleep(TimeSpan.FromSeconds(suite.LoadSettleS));
-                if (loads.Exited().ToList() is { Count: > 0 } exited)
-                    throw new ValidateException(ExitCodes.SetupError, $"load {suite.Load.Name}: exited before measuring began: {string.Join(", ", exited)}; see {Path.Combine(ctx.OutDir, "loads")}");
-            }
+            loads = StartLoads(plan, suite, ctx, card, b => floodBinding = b);
 
             var samplesDir = Path.Combine(ctx.OutDir, "samples");
             Directory.CreateDirectory(samplesDir);
@@ -141,6 +135,37 @@ public static class SuiteRunner
 
         Summarize(suite, backends, recorders, result);
         Judge(suite, result);
+    }
+
+    /// <summary>
+    /// Starts the suite's load profile (null when idle) and lets it settle; an irq-flood load floods another
+    /// card with the plan's ids, bound to valirq (<paramref name="floodBound"/> gets that binding to undo).
+    /// </summary>
+    public static LoadSet? StartLoads(Plan plan, SuitePlan suite, RunContext ctx, PciDevice? card, Action<PciBinding> floodBound)
+    {
+        if (suite.Load.Commands.Count == 0) return null;
+        PciBinding? floodBinding = null;
+        var loads = LoadSet.Start(suite.Load, Path.Combine(ctx.OutDir, "loads"), cmd =>
+        {
+            if (ctx.FloodCommand is null || card is null) return null;
+            var flood = CardLocator.FindFlood(plan.Card, card.Address);
+            if (flood is null) return null;
+            if (floodBinding is null)
+            {
+                floodBinding = PciBinding.Bind(flood.Address, "valirq");
+                floodBound(floodBinding);
+            }
+            return ctx.FloodCommand(flood.Address, cmd);
+        });
+        ctx.Log($"{suite.Name}: load {suite.Load.Name} started ({string.Join("; ", suite.Load.Commands)}); settling {suite.LoadSettleS:0.#} s");
+        Thread.Sleep(TimeSpan.FromSeconds(suite.LoadSettleS));
+        if (loads.Exited().ToList() is { Count: > 0 } exited)
+        {
+            loads.Stop();
+            loads.Dispose();
+            throw new ValidateException(ExitCodes.SetupError, $"load {suite.Load.Name}: exited before measuring began: {string.Join(", ", exited)}; see {Path.Combine(ctx.OutDir, "loads")}");
+        }
+        return loads;
     }
 
     private sealed record MeasureOutcome(MeasurementInfo Info, IReadOnlyList<ThreadSchedState> ThreadStates, IReadOnlyList<string> Problems, Exception? Error, bool GaveUp);

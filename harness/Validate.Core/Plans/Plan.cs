@@ -54,7 +54,24 @@ public sealed record SuitePlan(
     int TimeoutMs,
     double LoadSettleS,
     int RawRing,
-    Limits Limits);
+    Limits Limits,
+    FaultPlan? Fault = null)
+{
+    public bool IsFault => Fault is not null;
+}
+
+/// <summary>A user-space driver executable that speaks the driver channel (docs/driver-channel.md).</summary>
+public sealed record DriverCommand(string Name, string Program, IReadOnlyList<string> Args, string? Description);
+
+/// <summary>What a fault suite injects, how often, into which driver; see docs/test-plans.md.</summary>
+public sealed record FaultPlan(string Kind, int Repetitions, DriverCommand Driver, bool Neighbour, int HangMs, int RecoveryTimeoutMs, long MaxDuplicated)
+{
+    public static readonly string[] Kinds = ["kill-in-handler", "kill-random", "kill-idle", "hang", "rebind", "reload", "revoke"];
+    public static readonly string[] DriverModes = ["msi", "intx-pci23"];
+
+    /// <summary>The recovery stages, in the order they happen: see docs/results.md.</summary>
+    public static readonly string[] Stages = ["exit", "start", "setup", "first-irq", "total"];
+}
 
 public sealed record Limits(double Marginal, long MaxLost, long MaxMissed, IReadOnlyList<StageLimit> Stages)
 {

@@ -18,6 +18,8 @@ public sealed class PlanDocument
     public StimulusSpec? Stimulus { get; set; }
     public RealtimeSpec Realtime { get; set; } = new();
     public Dictionary<string, LoadProfileSpec> Loads { get; set; } = [];
+    /// <summary>User-space drivers the fault suites run, by name (docs/driver-channel.md).</summary>
+    public Dictionary<string, DriverSpec> Drivers { get; set; } = [];
     public SuiteSpec SuiteDefaults { get; set; } = new();
     public List<SuiteSpec> Suites { get; set; } = [];
 }
@@ -92,11 +94,31 @@ public sealed class LoadCommandSpec
     public int RateHz { get; set; }
 }
 
+public sealed class DriverSpec
+{
+    public string? Description { get; set; }
+    /// <summary>The driver executable; a relative path is relative to the Validate checkout.</summary>
+    public string? Program { get; set; }
+    public List<string> Args { get; set; } = [];
+}
+
 public sealed class SuiteSpec
 {
     public string? Name { get; set; }
-    /// <summary>latency (the only kind so far).</summary>
+    /// <summary>latency or fault.</summary>
     public string? Kind { get; set; }
+    /// <summary>fault suites: kill-in-handler, kill-random, kill-idle, hang, rebind, reload, revoke.</summary>
+    public string? Fault { get; set; }
+    /// <summary>fault suites: how many times the fault is injected.</summary>
+    public int? Repetitions { get; set; }
+    /// <summary>fault suites: the driver under test, a name from "drivers".</summary>
+    public string? Driver { get; set; }
+    /// <summary>fault suites: drive the other card on the shared line (uio_pci_generic) with its own driver throughout.</summary>
+    public bool? Neighbour { get; set; }
+    /// <summary>fault suite hang: how long the driver stays stopped (SIGSTOP) before the watchdog kills it.</summary>
+    public int? HangMs { get; set; }
+    /// <summary>fault suites: how long a (re)started driver has to report ready and handle its first interrupt.</summary>
+    public int? RecoveryTimeoutMs { get; set; }
     /// <summary>valirq, uio or timer.</summary>
     public string? Backend { get; set; }
     /// <summary>valirq: msi, intx-exclusive, intx-shared, intx-pci23.</summary>
@@ -124,6 +146,8 @@ public sealed class LimitsSpec
     public double? Marginal { get; set; }
     public long? MaxLost { get; set; }
     public long? MaxMissed { get; set; }
+    /// <summary>fault suites: interrupts handled twice (limit; default 0).</summary>
+    public long? MaxDuplicated { get; set; }
     /// <summary>stage name -> statistic (p50, p90, p99, p99.9, p99.99, max) -> duration ("200us", "2ms").</summary>
     public Dictionary<string, Dictionary<string, string>> Stages { get; set; } = [];
 }

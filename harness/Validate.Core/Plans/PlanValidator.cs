@@ -106,12 +106,18 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             loads[name] = new LoadProfile(name, l.Description, cmds);
         }
 
+        var drivers = new Dictionary<string, DriverCommand>(StringComparer.Ordinal);
+        foreach (var (name, dr) in d.Drivers)
+        {
+            if (string.IsNullOrWhiteSpace(dr.Program)) Error($"drivers:{name}:program", "missing; give the driver executable (docs/driver-channel.md says what it must speak)");
+            else drivers[name] = new DriverCommand(name, dr.Program, dr.Args, dr.Description);
+        }
         var suites = new List<SuitePlan>();
         if (d.Suites.Count == 0) Error("suites", "no suites; list at least one");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < d.Suites.Count; i++)
         {
-            var suite = Suite(d.Suites[i], d.SuiteDefaults, $"suites:{i}", loads, registers, program, stimulus);
+            var suite = Suite(d.Suites[i], d.SuiteDefaults, $"suites:{i}", loads, registers, program, stimulus, drivers);
             if (suite is null) continue;
             if (!seen.Add(suite.Name)) Error($"suites:{i}:name", $"'{suite.Name}' is used twice; suite names are test names and must be unique");
             suites.Add(suite);
@@ -167,14 +173,18 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     }
 
     private SuitePlan? Suite(SuiteSpec s, SuiteSpec dflt, string path, Dictionary<string, LoadProfile> loads,
-        Dictionary<string, ValirqReg> regs, ValirqProgram? program, Stimulus? stimulus)
+        Dictionary<string, ValirqReg> regs, ValirqProgram? program, Stimulus? stimulus, Dictionary<string, DriverCommand> drivers)
     {
         var errorsBefore = _errors.Count;
         var name = s.Name;
         if (string.IsNullOrWhiteSpace(name) || !SuiteName().IsMatch(name))
             Error($"{path}:name", $"'{name}': give a name of lower-case letters, digits and dashes (it is the test name history keys on)");
         var kind = s.Kind ?? dflt.Kind ?? "latency";
-        if (kind != "latency") Error($"{path}:kind", $"'{kind}' is not a suite kind this engine runs; use latency");
+        if (kind is not ("latency" or "fault")) Error($"{path}:kind", $"'{kind}' is not a suite kind this engine runs; use latency or fault");
+        if (kind == "fault") return FaultSuite(s, dflt, path, name, loads, stimulus, drivers, errorsBefore);
+        foreach (var (key, set) in new[] { ("fault", s.Fault is not null), ("repetitions", s.Repetitions is not null), ("driver", s.Driver is not null),
+                     ("neighbour", s.Neighbour is not null), ("hangMs", s.HangMs is not null), ("recoveryTimeoutMs", s.RecoveryTimeoutMs is not null) })
+            if (set) Error($"{path}:{key}", "only fault suites take this key; set \"kind\": \"fault\" or remove it");
 
         BackendKind backend = BackendKind.Timer;
         var backendName = s.Backend ?? dflt.Backend;
@@ -240,6 +250,54 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
 
         if (_errors.Count > errorsBefore) return null;
         return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, rate, cpus, priority, load, warmup, timeout, settle, ring, limits);
+    }
+
+    /// <summary>A fault suite: a driver process under test, a fault injected into it many times, recovery measured.</summary>
+    private SuitePlan? FaultSuite(SuiteSpec s, SuiteSpec dflt, string path, string? name, Dictionary<string, LoadProfile> loads,
+        Stimulus? stimulus, Dictionary<string, DriverCommand> drivers, int errorsBefore)
+    {
+        var fault = s.Fault;
+        if (fault is null || !FaultPlan.Kinds.Contains(fault))
+            Error($"{path}:fault", $"'{fault}': name the fault to inject: {string.Join(", ", FaultPlan.Kinds)}");
+        var backendName = s.Backend ?? "valirq";
+        if (backendName != "valirq") Error($"{path}:backend", $"'{backendName}': fault suites drive the card under test through valirq; use valirq");
+        var mode = s.Mode ?? "msi";
+        if (!FaultPlan.DriverModes.Contains(mode))
+            Error($"{path}:mode", $"'{mode}' is not a driver mode; use {string.Join(" or ", FaultPlan.DriverModes)} (the driver acknowledges the card itself)");
+        if (stimulus is null) Error($"{path}:fault", "fault suites make the card interrupt: add \"stimulus\" to the plan");
+        var reps = s.Repetitions ?? dflt.Repetitions ?? 20;
+        if (reps is < 1 or > 100_000) Error($"{path}:repetitions", $"{reps}: give 1 to 100000 injections");
+        var driverName = s.Driver ?? dflt.Driver;
+        DriverCommand? driver = null;
+        if (driverName is null || !drivers.TryGetValue(driverName, out driver))
+            Error($"{path}:driver", $"'{driverName}' is not a driver of this plan; use one of: {string.Join(", ", drivers.Keys.Order(StringComparer.Ordinal))} (or define it under \"drivers\")");
+        var neighbour = s.Neighbour ?? false;
+        if (neighbour && mode == "msi") Error($"{path}:neighbour", "an MSI has no shared line: the neighbour needs mode intx-pci23");
+        var hang = s.HangMs ?? dflt.HangMs ?? 200;
+        if (hang is < 1 or > 600_000) Error($"{path}:hangMs", $"{hang}: give 1 to 600000 ms");
+        var recovery = s.RecoveryTimeoutMs ?? dflt.RecoveryTimeoutMs ?? 10_000;
+        if (recovery is < 100 or > 600_000) Error($"{path}:recoveryTimeoutMs", $"{recovery}: give 100 to 600000 ms");
+        var rate = s.RateHz ?? dflt.RateHz ?? 200;
+        if (rate is < 1 or > 100_000) Error($"{path}:rateHz", $"{rate}: the stimulus of a fault suite needs a rate, 1 to 100000 per second");
+        var cpus = s.Cpus ?? dflt.Cpus ?? [cpuCount - 1];
+        if (cpus.Count != 1 || cpus[0] < 0 || cpus[0] >= cpuCount) Error($"{path}:cpus", $"give one CPU of this machine (0 to {cpuCount - 1}) for the driver and the stimulus");
+        var priority = s.Priority ?? dflt.Priority ?? 80;
+        if (priority is < 2 or > 99) Error($"{path}:priority", $"{priority}: use 2 to 99 (the driver runs one below the stimulus)");
+        var loadName = s.Load ?? "idle";
+        if (!loads.TryGetValue(loadName, out var load))
+        {
+            Error($"{path}:load", $"'{loadName}' is not a load profile; use one of: {string.Join(", ", loads.Keys.Order(StringComparer.Ordinal))}");
+            load = LoadProfile.Idle;
+        }
+        var settle = s.LoadSettleS ?? dflt.LoadSettleS ?? 1.0;
+        var timeout = s.TimeoutMs ?? dflt.TimeoutMs ?? 1000;
+        if (timeout is < 1 or > 60000) Error($"{path}:timeoutMs", $"{timeout}: give 1 to 60000 ms");
+        var l = s.Limits ?? dflt.Limits;
+        if (l is { MaxDuplicated: < 0 }) Error($"{path}:limits:maxDuplicated", $"{l.MaxDuplicated}: give 0 or more");
+        var limits = Limits(l, $"{path}:limits", FaultPlan.Stages);
+        if (_errors.Count > errorsBefore) return null;
+        var plan = new FaultPlan(fault!, reps, driver!, neighbour, hang, recovery, l?.MaxDuplicated ?? 0);
+        return new SuitePlan(name!, BackendKind.Valirq, mode, reps, null, rate, cpus, priority, load, 0, timeout, settle, 1024, limits, plan);
     }
 
     private Limits Limits(LimitsSpec? l, string path, IReadOnlyList<string> stages)

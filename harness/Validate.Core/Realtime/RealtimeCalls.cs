@@ -26,8 +26,19 @@ public static unsafe class RealtimeCalls
             throw new InteropException($"sched_setscheduler(SCHED_FIFO, {priority})", System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"thread {Libc.Gettid()}");
     }
 
+    /// <summary>SCHED_FIFO at <paramref name="priority"/> for another process's main thread (and the threads it creates after).</summary>
+    public static void SetFifo(int pid, int priority)
+    {
+        var p = new Libc.SchedParam { SchedPriority = priority };
+        if (Libc.SchedSetscheduler(pid, Libc.SCHED_FIFO, in p) != 0)
+            throw new InteropException($"sched_setscheduler(SCHED_FIFO, {priority})", System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"process {pid}");
+    }
+
     /// <summary>Pins the calling thread to <paramref name="cpus"/>.</summary>
-    public static void SetAffinity(IReadOnlyList<int> cpus)
+    public static void SetAffinity(IReadOnlyList<int> cpus) => SetAffinity(0, cpus);
+
+    /// <summary>Pins thread or process <paramref name="pid"/> (0: the calling thread) to <paramref name="cpus"/>.</summary>
+    public static void SetAffinity(int pid, IReadOnlyList<int> cpus)
     {
         cpu_set_t set = default;
         var words = (ulong*)&set;
@@ -36,8 +47,8 @@ public static unsafe class RealtimeCalls
             if (c < 0 || c >= 1024) throw new ArgumentOutOfRangeException(nameof(cpus), c, "CPU number out of range");
             words[c / 64] |= 1ul << (c % 64);
         }
-        if (sched_setaffinity(0, (size_t)sizeof(cpu_set_t), &set) != 0)
-            throw new InteropException($"sched_setaffinity({string.Join(',', cpus)})", errno, $"thread {Libc.Gettid()}");
+        if (sched_setaffinity(pid, (size_t)sizeof(cpu_set_t), &set) != 0)
+            throw new InteropException($"sched_setaffinity({string.Join(',', cpus)})", errno, pid == 0 ? $"thread {Libc.Gettid()}" : $"process {pid}");
     }
 
     /// <summary>The calling thread's policy, priority and CPUs, as the kernel reports them.</summary>

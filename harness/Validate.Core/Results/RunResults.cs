@@ -102,7 +102,59 @@ public sealed record SuiteResult
     public List<string>? KernelLog { get; set; }
     /// <summary>WARN, BUG, Oops, "nobody cared", hung task, lockdep ... found in <see cref="KernelLog"/>: each fails the suite.</summary>
     public List<string> KernelFindings { get; init; } = [];
+    /// <summary>Fault suites only: the injections, their timelines, the interrupt accounting, the line and the neighbour.</summary>
+    public FaultResult? Fault { get; set; }
 }
+
+/// <summary>
+/// A fault suite's findings (docs/results.md). Stages of the suite hold the recovery time and its parts
+/// (exit, start, setup, first-irq, total) over the repetitions; this holds everything else.
+/// </summary>
+public sealed record FaultResult
+{
+    public required string Kind { get; init; }
+    public required string Driver { get; init; }
+    public required string Program { get; init; }
+    public required string Mode { get; init; }
+    public int RepetitionsPlanned { get; init; }
+    public List<FaultRepetition> Repetitions { get; init; } = [];
+    public FaultCounts? Accounting { get; set; }
+    /// <summary>valirq's sysfs counters of the card, change over the suite (reset by a reload: then per module load).</summary>
+    public Dictionary<string, long> ValirqCounters { get; init; } = [];
+    /// <summary>The line after each fault and at the end: left masked, still interrupting, storming. Each fails the suite.</summary>
+    public List<string> LineProblems { get; init; } = [];
+    public NeighbourResult? Neighbour { get; set; }
+    /// <summary>The card after recovery: liveness and factorial (edu).</summary>
+    public string? CardCheck { get; set; }
+    public bool CardCheckPassed { get; set; }
+    /// <summary>Lines the drivers wrote that are not the channel protocol.</summary>
+    public List<string> ProtocolErrors { get; init; } = [];
+    /// <summary>Interrupts of the line in /proc/interrupts over the suite (INTx only), and raises of all cards on it.</summary>
+    public long? LineInterrupts { get; set; }
+    public long? LineRaises { get; set; }
+}
+
+/// <summary>One injection: when (CLOCK_MONOTONIC), what happened after it (ns from the fault), and the recovery parts.</summary>
+public sealed record FaultRepetition(int Index, long FaultNs, List<TimelineEvent> Events, Dictionary<string, long> PartsNs, List<string> Problems);
+
+public sealed record TimelineEvent(string Name, long OffsetNs);
+
+/// <summary>
+/// Interrupt accounting (docs/faults.md): raises of the stimulus vs interrupts the kernel saw (valirq's
+/// hardirqs) vs interrupts the drivers handled.
+/// </summary>
+public sealed record FaultCounts(
+    long Raised, long KernelHardirqs, long Handled, long CoalescedExplained, long CoalescedUnexplained, long Duplicated,
+    long LostExplained, long LostUnexplained, long EmptyReports, IReadOnlyList<long> UnexplainedAtNs)
+{
+    public long Unexplained => CoalescedUnexplained + LostUnexplained;
+}
+
+/// <summary>The other card on the shared line, served by its own driver through every fault.</summary>
+public sealed record NeighbourResult(string Card, string Driver, long Raised, long Handled, long Lost, long Duplicated, WindowStats Before, WindowStats During);
+
+/// <summary>Handled interrupts and raise-to-handler latency (read of the status) in or out of the fault windows.</summary>
+public sealed record WindowStats(long Handled, double Seconds, double RateHz, long P50Ns, long P99Ns, long MaxNs);
 
 public sealed record WorstEvent(long TimestampNs, IReadOnlyList<long> StagesNs);
 

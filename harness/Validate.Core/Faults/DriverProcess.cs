@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using Validate.Interop;
+using Validate.Loads;
+using Validate.Plans;
+using Validate.Realtime;
+
+namespace Validate.Faults;
+
+/// <summary>One line a driver wrote on the channel (docs/driver-channel.md), with its CLOCK_MONOTONIC times.</summary>
+public readonly record struct DriverReport(int Instance, uint Status, long HardirqNs, long ReadNs, long DoneNs);
+
+/// <summary>
+/// A user-space driver process under test, started with the driver channel: environment in, lines on its
+/// stdout (hello, ready, irq, enter, revoked, gone, error) read by a thread of ours, commands on its stdin
+/// (hold, exit). Its stderr goes to a log file. Times are the driver's CLOCK_MONOTONIC, the clock the
+/// harness and valirq use, so they subtract.
+/// </summary>
+public sealed class DriverProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Thread _reader;
+    private readonly Thread _errors;
+    private readonly StreamWriter _stderrLog;
+    private readonly Action<DriverReport> _onIrq;
+    private readonly object _sync = new();
+
+    public int Instance { get; }
+    public int Pid { get; }
+    /// <summary>Harness time right before the process was created.</summary>
+    public long SpawnNs { get; }
+    public long HelloNs { get; private set; } = -1;
+    /// <summary>The latest "ready" (a driver that re-opens after a revocation reports ready again).</summary>
+    public long ReadyNs { get; private set; } = -1;
+    public int ReadyCount { get; private set; }
+    /// <summary>Done time of the first handled interrupt (status not 0) after the latest ready, or -1.</summary>
+    public long FirstIrqNs { get; private set; } = -1;
+    /// <summary>Read time of the latest handled interrupt.</summary>
+    public long LastIrqReadNs { get; private set; } = -1;
+    public long EnterNs { get; private set; } = -1;
+    public uint EnterStatus { get; private set; }
+    public long RevokedNs { get; private set; } = -1;
+    public long GoneNs { get; private set; } = -1;
+    public long ErrorNs { get; private set; } = -1;
+    public long Handled { get; private set; }
+    /// <summary>Lines that were not the protocol: each is a fault of the driver.</summary>
+    public List<string> ProtocolErrors { get; } = [];
+    public long ExitSeenNs { get; private set; } = -1;
+    public int? ExitCode { get; private set; }
+    public string LogPath { get; }
+
+    private DriverProcess(Process p, long spawnNs, int instance, string logPath, Action<DriverReport> onIrq)
+    {
+        _process = p;
+        Pid = p.Id;
+        SpawnNs = spawnNs;
+        Instance = instance;
+        LogPath = logPath;
+        _onIrq = onIrq;
+        _stderrLog = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        _reader = new Thread(ReadChannel) { IsBackground = true, Name = $"driver-{instance}-channel" };
+        _errors = new Thread(ReadErrors) { IsBackground = true, Name = $"driver-{instance}-stderr" };
+        _reader.Start();
+        _errors.Start();
+    }
+
+    /// <summary>
+    /// Starts the driver. Its main thread gets SCHED_FIFO <paramref name="priority"/> and CPU
+    /// <paramref name="cpu"/> right after creation (threads it creates later inherit them).
+    /// </summary>
+    public static DriverProcess Start(DriverCommand cmd, string program, IReadOnlyDictionary<string, string> env, int instance, string logPath,
+        int cpu, int priority, Action<DriverReport> onIrq, Action<string> problem)
+    {
+        var psi = new ProcessStartInfo(program)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in cmd.Args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        var spawn = MonotonicClock.NowNs();
+        Process p;
+        try { p = ChildLauncher.Start(psi); }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            throw new ValidateException(ExitCodes.SetupError, $"driver {cmd.Name}: cannot start {program}: {e.Message}; is it built (./validate builds artifacts/drivers/) and executable?");
+        }
+        try
+        {
+            RealtimeCalls.SetAffinity(p.Id, [cpu]);
+            RealtimeCalls.SetFifo(p.Id, priority);
+        }
+        catch (InteropException e)
+        {
+            problem($"driver {cmd.Name}: {e.Message}");
+        }
+        return new DriverProcess(p, spawn, instance, logPath, onIrq);
+    }
+
+    private void ReadChannel()
+    {
+        try
+        {
+            string? line;
+            while ((line = _process.StandardOutput.ReadLine()) is not null) Parse(line);
+        }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private void ReadErrors()
+    {
+        try
+        {
+            string? line;
+            while ((line = _process.StandardError.ReadLine()) is not null) _stderrLog.WriteLine(line);
+        }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private static long N(string s) => long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+    private static uint Hex(string s) => s.StartsWith("0x", StringComparison.Ordinal)
+        ? uint.Parse(s.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)
+        : throw new FormatException($"'{s}' is not 0x hex");
+
+    private void Parse(string line)
+    {
+        var f = line.Split(' ');
+        try
+        {
+            lock (_sync)
+            {
+                switch (f[0])
+                {
+                    case "hello" when f.Length == 3: HelloNs = N(f[2]); break;
+                    case "ready" when f.Length == 2: ReadyNs = N(f[1]); ReadyCount++; FirstIrqNs = -1; break;
+                    case "irq" when f.Length == 6:
+                        var r = new DriverReport(Instance, Hex(f[1]), N(f[2]), N(f[3]), N(f[4]));
+                        if (r.Status != 0)
+                        {
+                            Handled++;
+                            LastIrqReadNs = r.ReadNs;
+                            if (FirstIrqNs < 0) FirstIrqNs = r.DoneNs;
+                        }
+                        _onIrq(r);
+                        break;
+                    case "enter" when f.Length == 4: EnterStatus = Hex(f[1]); EnterNs = N(f[3]); break;
+                    case "revoked" when f.Length == 2: RevokedNs = N(f[1]); ReadyNs = -1; FirstIrqNs = -1; break;
+                    case "gone" when f.Length == 3: GoneNs = N(f[1]); break;
+                    case "error" when f.Length == 2: ErrorNs = N(f[1]); break;
+                    default: ProtocolErrors.Add(line); break;
+                }
+                Monitor.PulseAll(_sync);
+            }
+        }
+        catch (FormatException)
+        {
+            lock (_sync) ProtocolErrors.Add(line);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="done"/> holds (checked under the channel's lock), the process exits, or the timeout.</summary>
+    public bool WaitFor(Func<DriverProcess, bool> done, int timeoutMs)
+    {
+        var deadline = Environment.TickCount64 + timeoutMs;
+        lock (_sync)
+        {
+            while (!done(this))
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || ErrorNs >= 0) return done(this);
+                if (_process.HasExited && !_reader.IsAlive) return done(this);
+                Monitor.Wait(_sync, (int)Math.Min(left, 50));
+            }
+            return true;
+        }
+    }
+
+    public void Send(string command)
+    {
+        try
+        {
+            _process.StandardInput.Write(command + "\n");
+            _process.StandardInput.Flush();
+        }
+        catch (IOException) { }
+    }
+
+    /// <summary>Closes stdin: a driver that speaks the channel exits (0), releasing the card cleanly.</summary>
+    public void CloseInput()
+    {
+        try { _process.StandardInput.Close(); }
+        catch (IOException) { }
+    }
+
+    public int Signal(int signal) => Signals.Send(Pid, signal);
+
+    /// <summary>Waits for the process to end (reaped: its files, and so valirq's release, are done by then).</summary>
+    public bool WaitExit(int timeoutMs)
+    {
+        if (!_process.WaitForExit(timeoutMs)) return false;
+        if (ExitSeenNs < 0) ExitSeenNs = MonotonicClock.NowNs();
+        ExitCode = _process.ExitCode;
+        _reader.Join(1000);
+        return true;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            CloseInput();
+            if (!WaitExit(3000))
+            {
+                _ = Signal(Signals.SIGKILL);
+                WaitExit(3000);
+            }
+        }
+        _reader.Join(1000);
+        _errors.Join(1000);
+        _process.Dispose();
+        _stderrLog.Dispose();
+    }
+}

@@ -1,0 +1,94 @@
+namespace Validate.Faults;
+
+/// <summary>
+/// A span of time in which a raise may go unhandled for a known reason. Raises in
+/// [<see cref="StartNs"/>, <see cref="EndNs"/>] were in flight or made while the driver was dying: its
+/// quiesce program cleared them. Raises in [<see cref="StartNs"/>, <see cref="CoalesceEndNs"/>] may
+/// have been coalesced at the card (raised again, same tag, before any driver served the first).
+/// </summary>
+public readonly record struct ExplainedWindow(long StartNs, long EndNs, long CoalesceEndNs);
+
+/// <summary>What became of every raise: see <see cref="FaultAccounting.Compute"/>.</summary>
+public sealed record AccountingResult(
+    long Raised, long Handled, long CoalescedExplained, long CoalescedUnexplained, long Duplicated,
+    long LostExplained, long LostUnexplained, long EmptyReports,
+    IReadOnlyList<long> UnexplainedNs, IReadOnlyList<long> DuplicatedNs, long[] HandledLatencyNs, long[] HandledAtNs)
+{
+    public long Unexplained => CoalescedUnexplained + LostUnexplained;
+}
+
+/// <summary>
+/// Interrupt accounting for the fault suites, after the run (never during it). Raise i set bit i % 32 of
+/// the card's status; a driver's report says which bits it acknowledged and when it read them. Walking
+/// raises and reports in time order, a report's bit consumes the raises of that tag waiting for it: the
+/// oldest is handled, any others were coalesced by the card (one status bit, several raises). A bit
+/// reported with no raise waiting is a duplicate (handled twice, or never raised). A raise left waiting
+/// at the end is lost. Coalesced and lost raises are explained when they fall in an
+/// <see cref="ExplainedWindow"/>, unexplained otherwise.
+/// </summary>
+public static class FaultAccounting
+{
+    public static AccountingResult Compute(ReadOnlySpan<long> raises, IReadOnlyList<DriverReport> reports, IReadOnlyList<ExplainedWindow> windows)
+    {
+        var queues = new Queue<int>[Stimulator.Tags];
+        for (int i = 0; i < queues.Length; i++) queues[i] = new Queue<int>();
+        var ordered = reports.OrderBy(r => r.ReadNs).ToList();
+        long handled = 0, coalescedOk = 0, coalescedBad = 0, duplicated = 0, empty = 0;
+        var unexplained = new List<long>();
+        var duplicatedAt = new List<long>();
+        var latency = new List<long>();
+        var handledAt = new List<long>();
+        int ri = 0;
+        foreach (var rep in ordered)
+        {
+            // Every raise made before the driver read the status could be in it.
+            while (ri < raises.Length && raises[ri] < rep.ReadNs)
+            {
+                queues[ri % Stimulator.Tags].Enqueue(ri);
+                ri++;
+            }
+            if (rep.Status == 0) { empty++; continue; }
+            for (int bit = 0; bit < Stimulator.Tags; bit++)
+            {
+                if ((rep.Status & (1u << bit)) == 0) continue;
+                var q = queues[bit];
+                if (q.Count == 0)
+                {
+                    duplicated++;
+                    duplicatedAt.Add(rep.ReadNs);
+                    continue;
+                }
+                var first = q.Dequeue();
+                handled++;
+                latency.Add(rep.ReadNs - raises[first]);
+                handledAt.Add(raises[first]);
+                while (q.Count > 0)
+                {
+                    var t = raises[q.Dequeue()];
+                    if (In(t, windows, coalesce: true)) coalescedOk++;
+                    else { coalescedBad++; unexplained.Add(t); }
+                }
+            }
+        }
+        long lostOk = 0, lostBad = 0;
+        for (; ri < raises.Length; ri++) queues[ri % Stimulator.Tags].Enqueue(ri);
+        foreach (var q in queues)
+        {
+            foreach (var i in q)
+            {
+                if (In(raises[i], windows, coalesce: false)) lostOk++;
+                else { lostBad++; unexplained.Add(raises[i]); }
+            }
+        }
+        unexplained.Sort();
+        return new AccountingResult(raises.Length, handled, coalescedOk, coalescedBad, duplicated, lostOk, lostBad, empty,
+            unexplained, duplicatedAt, [.. latency], [.. handledAt]);
+    }
+
+    private static bool In(long t, IReadOnlyList<ExplainedWindow> windows, bool coalesce)
+    {
+        foreach (var w in windows)
+            if (t >= w.StartNs && t <= (coalesce ? Math.Max(w.EndNs, w.CoalesceEndNs) : w.EndNs)) return true;
+        return false;
+    }
+}

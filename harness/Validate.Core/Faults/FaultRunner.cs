@@ -1,0 +1,568 @@
+using System.Globalization;
+using Validate.Devices;
+using Validate.Engine;
+using Validate.Interop;
+using Validate.Loads;
+using Validate.Plans;
+using Validate.Results;
+
+namespace Validate.Faults;
+
+/// <summary>
+/// Runs one fault suite (docs/faults.md): a driver process serves the card through valirq while a
+/// stimulus thread makes the card interrupt; the fault is injected (kill in the handler, at random, while
+/// idle, hang, unbind/rebind, rmmod/insmod, revoke) repetition after repetition; after each the line is
+/// checked and the driver restarted, and the recovery is timed: exit, process start, setup, first
+/// interrupt. On a shared line a neighbour card keeps interrupting, served by its own driver through uio.
+/// Afterwards every raise is accounted for, and the card is checked.
+/// </summary>
+public static class FaultRunner
+{
+    private const string StatusRegister = "irqStatus";
+
+    public static SuiteResult Run(Plan plan, SuitePlan suite, RunContext ctx) =>
+        SuiteRunner.Observe(suite, result => new FaultSuiteRun(plan, suite, ctx, result).Execute());
+
+    /// <summary>The plan's quiesce program as the driver channel passes it (VALIDATE_DRIVER_QUIESCE).</summary>
+    public static string QuiesceText(in ValirqQuiesce q)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < q.NSteps; i++)
+        {
+            var s = q.Steps[i];
+            var op = s.Op switch
+            {
+                Valirq.OpWrite => "write", Valirq.OpWriteStatus => "write-status", Valirq.OpSetBits => "set-bits", Valirq.OpClearBits => "clear-bits",
+                _ => throw new ArgumentOutOfRangeException(nameof(q), s.Op, "not a quiesce op"),
+            };
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{op}:{s.Reg.Bar}:0x{s.Reg.Offset:x}:{s.Reg.Width}:0x{s.Mask:x}:0x{s.Value:x}"));
+        }
+        return string.Join(';', parts);
+    }
+
+    private sealed class FaultSuiteRun(Plan plan, SuitePlan suite, RunContext ctx, SuiteResult result)
+    {
+        private readonly FaultPlan _f = suite.Fault!;
+        private readonly List<DriverReport> _reports = [];
+        private readonly List<DriverReport> _nbReports = [];
+        private readonly List<ExplainedWindow> _windows = [];
+        private readonly List<(long From, long To)> _faultSpans = [];
+        private readonly List<string> _problems = [];
+        private readonly Dictionary<string, long> _counters = [];
+        private Dictionary<string, long> _segmentStart = [];
+        private FaultResult _fr = null!;
+        private PciDevice _card = null!;
+        private string _program = "";
+        private bool Gated => suite.Mode != "msi";
+        private long PeriodNs => 1_000_000_000L / suite.RateHz;
+
+        public void Execute()
+        {
+            if (plan.Stimulus is null) throw new ValidateException(ExitCodes.InputError, $"{suite.Name}: the plan has no stimulus");
+            _program = Path.IsPathRooted(_f.Driver.Program) ? _f.Driver.Program : Path.Combine(RepositoryLayout.Find().Root, _f.Driver.Program);
+            _fr = new FaultResult { Kind = _f.Kind, Driver = _f.Driver.Name, Program = _program, Mode = suite.Mode, RepetitionsPlanned = _f.Repetitions };
+            result.Fault = _fr;
+            _card = CardLocator.Find(plan.Card);
+            result.Facts["card"] = $"{_card.Address} {_card.Vendor:x4}:{_card.Device:x4} rev {_card.Revision:x2}";
+            result.Facts["driver"] = $"{_f.Driver.Name} ({_program})";
+            result.Facts["fault"] = _f.Kind;
+            result.Facts["stimulus"] = $"{suite.RateHz}/s{(Gated ? ", paused while no driver serves the shared line" : ", through every fault")}";
+            PciDevice? nbCard = null;
+            if (_f.Neighbour)
+            {
+                nbCard = CardLocator.FindFlood(plan.Card, _card.Address);
+                if (nbCard is null || nbCard.Irq != _card.Irq)
+                {
+                    result.Verdict = Verdict.Skipped;
+                    result.Message = nbCard is null
+                        ? "needs a second card of the plan's type on the shared line (the virtual lab's shared-intx topology); this machine has one"
+                        : $"the other card {nbCard.Address} is on IRQ {nbCard.Irq}, not on the card's line {_card.Irq}: no shared line here";
+                    return;
+                }
+            }
+
+            PciBinding? binding = null, nbBinding = null, floodBinding = null;
+            LoadSet? loads = null;
+            Stimulator? stim = null, nbStim = null;
+            DriverProcess? drv = null, nbDrv = null;
+            var logDir = Path.Combine(ctx.OutDir, "drivers");
+            Directory.CreateDirectory(logDir);
+            var lineIrqBefore = Gated ? InterruptsOf(_card.Irq) : null;
+            try
+            {
+                binding = PciBinding.Bind(_card.Address, "valirq");
+                var capacity = (int)Math.Min(8_000_000, (long)suite.RateHz * (_f.Repetitions * (_f.RecoveryTimeoutMs / 1000L + _f.HangMs / 1000L + 2) + 120));
+                stim = new Stimulator(_card.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
+                if (nbCard is not null)
+                {
+                    nbBinding = PciBinding.Bind(nbCard.Address, "uio_pci_generic");
+                    nbStim = new Stimulator(nbCard.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
+                    var uio = Directory.GetDirectories(Path.Combine(PciDevice.SysfsRoot, nbCard.Address, "uio")).Select(Path.GetFileName).First();
+                    var nbEnv = new Dictionary<string, string>
+                    {
+                        ["VALIDATE_DRIVER_DEVICE"] = $"/dev/{uio}", ["VALIDATE_DRIVER_PCI"] = nbCard.Address, ["VALIDATE_DRIVER_MODE"] = "uio", ["VALIDATE_DRIVER_QUIESCE"] = "",
+                    };
+                    nbDrv = DriverProcess.Start(_f.Driver, _program, nbEnv, 1000, Path.Combine(logDir, $"{suite.Name}-neighbour.log"), suite.Cpus[0], suite.Priority - 1,
+                        r => { lock (_nbReports) _nbReports.Add(r); }, Problem);
+                    if (!nbDrv.WaitFor(d => d.ReadyNs >= 0, _f.RecoveryTimeoutMs))
+                        throw new ValidateException(ExitCodes.SetupError, $"the neighbour's driver did not report ready within {_f.RecoveryTimeoutMs} ms; see {nbDrv.LogPath}");
+                    nbStim.Start(open: true);
+                }
+                loads = SuiteRunner.StartLoads(plan, suite, ctx, _card, b => floodBinding = b);
+                BeginSegment();
+                drv = StartDriver(0, logDir);
+                if (!drv.WaitFor(d => d.ReadyNs >= 0, _f.RecoveryTimeoutMs))
+                    throw new ValidateException(ExitCodes.SetupError, $"driver {_f.Driver.Name} did not report ready within {_f.RecoveryTimeoutMs} ms (exit {Describe(drv)}); see {drv.LogPath}");
+                stim.Start(open: true);
+                if (!drv.WaitFor(d => d.FirstIrqNs >= 0, _f.RecoveryTimeoutMs))
+                    throw new ValidateException(ExitCodes.Failed, $"driver {_f.Driver.Name} handled no interrupt within {_f.RecoveryTimeoutMs} ms of starting; see {drv.LogPath}");
+                ctx.Log($"{suite.Name}: {_f.Kind} x{_f.Repetitions} into {_f.Driver.Name} ({suite.Mode}){(nbCard is null ? "" : $", neighbour {nbCard.Address} on IRQ {_card.Irq}")}");
+
+                for (int rep = 0; rep < _f.Repetitions && !RunAbort.Requested; rep++)
+                {
+                    // Let interrupts flow between faults: at least 20 periods, at least 50 ms.
+                    Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(50, 20_000.0 / suite.RateHz)));
+                    var next = Inject(rep, drv, stim, logDir, out var ok);
+                    drv = next;
+                    if (!ok) break;
+                }
+
+                // Drain: no more raises; the driver handles what is pending, then stops cleanly.
+                stim.Gate(false);
+                var last = stim.LastRaiseNs;
+                drv.WaitFor(d => d.LastIrqReadNs >= last, suite.TimeoutMs);
+                nbStim?.Gate(false);
+                var nbLast = nbStim?.LastRaiseNs ?? -1;
+                nbDrv?.WaitFor(d => d.LastIrqReadNs >= nbLast, suite.TimeoutMs);
+                var before = ReadCounters();
+                drv.CloseInput();
+                if (!drv.WaitExit(_f.RecoveryTimeoutMs)) Problem($"driver {_f.Driver.Name} did not exit within {_f.RecoveryTimeoutMs} ms of its stdin closing");
+                CheckLine("after the driver stopped", before, ReadCounters(), reloaded: false);
+                var status = stim.Bar.Read(plan.Registers.TryGetValue(StatusRegister, out var sr) ? sr : plan.Program!.Value.Check.Reg);
+                if (status != 0) _fr.LineProblems.Add($"after the driver stopped: the card still interrupting (status 0x{status:x}): left screaming");
+                EndSegment();
+            }
+            finally
+            {
+                stim?.Stop();
+                nbStim?.Stop();
+                drv?.Dispose();
+                nbDrv?.Dispose();
+                foreach (var d in new[] { drv, nbDrv })
+                    if (d is not null) lock (d) _fr.ProtocolErrors.AddRange(d.ProtocolErrors.Select(l => $"driver {d.Instance}: '{l}'"));
+                if (stim is not null)
+                {
+                    // Leave the card as found: what the plan's quiesce does (edu: acknowledged, which also
+                    // lowers an INTx level it raised while its MSI was off), then its health.
+                    RunSteps(stim.Bar, plan.Quiesce);
+                    CardCheck(stim.Bar);
+                }
+                var loadRecords = loads?.Stop();
+                loads?.Dispose();
+                result.Load = new LoadInfo(suite.Load.Name, suite.Load.Description, loadRecords ?? []);
+                if (Gated && lineIrqBefore is { } b0 && InterruptsOf(_card.Irq) is { } b1)
+                {
+                    _fr.LineInterrupts = b1 - b0;
+                    _fr.LineRaises = (stim?.Count ?? 0) + (nbStim?.Count ?? 0);
+                }
+                Account(stim, nbStim, nbCard);
+                stim?.Dispose();
+                nbStim?.Dispose();
+                floodBinding?.Dispose();
+                nbBinding?.Dispose();
+                binding?.Dispose();
+            }
+            Summarize();
+        }
+
+        private void Problem(string p)
+        {
+            lock (_problems) _problems.Add(p);
+        }
+
+        private DriverProcess StartDriver(int instance, string logDir)
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["VALIDATE_DRIVER_DEVICE"] = ValirqDevice.PathOf(_card.Address),
+                ["VALIDATE_DRIVER_PCI"] = _card.Address,
+                ["VALIDATE_DRIVER_MODE"] = suite.Mode,
+                ["VALIDATE_DRIVER_QUIESCE"] = QuiesceText(plan.Quiesce),
+            };
+            return DriverProcess.Start(_f.Driver, _program, env, instance, Path.Combine(logDir, $"{suite.Name}.log"), suite.Cpus[0], suite.Priority - 1,
+                r => { lock (_reports) _reports.Add(r); }, Problem);
+        }
+
+        private static string Describe(DriverProcess d) => d.HasExited && d.WaitExit(0) ? d.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?" : "still running";
+
+        /// <summary>One injection and the recovery after it. Returns the driver now serving the card.</summary>
+        private DriverProcess Inject(int rep, DriverProcess drv, Stimulator stim, string logDir, out bool ok)
+        {
+            ok = true;
+            var events = new List<(string Name, long Ns)>();
+            var problems = new List<string>();
+            var lastRead = drv.LastIrqReadNs >= 0 ? drv.LastIrqReadNs : drv.ReadyNs;
+            var before = ReadCounters();
+            long faultNs, quiesceDoneNs, stopNs = -1;
+            var restart = true;
+            var reloaded = false;
+            var timeout = _f.RecoveryTimeoutMs;
+            var readyCount = drv.ReadyCount;
+
+            void Kill()
+            {
+                if (Gated) stim.Gate(false);
+                faultNs = MonotonicClock.NowNs();
+                _ = drv.Signal(Signals.SIGKILL);
+            }
+
+            switch (_f.Kind)
+            {
+                case "kill-in-handler":
+                    drv.Send("hold");
+                    if (!drv.WaitFor(d => d.EnterNs >= 0, timeout)) problems.Add($"the driver never reported being in its handler within {timeout} ms");
+                    Kill();
+                    if (drv.EnterNs >= 0) events.Add(("in handler", drv.EnterNs));
+                    break;
+                case "kill-random":
+                    Thread.Sleep(TimeSpan.FromTicks(Random.Shared.NextInt64(0, 2 * PeriodNs / 100 + 1)));
+                    Kill();
+                    break;
+                case "kill-idle":
+                    stim.Gate(false);
+                    var last = stim.LastRaiseNs;
+                    if (!drv.WaitFor(d => d.LastIrqReadNs >= last, timeout)) problems.Add($"the driver did not catch up with the raises within {timeout} ms");
+                    Kill();
+                    if (!Gated) stim.Gate(true);
+                    break;
+                case "hang":
+                    stopNs = MonotonicClock.NowNs();
+                    _ = drv.Signal(Signals.SIGSTOP);
+                    events.Add(("SIGSTOP", stopNs));
+                    Thread.Sleep(_f.HangMs);
+                    Kill();
+                    break;
+                case "rebind":
+                    if (Gated) stim.Gate(false);
+                    faultNs = MonotonicClock.NowNs();
+                    Write(Path.Combine(PciDevice.SysfsRoot, _card.Address, "driver", "unbind"), _card.Address);
+                    reloaded = true;
+                    events.Add(("unbound", MonotonicClock.NowNs()));
+                    break;
+                case "reload":
+                    if (Gated) stim.Gate(false);
+                    faultNs = MonotonicClock.NowNs();
+                    drv.Send("exit");
+                    reloaded = true;
+                    break;
+                case "revoke":
+                    if (Gated) stim.Gate(false);
+                    faultNs = MonotonicClock.NowNs();
+                    Write($"/sys/class/misc/valirq-{_card.Address}/revoke", "1");
+                    restart = false;
+                    break;
+                default:
+                    throw new InvalidOperationException(_f.Kind);
+            }
+            events.Add((_f.Kind switch { "rebind" => "unbind", "reload" => "exit asked", "revoke" => "revoke", "hang" => "SIGKILL (watchdog)", _ => "SIGKILL" }, faultNs));
+
+            if (restart)
+            {
+                if (!drv.WaitExit(timeout))
+                {
+                    problems.Add($"the driver did not exit within {timeout} ms");
+                    _ = drv.Signal(Signals.SIGKILL);
+                    drv.WaitExit(timeout);
+                }
+                events.Add(($"exit ({drv.ExitCode})", drv.ExitSeenNs));
+                quiesceDoneNs = drv.ExitSeenNs;
+                if (_f.Kind == "rebind")
+                {
+                    quiesceDoneNs = events.First(e => e.Name == "unbound").Ns;
+                    EndSegment(before);
+                    Write(Path.Combine(PciDevice.SysfsRoot, "..", "drivers_probe"), _card.Address);
+                    WaitNode(timeout);
+                    events.Add(("rebound", MonotonicClock.NowNs()));
+                    BeginSegment();
+                }
+                else if (_f.Kind == "reload")
+                {
+                    EndSegment(before);
+                    Reload(timeout, events);
+                    BeginSegment();
+                }
+            }
+            else
+            {
+                if (!drv.WaitFor(d => d.RevokedNs >= faultNs, timeout)) problems.Add($"the driver did not notice the revocation within {timeout} ms");
+                quiesceDoneNs = drv.RevokedNs >= faultNs ? drv.RevokedNs : MonotonicClock.NowNs();
+                events.Add(("revoked, reopening", quiesceDoneNs));
+            }
+
+            // The line with no driver on it (or, after a revocation, between the two opens).
+            CheckLine($"repetition {rep + 1}", before, ReadCounters(), reloaded);
+            foreach (var p in problems) Problem($"repetition {rep + 1}: {p}");
+
+            var next = drv;
+            if (restart)
+            {
+                var old = drv;
+                lock (old) _fr.ProtocolErrors.AddRange(old.ProtocolErrors.Select(l => $"driver {old.Instance}: '{l}'"));
+                old.Dispose();
+                next = StartDriver(old.Instance + 1, logDir);
+                readyCount = 0;
+                events.Add(("spawn", next.SpawnNs));
+            }
+            var ready = next.WaitFor(d => d.ReadyCount > readyCount, timeout);
+            if (Gated) stim.Gate(true);
+            var first = ready && next.WaitFor(d => d.FirstIrqNs >= 0, timeout);
+            if (restart && next.HelloNs >= 0) events.Add(("hello", next.HelloNs));
+            if (ready) events.Add(("ready", next.ReadyNs));
+            if (first) events.Add(("first interrupt", next.FirstIrqNs));
+            var parts = new Dictionary<string, long> { ["exit"] = quiesceDoneNs - faultNs };
+            if (restart && next.HelloNs >= 0) parts["start"] = next.HelloNs - next.SpawnNs;
+            if (ready) parts["setup"] = next.ReadyNs - (restart && next.HelloNs >= 0 ? next.HelloNs : quiesceDoneNs);
+            if (first)
+            {
+                parts["first-irq"] = Math.Max(0, next.FirstIrqNs - next.ReadyNs);
+                parts["total"] = next.FirstIrqNs - faultNs;
+            }
+            else
+            {
+                var why = !ready ? $"the driver did not report ready within {timeout} ms (exit {Describe(next)}; see {next.LogPath})"
+                    : $"the driver handled no interrupt within {timeout} ms of ready";
+                Problem($"repetition {rep + 1}: no recovery: {why}");
+                ok = false;
+            }
+            var windowStart = Math.Min(lastRead, stopNs >= 0 ? stopNs : faultNs);
+            _windows.Add(new ExplainedWindow(windowStart, quiesceDoneNs, first ? next.FirstIrqNs : long.MaxValue));
+            _faultSpans.Add((stopNs >= 0 ? stopNs : faultNs, first ? next.FirstIrqNs : MonotonicClock.NowNs()));
+            var repProblems = _problems.Where(p => p.StartsWith($"repetition {rep + 1}:", StringComparison.Ordinal)).ToList();
+            _fr.Repetitions.Add(new FaultRepetition(rep + 1, faultNs,
+                [.. events.OrderBy(e => e.Ns).Select(e => new TimelineEvent(e.Name, e.Ns - faultNs))], parts, repProblems));
+            return next;
+        }
+
+        private void Reload(int timeoutMs, List<(string, long)> events)
+        {
+            var r = ProcessRunner.Capture("rmmod", ["valirq"], TimeSpan.FromMilliseconds(timeoutMs));
+            if (r.Status != 0) throw new ValidateException(ExitCodes.Failed, $"rmmod valirq failed: {r.Stderr.Trim()} (is another process holding a valirq device open?)");
+            events.Add(("rmmod", MonotonicClock.NowNs()));
+            var ko = ModulePath();
+            r = ko == "modprobe" ? ProcessRunner.Capture("modprobe", ["valirq"], TimeSpan.FromMilliseconds(timeoutMs))
+                : ProcessRunner.Capture("insmod", [ko], TimeSpan.FromMilliseconds(timeoutMs));
+            if (r.Status != 0) throw new ValidateException(ExitCodes.Failed, $"loading valirq again ({ko}) failed: {r.Stderr.Trim()}; the card is left without its driver");
+            events.Add(("insmod", MonotonicClock.NowNs()));
+            // driver_override is still valirq: the module's registration binds the card again.
+            WaitNode(timeoutMs);
+            events.Add(("bound", MonotonicClock.NowNs()));
+        }
+
+        /// <summary>The module to load again: VALIDATE_VALIRQ_KO, an installed valirq (DKMS: modprobe), or kmod/valirq.ko of this checkout.</summary>
+        private static string ModulePath()
+        {
+            if (Environment.GetEnvironmentVariable("VALIDATE_VALIRQ_KO") is { Length: > 0 } env) return env;
+            if (ProcessRunner.Capture("modinfo", ["-n", "valirq"], TimeSpan.FromSeconds(5)) is { Status: 0 } m && m.Stdout.Trim().StartsWith("/lib/modules", StringComparison.Ordinal))
+                return "modprobe";
+            return Path.Combine(RepositoryLayout.Find().Kmod, "valirq.ko");
+        }
+
+        private void WaitNode(int timeoutMs)
+        {
+            var deadline = Environment.TickCount64 + timeoutMs;
+            while (!File.Exists(ValirqDevice.PathOf(_card.Address)))
+            {
+                if (Environment.TickCount64 > deadline)
+                    throw new ValidateException(ExitCodes.Failed, $"{ValirqDevice.PathOf(_card.Address)} did not come back within {timeoutMs} ms; the card is left without its driver");
+                Thread.Sleep(1);
+            }
+        }
+
+        private static void Write(string path, string value)
+        {
+            try { File.WriteAllText(path, value); }
+            catch (IOException e) { throw new ValidateException(ExitCodes.Failed, $"writing '{value}' to {path}: {e.Message}"); }
+            catch (UnauthorizedAccessException e) { throw new ValidateException(ExitCodes.SetupError, $"writing {path}: {e.Message}; fault injection needs root"); }
+        }
+
+        private static readonly string[] CounterNames = ["hardirqs", "irq_none", "events", "overruns", "masks", "unmasks", "quiesces", "quiesce_failures", "revocations"];
+
+        private Dictionary<string, long> ReadCounters()
+        {
+            var d = new Dictionary<string, long>();
+            var dir = $"/sys/class/misc/valirq-{_card.Address}";
+            foreach (var n in CounterNames.Append("intx_disabled"))
+            {
+                try { d[n] = long.Parse(File.ReadAllText(Path.Combine(dir, n)).Trim(), CultureInfo.InvariantCulture); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+            }
+            try { d["mode-off"] = File.ReadAllText(Path.Combine(dir, "mode")).Trim() == "off" ? 1 : 0; }
+            catch (IOException) { }
+            return d;
+        }
+
+        private void BeginSegment() => _segmentStart = ReadCounters();
+
+        /// <summary>Adds the counters' change since <see cref="BeginSegment"/> (a reload or rebind resets them).</summary>
+        private void EndSegment(Dictionary<string, long>? end = null)
+        {
+            end ??= ReadCounters();
+            foreach (var n in CounterNames)
+                if (end.TryGetValue(n, out var e) && _segmentStart.TryGetValue(n, out var s))
+                    _counters[n] = _counters.GetValueOrDefault(n) + (e - s);
+        }
+
+        /// <summary>The line after a fault: the quiesce left the card silent, INTx not disabled at the card, valirq off.</summary>
+        private void CheckLine(string when, Dictionary<string, long> before, Dictionary<string, long> after, bool reloaded)
+        {
+            if (!reloaded && after.GetValueOrDefault("quiesce_failures") > before.GetValueOrDefault("quiesce_failures"))
+                _fr.LineProblems.Add($"{when}: the card was still interrupting after the quiesce program (screaming): valirq quiesce_failures +{after["quiesce_failures"] - before["quiesce_failures"]}");
+            if (after.GetValueOrDefault("intx_disabled") == 1)
+                _fr.LineProblems.Add($"{when}: INTx left disabled at the card (masked): no later interrupt of this card gets through until someone acknowledges it");
+            if (_f.Kind != "revoke" && after.TryGetValue("mode-off", out var off) && off == 0)
+                _fr.LineProblems.Add($"{when}: valirq still enabled with no driver (mode not off): interrupt handler left installed");
+        }
+
+        private static void RunSteps(Backends.MappedBar bar, in ValirqQuiesce q)
+        {
+            for (int i = 0; i < q.NSteps; i++)
+            {
+                var s = q.Steps[i];
+                if (s.Reg.Bar != bar.Bar || s.Reg.Space != Valirq.SpaceMem) continue;
+                switch (s.Op)
+                {
+                    case Valirq.OpWrite: bar.Write(s.Reg, s.Value); break;
+                    case Valirq.OpSetBits: bar.Write(s.Reg, bar.Read(s.Reg) | s.Value); break;
+                    case Valirq.OpClearBits: bar.Write(s.Reg, bar.Read(s.Reg) & ~s.Mask); break;
+                }
+            }
+        }
+
+        /// <summary>
+        /// edu's health after all the faults, when the plan names its registers: liveness returns the
+        /// complement of what was written, and the factorial unit computes 5! = 120.
+        /// </summary>
+        private void CardCheck(Backends.MappedBar bar)
+        {
+            if (!plan.Registers.TryGetValue("liveness", out var live) || !plan.Registers.TryGetValue("factorial", out var fact) || !plan.Registers.TryGetValue("status", out var st))
+            {
+                _fr.CardCheck = "not checked: the plan names no liveness, factorial and status registers";
+                _fr.CardCheckPassed = true;
+                return;
+            }
+            bar.Write(live, 0x5a5aa5a5);
+            var l = bar.Read(live);
+            bar.Write(st, bar.Read(st) & ~0x80u);
+            bar.Write(fact, 5);
+            var deadline = Environment.TickCount64 + 1000;
+            while ((bar.Read(st) & 1) != 0 && Environment.TickCount64 < deadline) Thread.Sleep(1);
+            var f = bar.Read(fact);
+            _fr.CardCheckPassed = l == ~0x5a5aa5a5u && f == 120;
+            _fr.CardCheck = $"liveness 0x{l:x8} (want 0x{~0x5a5aa5a5u:x8}), factorial 5! = {f} (want 120): {(_fr.CardCheckPassed ? "ok" : "BROKEN")}";
+        }
+
+        private static long? InterruptsOf(int irq)
+        {
+            foreach (var line in File.ReadLines("/proc/interrupts"))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 2 || f[0] != $"{irq}:") continue;
+                long sum = 0;
+                foreach (var x in f.Skip(1))
+                {
+                    if (!long.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)) break;
+                    sum += v;
+                }
+                return sum;
+            }
+            return null;
+        }
+
+        private void Account(Stimulator? stim, Stimulator? nbStim, PciDevice? nbCard)
+        {
+            foreach (var (k, v) in _counters) _fr.ValirqCounters[k] = v;
+            if (stim is not null)
+            {
+                List<DriverReport> reports;
+                lock (_reports) reports = [.. _reports];
+                var a = FaultAccounting.Compute(stim.Raises, reports, _windows);
+                var t0 = stim.Raises.Length > 0 ? stim.Raises[0] : 0;
+                _fr.Accounting = new FaultCounts(a.Raised, _counters.GetValueOrDefault("hardirqs"), a.Handled, a.CoalescedExplained, a.CoalescedUnexplained,
+                    a.Duplicated, a.LostExplained, a.LostUnexplained, a.EmptyReports, [.. a.UnexplainedNs.Take(20).Select(t => t - t0)]);
+                if (stim.Full) Problem($"the stimulus log filled up after {stim.Count} raises; later raises were not made");
+                if (stim.Problem is { } sp) Problem($"stimulus thread: {sp}");
+            }
+            if (nbStim is not null && nbCard is not null)
+            {
+                List<DriverReport> reports;
+                lock (_nbReports) reports = [.. _nbReports];
+                var a = FaultAccounting.Compute(nbStim.Raises, reports, []);
+                var during = new List<long>();
+                var outside = new List<long>();
+                for (int i = 0; i < a.HandledAtNs.Length; i++)
+                {
+                    var t = a.HandledAtNs[i];
+                    (_faultSpans.Any(s => t >= s.From && t <= s.To) ? during : outside).Add(a.HandledLatencyNs[i]);
+                }
+                var spanS = _faultSpans.Sum(s => (s.To - s.From) / 1e9);
+                var totalS = nbStim.Raises.Length > 1 ? (nbStim.Raises[^1] - nbStim.Raises[0]) / 1e9 : 0;
+                _fr.Neighbour = new NeighbourResult(nbCard.Address, $"{_f.Driver.Name} (uio_pci_generic)", a.Raised, a.Handled, a.Unexplained, a.Duplicated,
+                    Window(outside, totalS - spanS), Window(during, spanS));
+            }
+        }
+
+        private static WindowStats Window(List<long> latencies, double seconds)
+        {
+            latencies.Sort();
+            long P(double q) => latencies.Count == 0 ? 0 : latencies[(int)Math.Ceiling(q * latencies.Count) - 1];
+            return new WindowStats(latencies.Count, Math.Round(seconds, 3), seconds > 0 ? Math.Round(latencies.Count / seconds, 1) : 0, P(0.5), P(0.99), latencies.Count == 0 ? 0 : latencies[^1]);
+        }
+
+        private void Summarize()
+        {
+            result.Stages.AddRange(FaultPlan.Stages.Select(s => RecoveryStats.Stage(s, [.. _fr.Repetitions.Where(r => r.PartsNs.ContainsKey(s)).Select(r => r.PartsNs[s])])));
+            result.Counts = null;
+            SuiteRunner.Judge(suite, result);
+            var reasons = new List<string>();
+            if (_fr.LineProblems.Count > 0)
+                reasons.Add($"line left masked or screaming: {_fr.LineProblems[0]}{(_fr.LineProblems.Count > 1 ? $" (and {_fr.LineProblems.Count - 1} more)" : "")}");
+            if (_fr.LineInterrupts is { } li && _fr.LineRaises is { } lr && li > 3 * lr + 1000)
+                reasons.Add($"line IRQ {_card.Irq} stormed: {li} interrupts for {lr} raises (line left screaming)");
+            if (_fr.Accounting is { } a)
+            {
+                if (a.Unexplained > suite.Limits.MaxLost)
+                    reasons.Add($"{a.Unexplained} interrupts lost that the accounting cannot explain (limit {suite.Limits.MaxLost}; first at {string.Join(", ", a.UnexplainedAtNs.Take(3).Select(Duration.Format))} into the suite)");
+                if (a.Duplicated > _f.MaxDuplicated) reasons.Add($"{a.Duplicated} interrupts handled twice (limit {_f.MaxDuplicated})");
+                if (a.Raised == 0) reasons.Add("no interrupt was raised");
+            }
+            if (_fr.Neighbour is { } nb && (nb.Lost > 0 || nb.Duplicated > 0))
+                reasons.Add($"the neighbour {nb.Card} on the shared line lost {nb.Lost} and double-handled {nb.Duplicated} of {nb.Raised} interrupts");
+            if (!_fr.CardCheckPassed && _fr.CardCheck is not null) reasons.Add($"card after recovery: {_fr.CardCheck}");
+            if (_fr.ProtocolErrors.Count > 0) reasons.Add($"driver broke the channel protocol: {_fr.ProtocolErrors[0]}");
+            foreach (var p in _problems) reasons.Add(p);
+            if (_fr.Repetitions.Count < _f.Repetitions && !RunAbort.Requested)
+                reasons.Add($"{_fr.Repetitions.Count} of {_f.Repetitions} repetitions done");
+            result.CountsVerdict = reasons.Count > 0 ? Verdict.Fail : Verdict.Pass;
+            if (result.Verdict == Verdict.Error || reasons.Count == 0) return;
+            result.Verdict = Verdict.Fail;
+            result.Message = string.Join("; ", reasons) + (result.Message is { Length: > 0 } m ? "; " + m : "");
+        }
+    }
+}
+
+/// <summary>Exact statistics of a few recovery times (one per repetition), in the shape of a latency stage.</summary>
+public static class RecoveryStats
+{
+    public static StageResult Stage(string name, long[] values)
+    {
+        if (values.Length == 0) return new StageResult(name, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1_000_000_000, [], []);
+        var v = values.Order().ToArray();
+        long P(double q) => v[Math.Max(0, (int)Math.Ceiling(q / 100 * v.Length) - 1)];
+        var mean = v.Average();
+        var sd = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / v.Length);
+        var dist = v.Select((x, i) => new DistributionPoint(x, Math.Round(100.0 * (i + 1) / v.Length, 6), i + 1)).DistinctBy(p => p.ValueNs).ToList();
+        var hist = v.GroupBy(x => x).Select(g => new[] { g.Key, (long)g.Count() }).ToList();
+        return new StageResult(name, v.Length, v[0], P(50), P(90), P(99), P(99.9), P(99.99), v[^1], Math.Round(mean, 1), Math.Round(sd, 1),
+            v.Count(x => x < 0), 1_000_000_000, [], dist, hist);
+    }
+}

@@ -1,0 +1,103 @@
+using Validate.Backends;
+using Validate.Interop;
+using Validate.Realtime;
+
+namespace Validate.Faults;
+
+/// <summary>
+/// Makes a card interrupt at a steady rate from a thread of its own (SCHED_FIFO, pinned), writing the
+/// card's raise register through sysfs resourceN, so that the stimulus does not depend on the driver
+/// under test. Each raise writes one bit, rotating over 32 (the tag): the edu card ORs it into its
+/// interrupt status, the driver reports the status it acknowledged, and <see cref="FaultAccounting"/>
+/// matches every raise to the report that handled it. The raise loop allocates nothing: times go into a
+/// preallocated array; when it is full, raising stops and <see cref="Full"/> says so.
+/// While the gate is closed no raise is made (a card on a shared INTx line must not assert it while no
+/// driver has a handler installed: see docs/faults.md).
+/// </summary>
+public sealed class Stimulator : IDisposable
+{
+    public const int Tags = 32;
+    private readonly MappedBar _bar;
+    private readonly ValirqReg _raise;
+    private readonly long _periodNs;
+    private readonly int _cpu;
+    private readonly int _priority;
+    private readonly long[] _raiseNs;
+    private readonly object _gateLock = new();
+    private bool _open;
+    private volatile bool _stop;
+    private int _count;
+    private Thread? _thread;
+
+    public Stimulator(string pciAddress, ValirqReg raise, int rateHz, int capacity, int cpu, int priority)
+    {
+        _raise = raise;
+        _periodNs = 1_000_000_000L / rateHz;
+        _cpu = cpu;
+        _priority = priority;
+        _raiseNs = new long[capacity];
+        _bar = MappedBar.MapSysfsResource(pciAddress, raise.Bar);
+    }
+
+    public MappedBar Bar => _bar;
+    public int Count => Volatile.Read(ref _count);
+    public bool Full => Count == _raiseNs.Length;
+    public string? Problem { get; private set; }
+
+    /// <summary>Raise times (CLOCK_MONOTONIC ns before the write) so far; raise i wrote bit i % 32.</summary>
+    public ReadOnlySpan<long> Raises => _raiseNs.AsSpan(0, Count);
+
+    public long LastRaiseNs => Count == 0 ? -1 : _raiseNs[Count - 1];
+
+    public void Start(bool open)
+    {
+        _open = open;
+        _thread = new Thread(Loop, maxStackSize: 256 * 1024) { IsBackground = true, Name = "fault-stimulus" };
+        _thread.Start();
+    }
+
+    /// <summary>Opens or closes the gate. When this returns closed, no raise is in progress and none follows.</summary>
+    public void Gate(bool open)
+    {
+        lock (_gateLock) _open = open;
+    }
+
+    private void Loop()
+    {
+        try
+        {
+            RealtimeCalls.SetAffinity([_cpu]);
+            RealtimeCalls.SetFifo(_priority);
+        }
+        catch (InteropException e)
+        {
+            Problem = e.Message;
+        }
+        var next = MonotonicClock.NowNs();
+        while (!_stop)
+        {
+            next += _periodNs;
+            MonotonicClock.SleepUntil(next);
+            lock (_gateLock)
+            {
+                if (!_open || _count == _raiseNs.Length) continue;
+                var t = MonotonicClock.NowNs();
+                _bar.Write(_raise, 1u << (_count % Tags));
+                _raiseNs[_count] = t;
+                Volatile.Write(ref _count, _count + 1);
+            }
+        }
+    }
+
+    public void Stop()
+    {
+        _stop = true;
+        _thread?.Join();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _bar.Unmap();
+    }
+}
