@@ -36,7 +36,10 @@ internal static class RunCommand
         {
             Console.WriteLine($"{planPath}: valid: {plan.Name}, {plan.Suites.Count} suite(s)");
             foreach (var s in plan.Suites)
-                Console.WriteLine($"  {s.Name,-32} {s.Backend.ToString().ToLowerInvariant(),-7} {s.Mode,-15} load {s.Load.Name,-10} {(s.Count == int.MaxValue ? "" : $"{s.Count} samples ")}{(s.DurationS is { } d ? $"<= {d} s " : "")}at {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
+                if (s.Fault is { } f)
+                    Console.WriteLine($"  {s.Name,-32} fault   {s.Mode,-15} {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}{(f.Neighbour ? ", neighbour" : "")}, stimulus {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
+                else
+                    Console.WriteLine($"  {s.Name,-32} {s.Backend.ToString().ToLowerInvariant(),-7} {s.Mode,-15} load {s.Load.Name,-10} {(s.Count == int.MaxValue ? "" : $"{s.Count} samples ")}{(s.DurationS is { } d ? $"<= {d} s " : "")}at {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
             return ExitCodes.Ok;
         }
         var layout = RepositoryLayout.Find();

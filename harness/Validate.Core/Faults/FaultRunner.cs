@@ -137,9 +137,7 @@ public static class FaultRunner
                 var before = ReadCounters();
                 drv.CloseInput();
                 if (!drv.WaitExit(_f.RecoveryTimeoutMs)) Problem($"driver {_f.Driver.Name} did not exit within {_f.RecoveryTimeoutMs} ms of its stdin closing");
-                CheckLine("after the driver stopped", before, ReadCounters(), reloaded: false);
-                var status = stim.Bar.Read(plan.Registers.TryGetValue(StatusRegister, out var sr) ? sr : plan.Program!.Value.Check.Reg);
-                if (status != 0) _fr.LineProblems.Add($"after the driver stopped: the card still interrupting (status 0x{status:x}): left screaming");
+                CheckLine("after the driver stopped", before, ReadCounters(), stim.Bar);
                 EndSegment();
             }
             finally
@@ -205,13 +203,15 @@ public static class FaultRunner
             var before = ReadCounters();
             long faultNs, quiesceDoneNs, stopNs = -1;
             var restart = true;
-            var reloaded = false;
             var timeout = _f.RecoveryTimeoutMs;
             var readyCount = drv.ReadyCount;
 
+            // The stimulus pauses from the fault until the quiesce is done, so that the quiesce check sees
+            // only what the driver left, not a raise that came after it; on MSI it resumes right after
+            // (raises with no driver must reach the next one), on the shared line when a driver is ready.
             void Kill()
             {
-                if (Gated) stim.Gate(false);
+                stim.Gate(false);
                 faultNs = MonotonicClock.NowNs();
                 _ = drv.Signal(Signals.SIGKILL);
             }
@@ -233,7 +233,6 @@ public static class FaultRunner
                     var last = stim.LastRaiseNs;
                     if (!drv.WaitFor(d => d.LastIrqReadNs >= last, timeout)) problems.Add($"the driver did not catch up with the raises within {timeout} ms");
                     Kill();
-                    if (!Gated) stim.Gate(true);
                     break;
                 case "hang":
                     stopNs = MonotonicClock.NowNs();
@@ -243,20 +242,18 @@ public static class FaultRunner
                     Kill();
                     break;
                 case "rebind":
-                    if (Gated) stim.Gate(false);
+                    stim.Gate(false);
                     faultNs = MonotonicClock.NowNs();
                     Write(Path.Combine(PciDevice.SysfsRoot, _card.Address, "driver", "unbind"), _card.Address);
-                    reloaded = true;
                     events.Add(("unbound", MonotonicClock.NowNs()));
                     break;
                 case "reload":
-                    if (Gated) stim.Gate(false);
+                    stim.Gate(false);
                     faultNs = MonotonicClock.NowNs();
                     drv.Send("exit");
-                    reloaded = true;
                     break;
                 case "revoke":
-                    if (Gated) stim.Gate(false);
+                    stim.Gate(false);
                     faultNs = MonotonicClock.NowNs();
                     Write($"/sys/class/misc/valirq-{_card.Address}/revoke", "1");
                     restart = false;
@@ -265,6 +262,14 @@ public static class FaultRunner
                     throw new InvalidOperationException(_f.Kind);
             }
             events.Add((_f.Kind switch { "rebind" => "unbind", "reload" => "exit asked", "revoke" => "revoke", "hang" => "SIGKILL (watchdog)", _ => "SIGKILL" }, faultNs));
+
+            // With the stimulus paused and the quiesce done: what did the driver's death leave on the line?
+            // Then, on MSI, interrupts fire again through the rest of the recovery.
+            void AfterQuiesce(bool counters)
+            {
+                CheckLine($"repetition {rep + 1}", before, counters ? ReadCounters() : null, stim.Bar);
+                if (!Gated) stim.Gate(true);
+            }
 
             if (restart)
             {
@@ -278,7 +283,9 @@ public static class FaultRunner
                 quiesceDoneNs = drv.ExitSeenNs;
                 if (_f.Kind == "rebind")
                 {
+                    // valirq's remove ran the quiesce before the unbind returned; its counters went with it.
                     quiesceDoneNs = events.First(e => e.Name == "unbound").Ns;
+                    AfterQuiesce(counters: false);
                     EndSegment(before);
                     Write(Path.Combine(PciDevice.SysfsRoot, "..", "drivers_probe"), _card.Address);
                     WaitNode(timeout);
@@ -287,20 +294,25 @@ public static class FaultRunner
                 }
                 else if (_f.Kind == "reload")
                 {
-                    EndSegment(before);
+                    AfterQuiesce(counters: true);
+                    EndSegment();
                     Reload(timeout, events);
                     BeginSegment();
                 }
+                else AfterQuiesce(counters: true);
             }
             else
             {
                 if (!drv.WaitFor(d => d.RevokedNs >= faultNs, timeout)) problems.Add($"the driver did not notice the revocation within {timeout} ms");
                 quiesceDoneNs = drv.RevokedNs >= faultNs ? drv.RevokedNs : MonotonicClock.NowNs();
                 events.Add(("revoked, reopening", quiesceDoneNs));
+                // The driver opens again at once: only valirq's own verdict on that release is clean to read.
+                var after = ReadCounters();
+                if (after.GetValueOrDefault("quiesce_failures") > before.GetValueOrDefault("quiesce_failures"))
+                    _fr.LineProblems.Add($"repetition {rep + 1}: the card was still interrupting after the quiesce program (screaming): valirq quiesce_failures +{after["quiesce_failures"] - before["quiesce_failures"]}");
+                if (!Gated) stim.Gate(true);
             }
 
-            // The line with no driver on it (or, after a revocation, between the two opens).
-            CheckLine($"repetition {rep + 1}", before, ReadCounters(), reloaded);
             foreach (var p in problems) Problem($"repetition {rep + 1}: {p}");
 
             var next = drv;
@@ -412,15 +424,36 @@ public static class FaultRunner
                     _counters[n] = _counters.GetValueOrDefault(n) + (e - s);
         }
 
-        /// <summary>The line after a fault: the quiesce left the card silent, INTx not disabled at the card, valirq off.</summary>
-        private void CheckLine(string when, Dictionary<string, long> before, Dictionary<string, long> after, bool reloaded)
+        /// <summary>
+        /// The line after a fault, with no driver on the card and the stimulus paused: the quiesce left the
+        /// card silent (its status register reads 0; valirq's quiesce_failures did not move), INTx not
+        /// disabled at the card (PCI command register), valirq's handler gone (mode off).
+        /// </summary>
+        private void CheckLine(string when, Dictionary<string, long> before, Dictionary<string, long>? after, Backends.MappedBar bar)
         {
-            if (!reloaded && after.GetValueOrDefault("quiesce_failures") > before.GetValueOrDefault("quiesce_failures"))
+            if (after is not null && after.GetValueOrDefault("quiesce_failures") > before.GetValueOrDefault("quiesce_failures"))
                 _fr.LineProblems.Add($"{when}: the card was still interrupting after the quiesce program (screaming): valirq quiesce_failures +{after["quiesce_failures"] - before["quiesce_failures"]}");
-            if (after.GetValueOrDefault("intx_disabled") == 1)
+            else if (bar.Read(StatusReg) is var status and not 0)
+                _fr.LineProblems.Add($"{when}: the card still interrupting after the quiesce program (screaming): status 0x{status:x}");
+            if (IntxDisabled(_card.Address))
                 _fr.LineProblems.Add($"{when}: INTx left disabled at the card (masked): no later interrupt of this card gets through until someone acknowledges it");
-            if (_f.Kind != "revoke" && after.TryGetValue("mode-off", out var off) && off == 0)
+            if (after is not null && after.TryGetValue("mode-off", out var off) && off == 0)
                 _fr.LineProblems.Add($"{when}: valirq still enabled with no driver (mode not off): interrupt handler left installed");
+        }
+
+        private ValirqReg StatusReg => plan.Registers.TryGetValue(StatusRegister, out var r) ? r : plan.Program!.Value.Check.Reg;
+
+        /// <summary>The PCI 2.3 Interrupt Disable bit (command register bit 10), read from config space.</summary>
+        private static bool IntxDisabled(string address)
+        {
+            try
+            {
+                using var f = File.OpenRead(Path.Combine(PciDevice.SysfsRoot, address, "config"));
+                Span<byte> cmd = stackalloc byte[2];
+                f.Position = 4;
+                return f.Read(cmd) == 2 && (cmd[1] & 0x04) != 0;
+            }
+            catch (IOException) { return false; }
         }
 
         private static void RunSteps(Backends.MappedBar bar, in ValirqQuiesce q)
