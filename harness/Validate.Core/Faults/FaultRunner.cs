@@ -520,8 +520,10 @@ public static class FaultRunner
                 lock (_reports) reports = [.. _reports];
                 var a = FaultAccounting.Compute(stim.Raises, reports, _windows);
                 var t0 = stim.Raises.Length > 0 ? stim.Raises[0] : 0;
-                _fr.Accounting = new FaultCounts(a.Raised, _counters.GetValueOrDefault("hardirqs"), a.Handled, a.CoalescedExplained, a.CoalescedUnexplained,
-                    a.Duplicated, a.LostExplained, a.LostUnexplained, a.EmptyReports, [.. a.UnexplainedNs.Take(20).Select(t => t - t0)]);
+                var lat = Window([.. a.HandledLatencyNs], 0);
+                _fr.Accounting = new FaultCounts(a.Raised, _counters.GetValueOrDefault("hardirqs"), a.Handled, a.CoalescedExplained, a.Late,
+                    a.Duplicated, a.LostExplained, a.LostUnexplained, a.EmptyReports, [.. a.UnexplainedNs.Take(20).Select(t => t - t0)],
+                    lat.P50Ns, lat.P99Ns, lat.MaxNs);
                 if (stim.Full) Problem($"the stimulus log filled up after {stim.Count} raises; later raises were not made");
                 if (stim.Problem is { } sp) Problem($"stimulus thread: {sp}");
             }
@@ -539,7 +541,7 @@ public static class FaultRunner
                 }
                 var spanS = _faultSpans.Sum(s => (s.To - s.From) / 1e9);
                 var totalS = nbStim.Raises.Length > 1 ? (nbStim.Raises[^1] - nbStim.Raises[0]) / 1e9 : 0;
-                _fr.Neighbour = new NeighbourResult(nbCard.Address, $"{_f.Driver.Name} (uio_pci_generic)", a.Raised, a.Handled, a.Unexplained, a.Duplicated,
+                _fr.Neighbour = new NeighbourResult(nbCard.Address, $"{_f.Driver.Name} (uio_pci_generic)", a.Raised, a.Handled, a.Unexplained, a.Late, a.Duplicated,
                     Window(outside, totalS - spanS), Window(during, spanS));
             }
         }

@@ -144,14 +144,15 @@ public sealed record TimelineEvent(string Name, long OffsetNs);
 /// hardirqs) vs interrupts the drivers handled.
 /// </summary>
 public sealed record FaultCounts(
-    long Raised, long KernelHardirqs, long Handled, long CoalescedExplained, long CoalescedUnexplained, long Duplicated,
-    long LostExplained, long LostUnexplained, long EmptyReports, IReadOnlyList<long> UnexplainedAtNs)
+    long Raised, long KernelHardirqs, long Handled, long CoalescedExplained, long Late, long Duplicated,
+    long LostExplained, long LostUnexplained, long EmptyReports, IReadOnlyList<long> UnexplainedAtNs,
+    long LatencyP50Ns = 0, long LatencyP99Ns = 0, long LatencyMaxNs = 0)
 {
-    public long Unexplained => CoalescedUnexplained + LostUnexplained;
+    public long Unexplained => LostUnexplained;
 }
 
 /// <summary>The other card on the shared line, served by its own driver through every fault.</summary>
-public sealed record NeighbourResult(string Card, string Driver, long Raised, long Handled, long Lost, long Duplicated, WindowStats Before, WindowStats During);
+public sealed record NeighbourResult(string Card, string Driver, long Raised, long Handled, long Lost, long Late, long Duplicated, WindowStats Before, WindowStats During);
 
 /// <summary>Handled interrupts and raise-to-handler latency (read of the status) in or out of the fault windows.</summary>
 public sealed record WindowStats(long Handled, double Seconds, double RateHz, long P50Ns, long P99Ns, long MaxNs);
