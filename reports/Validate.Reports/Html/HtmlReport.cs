@@ -112,7 +112,8 @@ public static class HtmlReport
             }
             h.Append("</table>");
         }
-        if (s.Stages.Any(st => st.Count > 0))
+        if (s.Fault is { } fault) FaultSection(h, s, fault);
+        else if (s.Stages.Any(st => st.Count > 0))
         {
             Img(h, LatencyPlots.Histogram($"{s.Name}: histogram", s.Stages), $"{s.Name} latency histogram");
             Img(h, LatencyPlots.Percentiles($"{s.Name}: latency by percentile", s.Stages), $"{s.Name} latency by percentile");
@@ -136,6 +137,41 @@ public static class HtmlReport
         if (s.RawFiles.Count > 0)
             h.Append($"<p class=\"small\">raw samples: {E(string.Join(", ", s.RawFiles))}</p>");
         h.Append("</section>\n");
+    }
+
+    /// <summary>A fault suite: recovery per repetition, the accounting, the line, the neighbour, the card, a timeline.</summary>
+    private static void FaultSection(StringBuilder h, SuiteResult s, FaultResult f)
+    {
+        h.Append("<table class=\"kv\">");
+        Row(h, "fault", $"{f.Kind}, {f.Repetitions.Count} of {f.RepetitionsPlanned} repetitions, driver {f.Driver} ({f.Program}), {f.Mode}");
+        if (f.Accounting is { } a)
+        {
+            Row(h, "interrupts", $"{a.Raised} raised, {a.KernelHardirqs} hard IRQs seen by valirq, {a.Handled} handled by the drivers; " +
+                $"{a.LostExplained} lost to a dying driver (cleared by its quiesce), {a.CoalescedExplained} coalesced at the card while no driver ran, " +
+                $"{a.Late} late (coalesced outside a fault), {a.LostUnexplained} lost unexplained, {a.Duplicated} handled twice, {a.EmptyReports} empty reports");
+            Row(h, "raise to handler", $"p50 {Duration.Format(a.LatencyP50Ns)}, p99 {Duration.Format(a.LatencyP99Ns)}, max {Duration.Format(a.LatencyMaxNs)}");
+            if (a.UnexplainedAtNs.Count > 0) Row(h, "unexplained losses at", string.Join(", ", a.UnexplainedAtNs.Select(Duration.Format)) + " into the suite");
+        }
+        Row(h, "the line after each fault", f.LineProblems.Count == 0 ? "clean: card silent, INTx not disabled at the card, valirq off" : string.Join("; ", f.LineProblems));
+        if (f.LineInterrupts is { } li) Row(h, "line interrupts", $"{li} on the line for {f.LineRaises} raises of its cards");
+        if (f.Neighbour is { } nb)
+        {
+            Row(h, "neighbour", $"{nb.Card} ({nb.Driver}): {nb.Raised} raised, {nb.Handled} handled, {nb.Lost} lost, {nb.Late} late, {nb.Duplicated} handled twice");
+            Row(h, "neighbour outside the faults", $"{nb.Before.Handled} in {nb.Before.Seconds:0.###} s ({nb.Before.RateHz:0.#}/s); raise to handler p50 {Duration.Format(nb.Before.P50Ns)}, p99 {Duration.Format(nb.Before.P99Ns)}, max {Duration.Format(nb.Before.MaxNs)}");
+            Row(h, "neighbour during the faults", $"{nb.During.Handled} in {nb.During.Seconds:0.###} s ({nb.During.RateHz:0.#}/s); raise to handler p50 {Duration.Format(nb.During.P50Ns)}, p99 {Duration.Format(nb.During.P99Ns)}, max {Duration.Format(nb.During.MaxNs)}");
+        }
+        Row(h, "valirq counters", f.ValirqCounters.Count == 0 ? "none" : string.Join(", ", f.ValirqCounters.Select(kv => $"{kv.Key} +{kv.Value}")));
+        Row(h, "card after recovery", f.CardCheck);
+        if (f.ProtocolErrors.Count > 0) Row(h, "protocol errors", string.Join("; ", f.ProtocolErrors.Take(5)));
+        h.Append("</table>");
+        if (f.Repetitions.Count > 0)
+        {
+            Img(h, FaultPlots.Recovery($"{s.Name}: recovery per repetition", f.Repetitions), $"{s.Name} recovery per repetition");
+            h.Append("<details><summary>timeline of each repetition (ms from the fault)</summary><table><tr><th>#</th><th>events</th><th>problems</th></tr>");
+            foreach (var r in f.Repetitions)
+                h.Append($"<tr><td class=\"n\">{r.Index}</td><td>{E(string.Join(" \u2192 ", r.Events.Select(e => $"{e.Name} {(e.OffsetNs / 1e6).ToString("0.00", CultureInfo.InvariantCulture)}")))}</td><td>{E(string.Join("; ", r.Problems))}</td></tr>");
+            h.Append("</table></details>");
+        }
     }
 
     private static void HistorySection(StringBuilder h, Validate.Reports.History.HistoryView v)

@@ -26,7 +26,7 @@ public static class LatencyPlots
         Color.FromHex("#9467bd"), Color.FromHex("#8c564b"),
     ];
 
-    private static Plot NewPlot(string title, string x, string y)
+    internal static Plot NewPlot(string title, string x, string y)
     {
         _ = FontLoaded.Value;
         var plot = new Plot();
