@@ -1,0 +1,91 @@
+using NUnit.Framework;
+using Validate.Faults;
+
+namespace Validate.UnitTests.Faults;
+
+/// <summary>
+/// Every raise of a fault suite is accounted for: handled, coalesced at the card, lost (explained by a
+/// dying driver's quiesce, or not), or handled twice. Raise i sets bit i % 32; reports say which bits.
+/// </summary>
+public class FaultAccountingTests
+{
+    private static DriverReport Report(long readNs, uint status) => new(0, status, readNs - 5, readNs, readNs + 5);
+
+    [Test]
+    public void Each_raise_handled_once_is_handled_with_its_latency()
+    {
+        long[] raises = [100, 200, 300];
+        var a = FaultAccounting.Compute(raises, [Report(150, 0b001), Report(260, 0b010), Report(390, 0b100)], []);
+        Assert.That((a.Raised, a.Handled, a.Duplicated, a.LostUnexplained, a.Late), Is.EqualTo((3L, 3L, 0L, 0L, 0L)));
+        Assert.That(a.HandledLatencyNs, Is.EqualTo(new long[] { 50, 60, 90 }));
+    }
+
+    [Test]
+    public void One_report_may_serve_several_raises_with_different_tags()
+    {
+        var a = FaultAccounting.Compute([100, 110, 120], [Report(200, 0b111)], []);
+        Assert.That((a.Handled, a.LostUnexplained), Is.EqualTo((3L, 0L)));
+    }
+
+    [Test]
+    public void A_bit_reported_with_no_raise_waiting_is_a_duplicate()
+    {
+        var a = FaultAccounting.Compute([100], [Report(150, 0b1), Report(250, 0b1)], []);
+        Assert.That((a.Handled, a.Duplicated), Is.EqualTo((1L, 1L)));
+        Assert.That(a.DuplicatedNs, Is.EqualTo(new long[] { 250 }));
+    }
+
+    [Test]
+    public void A_report_read_before_a_raise_cannot_have_served_it()
+    {
+        var a = FaultAccounting.Compute([300], [Report(200, 0b1)], []);
+        Assert.That((a.Handled, a.Duplicated, a.LostUnexplained), Is.EqualTo((0L, 1L, 1L)));
+    }
+
+    [Test]
+    public void A_raise_never_handled_is_lost_unexplained_outside_a_fault_window()
+    {
+        var a = FaultAccounting.Compute([100, 200], [Report(150, 0b01)], []);
+        Assert.That((a.Handled, a.LostUnexplained, a.Unexplained), Is.EqualTo((1L, 1L, 1L)));
+        Assert.That(a.UnexplainedNs, Is.EqualTo(new long[] { 200 }));
+    }
+
+    [Test]
+    public void A_raise_the_dying_drivers_quiesce_cleared_is_lost_explained()
+    {
+        // Window: from the dead driver's last report (150) to its exit (400); the next driver's first interrupt at 900.
+        var w = new ExplainedWindow(150, 400, 900);
+        var a = FaultAccounting.Compute([100, 200, 500], [Report(150, 0b001), Report(600, 0b100)], [w]);
+        Assert.That((a.Handled, a.LostExplained, a.LostUnexplained), Is.EqualTo((2L, 1L, 0L)));
+    }
+
+    [Test]
+    public void A_raise_after_the_quiesce_must_reach_the_next_driver()
+    {
+        var w = new ExplainedWindow(150, 400, 900);
+        var a = FaultAccounting.Compute([100, 500], [Report(150, 0b01)], [w]);
+        Assert.That(a.LostUnexplained, Is.EqualTo(1), "raised at 500, after the quiesce at 400: the next driver should have got it");
+    }
+
+    [Test]
+    public void Raises_of_one_tag_coalesce_at_the_card_explained_in_a_fault_and_late_outside_one()
+    {
+        // 33 raises: raise 0 and raise 32 share bit 0; one report of bit 0 serves both.
+        var raises = Enumerable.Range(0, 33).Select(i => 100L + i * 10).ToArray();
+        var all = Report(1000, 0xffffffff);
+        var inFault = FaultAccounting.Compute(raises, [all], [new ExplainedWindow(50, 60, 2000)]);
+        Assert.That((inFault.Handled, inFault.CoalescedExplained, inFault.Late), Is.EqualTo((32L, 1L, 0L)));
+        var outside = FaultAccounting.Compute(raises, [all], []);
+        Assert.That((outside.Handled, outside.CoalescedExplained, outside.Late, outside.Unexplained), Is.EqualTo((32L, 0L, 1L, 0L)));
+    }
+
+    [Test]
+    public void Every_raise_lands_in_exactly_one_count()
+    {
+        var rnd = new Random(7);
+        var raises = Enumerable.Range(0, 500).Select(i => 1000L * i).ToArray();
+        var reports = Enumerable.Range(0, 200).Select(i => Report(2500L * i + 700, (uint)rnd.NextInt64(0, 1L << 32))).ToList();
+        var a = FaultAccounting.Compute(raises, reports, [new ExplainedWindow(100_000, 150_000, 200_000)]);
+        Assert.That(a.Handled + a.CoalescedExplained + a.Late + a.LostExplained + a.LostUnexplained, Is.EqualTo(a.Raised));
+    }
+}

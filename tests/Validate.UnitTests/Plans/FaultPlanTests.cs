@@ -1,0 +1,87 @@
+using NUnit.Framework;
+using Validate.Faults;
+using Validate.Plans;
+using Validate.TestSupport;
+
+namespace Validate.UnitTests.Plans;
+
+/// <summary>Fault suites in plans: the keys they take, the drivers they name, and one clear error per mistake.</summary>
+public class FaultPlanTests
+{
+    private string _dir = "";
+
+    private const string Plan = """
+        {
+          "schema": 1,
+          "name": "faults",
+          "card": { "name": "edu", "vendor": "0x1234", "device": "0x11e8" },
+          "registers": { "irqStatus": { "bar": 0, "offset": "0x24" }, "irqRaise": { "bar": 0, "offset": "0x60" }, "irqAck": { "bar": 0, "offset": "0x64" }, "status": { "bar": 0, "offset": "0x20" } },
+          "irqProgram": { "check": { "op": "read-ne", "register": "irqStatus" }, "ack": [ { "op": "write-status", "register": "irqAck" } ] },
+          "quiesce": [ { "op": "write", "register": "irqAck", "value": "0xffffffff" }, { "op": "clear-bits", "register": "status", "mask": "0x80" } ],
+          "stimulus": { "register": "irqRaise", "value": 1 },
+          "drivers": { "mine": { "program": "/opt/lab/driver", "args": [ "--fast" ] } },
+          "suites": [ SUITE ]
+        }
+        """;
+
+    [SetUp]
+    public void MakeDir() => _dir = Directory.CreateTempSubdirectory("validate-fault-plan-").FullName;
+
+    [TearDown]
+    public void RemoveDir() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string suite)
+    {
+        var path = Path.Combine(_dir, "plan.json");
+        File.WriteAllText(path, Plan.Replace("SUITE", suite, StringComparison.Ordinal));
+        return path;
+    }
+
+    private static IReadOnlyList<PlanError> Errors(string path) =>
+        Assert.Throws<PlanException>(() => PlanLoader.Load(path, [], cpuCount: 2))!.Errors;
+
+    [Test]
+    public void A_fault_suite_loads_with_its_driver_and_defaults()
+    {
+        var p = PlanLoader.Load(Write("""{ "name": "kill", "kind": "fault", "fault": "kill-in-handler", "driver": "mine", "cpus": [ 1 ] }"""), cpuCount: 2);
+        var s = p.Suites.Single();
+        Assert.That(s.IsFault, Is.True);
+        var f = s.Fault!;
+        Assert.That((f.Kind, f.Repetitions, f.Driver.Program, f.Neighbour, f.HangMs, s.Mode, s.RateHz), Is.EqualTo(("kill-in-handler", 20, "/opt/lab/driver", false, 200, "msi", 200)));
+        Assert.That(f.Driver.Args, Is.EqualTo(new[] { "--fast" }));
+    }
+
+    [Test]
+    public void The_edu_plan_has_every_fault_on_msi_and_on_the_shared_line_and_each_driver_start_mode()
+    {
+        var p = PlanLoader.Load(Path.Combine(Cli.Layout.Root, "testplans", "qemu", "edu.json"), cpuCount: 2);
+        var faults = p.Suites.Where(s => s.IsFault).ToList();
+        Assert.That(faults.Where(s => s.Mode == "msi").Select(s => s.Fault!.Kind).Distinct(), Is.EquivalentTo(FaultPlan.Kinds));
+        Assert.That(faults.Where(s => s.Fault!.Neighbour).Select(s => s.Fault!.Kind).Distinct(),
+            Is.SupersetOf(new[] { "kill-in-handler", "kill-random", "hang", "rebind", "reload", "revoke" }));
+        Assert.That(faults.Where(s => s.Fault!.Kind == "kill-in-handler").Select(s => s.Fault!.Driver.Name), Is.SupersetOf(new[] { "edu-jit", "edu-r2r", "edu-aot" }));
+        Assert.That(faults.All(s => s.Limits.Stages.Any(l => l.Stage == "total")), Is.True, "every fault suite limits the recovery time");
+    }
+
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "explode", "driver": "mine" }""", "suites:0:fault", "kill-in-handler, kill-random")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "theirs" }""", "suites:0:driver", "use one of: mine")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "mode": "intx-exclusive" }""", "suites:0:mode", "msi or intx-pci23")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "neighbour": true }""", "suites:0:neighbour", "needs mode intx-pci23")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "repetitions": 0 }""", "suites:0:repetitions", "1 to 100000")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "hangMs": 0 }""", "suites:0:hangMs", "1 to 600000")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "limits": { "stages": { "raise-hardirq": { "p99": "1ms" } } } }""", "suites:0:limits:stages:raise-hardirq", "exit, start, setup, first-irq, total")]
+    [TestCase("""{ "name": "f", "backend": "timer", "count": 10, "fault": "hang" }""", "suites:0:fault", "only fault suites take this key")]
+    public void A_bad_fault_key_is_one_error_at_its_path(string suite, string key, string expected)
+    {
+        var e = Errors(Write(suite));
+        Assert.That(e.Select(x => x.KeyPath), Does.Contain(key), string.Join("\n", e));
+        Assert.That(e.Single(x => x.KeyPath == key).Message, Does.Contain(expected));
+    }
+
+    [Test]
+    public void The_quiesce_program_reaches_the_driver_in_the_channel_format()
+    {
+        var p = PlanLoader.Load(Write("""{ "name": "kill", "kind": "fault", "fault": "kill-idle", "driver": "mine", "cpus": [ 1 ] }"""), cpuCount: 2);
+        Assert.That(FaultRunner.QuiesceText(p.Quiesce), Is.EqualTo("write:0:0x64:4:0xffffffff:0xffffffff;clear-bits:0:0x20:4:0x80:0x0"));
+    }
+}
