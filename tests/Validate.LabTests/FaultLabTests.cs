@@ -50,6 +50,7 @@ public class FaultLabTests
                 Assert.That(f.LineProblems, Is.Empty, s.Name);
                 Assert.That(f.CardCheckPassed, Is.True, $"{s.Name}: {f.CardCheck}");
                 Assert.That(s.KernelFindings, Is.Empty, s.Name);
+                Assert.That(f.StimulusAllocatedBytes, Is.Zero, $"{s.Name}: the raise loop allocates nothing");
                 if (s.Name.EndsWith("-shared", StringComparison.Ordinal))
                 {
                     Assert.That(f.Neighbour, Is.Not.Null, s.Name);

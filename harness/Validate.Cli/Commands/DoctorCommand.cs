@@ -70,6 +70,15 @@ internal static class DoctorCommand
                     Add(Level.Fail, e.Message, "check the card is seated and the plan's card ids (validate devices)");
                 }
             }
+            // The drivers the fault suites start (docs/driver-channel.md).
+            foreach (var d in plan.Suites.Where(s => s.Fault is not null).Select(s => s.Fault!.Driver).DistinctBy(d => d.Name))
+            {
+                var program = Path.IsPathRooted(d.Program) ? d.Program : Path.Combine(RepositoryLayout.Find().Root, d.Program);
+                var ok = File.Exists(program) && (File.GetUnixFileMode(program) & UnixFileMode.UserExecute) != 0;
+                if (ok) Add(Level.Ok, $"driver {d.Name}: {program}");
+                else Add(Level.Fail, $"driver {d.Name}: {program} is missing or not executable",
+                    d.Program.StartsWith("artifacts/drivers/", StringComparison.Ordinal) ? "run ./validate once from the checkout (it builds artifacts/drivers/)" : "install the lab's driver there, or fix drivers:" + d.Name + ":program in the plan");
+            }
         }
 
         foreach (var (level, what, fix) in checks)

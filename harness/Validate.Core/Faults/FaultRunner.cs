@@ -144,6 +144,7 @@ public static class FaultRunner
             {
                 stim?.Stop();
                 nbStim?.Stop();
+                _fr.StimulusAllocatedBytes = (stim?.AllocatedBytes ?? 0) + (nbStim?.AllocatedBytes ?? 0);
                 drv?.Dispose();
                 nbDrv?.Dispose();
                 foreach (var d in new[] { drv, nbDrv })

@@ -74,6 +74,7 @@ public sealed class Stimulator : IDisposable
             Problem = e.Message;
         }
         var next = MonotonicClock.NowNs();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         while (!_stop)
         {
             next += _periodNs;
@@ -87,7 +88,11 @@ public sealed class Stimulator : IDisposable
                 Volatile.Write(ref _count, _count + 1);
             }
         }
+        AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
     }
+
+    /// <summary>What the raise loop allocated (0 is the contract; the results carry it and a lab test checks it).</summary>
+    public long AllocatedBytes { get; private set; }
 
     public void Stop()
     {

@@ -132,6 +132,8 @@ public sealed record FaultResult
     /// <summary>Interrupts of the line in /proc/interrupts over the suite (INTx only), and raises of all cards on it.</summary>
     public long? LineInterrupts { get; set; }
     public long? LineRaises { get; set; }
+    /// <summary>Bytes the stimulus thread's raise loop allocated (0 is the contract).</summary>
+    public long StimulusAllocatedBytes { get; set; }
 }
 
 /// <summary>One injection: when (CLOCK_MONOTONIC), what happened after it (ns from the fault), and the recovery parts.</summary>
