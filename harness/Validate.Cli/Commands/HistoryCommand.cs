@@ -13,10 +13,47 @@ internal static class HistoryCommand
         var db = new Option<string?>("--db") { Description = "history store: a SQLite file or a PostgreSQL connection string (default: VALIDATE_HISTORY, else out/history.sqlite)" };
         var plan = new Option<string?>("--plan") { Description = "plan name (default: the newest run's)" };
         var host = new Option<string?>("--host") { Description = "machine (default: the newest run's)" };
-        var last = new Option<int>("--last") { Description = "how many runs", DefaultValueFactory = _ => 14 };
-        var cmd = new Command("history", "Per suite and stage, the last runs' p99 and max, and regressions of the newest run against the nights before.") { db, plan, host, last };
-        cmd.SetAction(p => Run(p.GetValue(db), p.GetValue(plan), p.GetValue(host), p.GetValue(last)));
+        var last = new Option<int>("--last") { Description = "how many runs (with --fleet: nights)", DefaultValueFactory = _ => 14 };
+        var fleet = new Option<bool>("--fleet") { Description = "every machine in the store: machines x nights with verdicts, worst latency and recovery; writes the fleet page" };
+        var page = new Option<string?>("--page") { Description = "with --fleet: where to write the HTML page (default: OUT/fleet.html)" };
+        var cmd = new Command("history", "Per suite and stage, the last runs' p99 and max, and regressions of the newest run against the nights before; with --fleet, the whole lab.") { db, plan, host, last, fleet, page };
+        cmd.SetAction(p => p.GetValue(fleet)
+            ? Fleet(p.GetValue(db), p.GetValue(last), p.GetValue(page))
+            : Run(p.GetValue(db), p.GetValue(plan), p.GetValue(host), p.GetValue(last)));
         return cmd;
+    }
+
+    private static HistoryStore OpenExisting(ref string? dbPath)
+    {
+        dbPath ??= HistoryStore.DefaultLocation(RepositoryLayout.Find().Out);
+        if (!HistoryStore.IsPostgresLocation(dbPath) && !File.Exists(dbPath))
+            throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no history yet; validate run records every run there");
+        var store = HistoryStore.Open(dbPath);
+        dbPath = store.Path;
+        return store;
+    }
+
+    /// <summary>validate history --fleet: machines x nights, and the fleet page.</summary>
+    private static int Fleet(string? dbPath, int nights, string? page)
+    {
+        if (nights < 1) throw new ValidateException(ExitCodes.Usage, $"--last {nights}: give 1 or more nights");
+        using var store = OpenExisting(ref dbPath);
+        var cells = store.Fleet(nights);
+        if (cells.Count == 0) throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no runs recorded yet");
+        var days = cells.Select(c => c.Night).Distinct().Order().ToList();
+        Console.WriteLine($"{"machine",-20} {"plan",-30} " + string.Join(" ", days.Select(d => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).PadRight(22))));
+        foreach (var row in cells.GroupBy(c => (c.Host, c.Plan)))
+        {
+            var line = days.Select(d => row.FirstOrDefault(c => c.Night == d) is { } c
+                ? $"{c.Verdict.ToUpperInvariant()} {(c.WorstMaxNs is { } m ? Duration.Format(m).Replace(" ", "", StringComparison.Ordinal) : "")}".PadRight(22)
+                : "-".PadRight(22));
+            Console.WriteLine($"{row.Key.Host,-20} {row.Key.Plan,-30} {string.Join(" ", line)}");
+        }
+        page ??= Path.Combine(RepositoryLayout.Find().Out, "fleet.html");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(page))!);
+        File.WriteAllText(page, Reports.Fleet.FleetPage.Render(cells, store.Path));
+        Console.WriteLine($"fleet page: {page}");
+        return cells.Any(c => c.Verdict is "fail" or "error" && c.Night == days[^1]) ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
     public static Command CreateCompare()
@@ -31,11 +68,7 @@ internal static class HistoryCommand
     private static int Run(string? dbPath, string? plan, string? host, int last)
     {
         if (last < 2) throw new ValidateException(ExitCodes.Usage, $"--last {last}: give 2 or more");
-        dbPath ??= HistoryStore.DefaultLocation(RepositoryLayout.Find().Out);
-        if (!HistoryStore.IsPostgresLocation(dbPath) && !File.Exists(dbPath))
-            throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no history yet; validate run records every run there");
-        using var store = HistoryStore.Open(dbPath);
-        dbPath = store.Path;
+        using var store = OpenExisting(ref dbPath);
         var (newest, newestPlan, newestHost) = store.Newest(plan, host)
             ?? throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no run of plan '{plan ?? "(any)"}' on host '{host ?? "(any)"}'");
         var v = store.View(newestPlan, newestHost, newest, last);

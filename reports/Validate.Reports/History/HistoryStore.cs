@@ -15,6 +15,14 @@ public sealed record StagePoint(string RunId, DateTime StartedUtc, string Host, 
 /// <summary>A stage of tonight's run that is worse than the nights before, and why it counts.</summary>
 public sealed record Regression(string Suite, string Stage, string Why);
 
+/// <summary>One machine's run of a plan on one night, as the fleet page shows it.</summary>
+public sealed record FleetCell(string Host, string Plan, DateOnly Night, string RunId, DateTime StartedUtc, string Verdict, string? ResultsPath,
+    bool VirtualLab, long? WorstP99Ns, long? WorstMaxNs, long? WorstRecoveryNs)
+{
+    /// <summary>The night's HTML report, beside its results file (validate run writes both there).</summary>
+    public string? ReportPath => ResultsPath is null ? null : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(ResultsPath) ?? "", "report.html");
+}
+
 /// <summary>What the history says about one run: trends, regressions, what changed in the environment.</summary>
 public sealed record HistoryView(
     IReadOnlyDictionary<(string Suite, string Stage), IReadOnlyList<StagePoint>> Series,
@@ -149,6 +157,41 @@ public sealed class HistoryStore : IDisposable
                     ("@id", r.RunId), ("@suite", s.Name), ("@stage", st.Name), ("@verdict", s.Verdict.ToString().ToLowerInvariant()),
                     ("@count", st.Count), ("@p50", st.P50Ns), ("@p99", st.P99Ns), ("@p999", st.P999Ns), ("@max", st.MaxNs));
         tx.Commit();
+    }
+
+    /// <summary>
+    /// The fleet: for each machine and plan, the newest run of each of the last <paramref name="nights"/>
+    /// nights (UTC dates) that have runs, with its verdict, its worst interrupt latency (the largest p99
+    /// and max of a latency suite's last stage) and its worst recovery (fault suites' total).
+    /// </summary>
+    public IReadOnlyList<FleetCell> Fleet(int nights = 14)
+    {
+        var cells = new List<FleetCell>();
+        using (var cmd = Command(_db, """
+            SELECT r.run_id, r.started_utc, r.host, r.plan, r.verdict, r.results_path, r.virtual_lab,
+              (SELECT MAX(s.p99_ns) FROM stages s WHERE s.run_id = r.run_id AND s.stage = 'total'
+                 AND s.suite NOT IN (SELECT f.suite FROM stages f WHERE f.run_id = r.run_id AND f.stage = 'first-irq')),
+              (SELECT MAX(s.max_ns) FROM stages s WHERE s.run_id = r.run_id AND s.stage = 'total'
+                 AND s.suite NOT IN (SELECT f.suite FROM stages f WHERE f.run_id = r.run_id AND f.stage = 'first-irq')),
+              (SELECT MAX(s.max_ns) FROM stages s WHERE s.run_id = r.run_id AND s.stage = 'total'
+                 AND s.suite IN (SELECT f.suite FROM stages f WHERE f.run_id = r.run_id AND f.stage = 'first-irq'))
+            FROM runs r ORDER BY r.host, r.plan, r.started_utc
+            """, null))
+        using (var rd = cmd.ExecuteReader())
+        {
+            while (rd.Read())
+            {
+                long? L(int i) => rd.IsDBNull(i) ? null : Convert.ToInt64(rd.GetValue(i), CultureInfo.InvariantCulture);
+                var started = DateTime.Parse(rd.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                cells.Add(new FleetCell(rd.GetString(2), rd.GetString(3), DateOnly.FromDateTime(started), rd.GetString(0), started,
+                    rd.GetString(4), rd.IsDBNull(5) ? null : rd.GetString(5), Convert.ToInt64(rd.GetValue(6), CultureInfo.InvariantCulture) != 0, L(7), L(8), L(9)));
+            }
+        }
+        var keep = cells.Select(c => c.Night).Distinct().OrderDescending().Take(nights).ToHashSet();
+        // The newest run of each machine, plan and night.
+        return cells.Where(c => keep.Contains(c.Night))
+            .GroupBy(c => (c.Host, c.Plan, c.Night)).Select(g => g.MaxBy(c => c.StartedUtc)!)
+            .OrderBy(c => c.Host, StringComparer.Ordinal).ThenBy(c => c.Plan, StringComparer.Ordinal).ThenBy(c => c.Night).ToList();
     }
 
     /// <summary>The newest run (of a plan, if given) on a host: its id, plan and host.</summary>

@@ -141,6 +141,35 @@ public class HistoryTests(string backend)
     }
 
     [Test]
+    public void Two_machines_writing_to_one_store_show_up_together_on_the_fleet_page()
+    {
+        for (int n = 1; n <= 3; n++)
+        {
+            ReportWriter.Write(Night(n), historyPath: Db);
+            var other = ReportTests.Sample() with { RunId = $"lab2-{n}", StartedUtc = new DateTime(2026, 11, n, 3, 0, 0, DateTimeKind.Utc), Verdict = n == 3 ? Verdict.Fail : Verdict.Pass };
+            other = other with { Environment = other.Environment with { Hostname = "lab-2" } };
+            var dir = Path.Combine(_dir.FullName, $"lab2-{n}");
+            Directory.CreateDirectory(dir);
+            other.Write(Path.Combine(dir, "results.json"));
+            ReportWriter.Write(Path.Combine(dir, "results.json"), historyPath: Db);
+        }
+        using (var store = HistoryStore.Open(Db))
+        {
+            var cells = store.Fleet(nights: 2);
+            Assert.That(cells.Select(c => (c.Host, c.Night.Day)), Is.EquivalentTo(new[] { ("lab-1", 2), ("lab-1", 3), ("lab-2", 2), ("lab-2", 3) }), "the last 2 nights of both");
+            Assert.That(cells.Single(c => c.Host == "lab-2" && c.Night.Day == 3).Verdict, Is.EqualTo("fail"));
+            Assert.That(cells.All(c => c.WorstMaxNs > 0 && File.Exists(c.ReportPath)), Is.True, "worst latency and the night's report");
+        }
+        var page = Path.Combine(_dir.FullName, "fleet.html");
+        var h = Cli.Run(TimeSpan.FromSeconds(60), "history", "--fleet", "--db", Db, "--page", page);
+        Assert.That(h.ExitCode, Is.EqualTo(ExitCodes.Failed), "tonight one machine failed: " + h);
+        Assert.That(h.Stdout, Does.Contain("lab-1").And.Contain("lab-2").And.Contain("2026-11-01").And.Contain("FAIL"));
+        var html = File.ReadAllText(page);
+        Assert.That(html, Does.Contain("2 machine(s), 3 night(s)").And.Contain(">lab-1<").And.Contain(">lab-2<"));
+        Assert.That(html, Does.Contain(Path.Combine(_dir.FullName, "lab2-3", "report.html")), "each cell links to its night's report");
+    }
+
+    [Test]
     public void History_and_compare_commands_report_the_regression_and_the_deltas()
     {
         for (int n = 1; n <= 4; n++) ReportWriter.Write(Night(n), historyPath: Db);
