@@ -16,12 +16,13 @@ internal static class DoctorCommand
     public static Command Create()
     {
         var plan = new Argument<string?>("plan") { Description = "also check what this plan needs (its card, its driver)", Arity = ArgumentArity.ZeroOrOne };
-        var cmd = new Command("doctor", "Check that this machine is ready for real-time measurement (kernel, limits, module, cards, permissions), each with its fix.") { plan };
-        cmd.SetAction(p => Run(p.GetValue(plan)));
+        var lab = new Option<bool>("--lab") { Description = $"also check the lab-machine set-up of rt-setup/lab/setup.sh ({Platform.LabMachine.ConfigPath}, kernel command line, DKMS, udev, limits, binding at boot, nightly units)" };
+        var cmd = new Command("doctor", "Check that this machine is ready for real-time measurement (kernel, limits, module, cards, permissions), each with its fix.") { plan, lab };
+        cmd.SetAction(p => Run(p.GetValue(plan), p.GetValue(lab)));
         return cmd;
     }
 
-    private static int Run(string? planPath)
+    private static int Run(string? planPath, bool lab)
     {
         var checks = new List<(Level Level, string What, string? Fix)>();
         void Add(Level l, string what, string? fix = null) => checks.Add((l, what, fix));
@@ -80,6 +81,10 @@ internal static class DoctorCommand
                     d.Program.StartsWith("artifacts/drivers/", StringComparison.Ordinal) ? "run ./validate once from the checkout (it builds artifacts/drivers/)" : "install the lab's driver there, or fix drivers:" + d.Name + ":program in the plan");
             }
         }
+
+        if (lab)
+            foreach (var c in Platform.LabMachine.Checks())
+                Add(c.Level switch { CheckLevel.Ok => Level.Ok, CheckLevel.Warn => Level.Warn, _ => Level.Fail }, "lab: " + c.What, c.Fix);
 
         foreach (var (level, what, fix) in checks)
         {

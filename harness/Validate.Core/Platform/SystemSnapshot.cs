@@ -75,7 +75,8 @@ public sealed partial record SystemSnapshot(
         if (runtime is not null and not -1)
             warnings.Add($"RT throttling is on (sched_rt_runtime_us={runtime}): a SCHED_FIFO thread can be stopped for the rest of each period");
         return new SystemSnapshot(
-            Read($"{proc}/sys/kernel/hostname") ?? Environment.MachineName,
+            // VALIDATE_MACHINE: the name this machine has in the history and on the fleet page (rt-setup/lab/validate.conf).
+            Environment.GetEnvironmentVariable("VALIDATE_MACHINE") is { Length: > 0 } machine ? machine : Read($"{proc}/sys/kernel/hostname") ?? Environment.MachineName,
             Read($"{proc}/sys/kernel/osrelease") ?? Environment.OSVersion.VersionString,
             version,
             preemptRt,
