@@ -4,7 +4,7 @@
 # driver_override, so that no vendor driver holds it; run at boot by validate-bind.service.
 set -euo pipefail
 : "${VALIRQ_CARDS:?set VALIRQ_CARDS (see /etc/validate/validate.conf)}"
-modprobe valirq
+[[ -d /sys/module/valirq ]] || modprobe valirq
 sys=${PCI_SYSFS:-/sys/bus/pci}
 bound=0
 for dev in "$sys"/devices/*; do
