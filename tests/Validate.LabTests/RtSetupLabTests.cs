@@ -58,4 +58,41 @@ public class RtSetupLabTests
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout, Does.Contain("bind-cards: 0000:00:04.0 (1234:11e8) bound to valirq").And.Contain("ok 1 - version and info ioctls"));
     }
+
+    /// <summary>
+    /// The nightly unit's command as systemd runs it (the EnvironmentFile's variables, the working
+    /// directory, ExecStart with its flock) in the lab, whose init is not systemd: it runs the configured plan
+    /// and leaves a results file where VALIDATE_OUT says. Here the plan is the timer plan, shortened through
+    /// the plan's environment layer.
+    /// </summary>
+    [Test]
+    public void The_nightly_units_command_runs_the_configured_plan()
+    {
+        var work = Path.Combine(Cli.Layout.Out, "labtests", $"nightly-{DateTime.Now:HHmmss}");
+        var lab = Path.Combine(work, "lab");
+        Directory.CreateDirectory(lab);
+        var env = new Dictionary<string, string> { ["SYSROOT"] = work };
+        var script = Path.Combine(Cli.Layout.Root, "rt-setup", "lab", "setup.sh");
+        Assert.That(Run("bash", [script, "config", "apply"], env).Status, Is.Zero);
+        var conf = Path.Combine(work, "etc", "validate", "validate.conf");
+        File.WriteAllText(conf, File.ReadAllText(conf)
+            .Replace("VALIDATE_ROOT=/opt/validate", $"VALIDATE_ROOT={Cli.Layout.Root}", StringComparison.Ordinal)
+            .Replace("VALIDATE_PLAN=testplans/qemu/edu.json", "VALIDATE_PLAN=testplans/generic/timer.json", StringComparison.Ordinal)
+            .Replace("VALIDATE_OUT=/var/lib/validate", $"VALIDATE_OUT={lab}/out", StringComparison.Ordinal)
+            .Replace("VALIDATE_MACHINE=", "VALIDATE_MACHINE=lab-machine-7", StringComparison.Ordinal)
+            + "VALIDATE_PLAN__suites__0__durationS=1\nVALIDATE_PLAN__suites__1__durationS=1\n");
+        var nightly = Run("bash", [script, "nightly", "apply"], env);
+        Assert.That(nightly.Status, Is.Zero, nightly.Out);
+        var unit = File.ReadAllLines(Path.Combine(work, "etc", "systemd", "system", "validate-nightly.service"));
+        var execStart = unit.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..];
+        var workDir = unit.Single(l => l.StartsWith("WorkingDirectory=", StringComparison.Ordinal))["WorkingDirectory=".Length..];
+        var run = Cli.Run(TimeSpan.FromMinutes(5), "vlab", "--topology", "single-msi", "--run-dir", lab, "--", "/bin/sh", "-c",
+            $"set -a; . {conf}; set +a; cd {workDir} && {execStart}; echo \"nightly exit $?\"");
+        TestContext.Out.WriteLine(run);
+        Assert.That(run.Stdout, Does.Match(@"nightly exit [01]\b"), "the plan ran (0 pass, 1 a suite failed: timer limits are for hardware)");
+        var results = Directory.GetFiles(Path.Combine(lab, "out"), "results.json", SearchOption.AllDirectories);
+        Assert.That(results, Has.Length.EqualTo(1), run.ToString());
+        var r = Validate.Results.RunResults.Read(results[0]);
+        Assert.That((r.Plan.Name, r.Environment.Hostname, r.Suites.Count), Is.EqualTo(("timer latency (any machine)", "lab-machine-7", 2)));
+    }
 }
