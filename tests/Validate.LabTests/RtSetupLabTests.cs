@@ -50,6 +50,8 @@ public class RtSetupLabTests
         Assert.That(File.Exists(ko), Is.True, build.Out);
         Assert.That(Run("modinfo", ["-F", "vermagic", ko]).Out, Does.StartWith(kernel + " "), "built for the lab's kernel");
 
+        var make = Run("make", ["-C", Cli.Layout.Kmod, "-s", "selftests"]);
+        Assert.That(make.Status, Is.Zero, make.Out);
         var selftest = Path.Combine(Cli.Layout.Kmod, "selftests", "valirq_test");
         var bind = Path.Combine(Cli.Layout.Root, "rt-setup", "lab", "bind-cards.sh");
         var run = Cli.Run(TimeSpan.FromMinutes(5), "vlab", "--topology", "single-msi", "--run-dir", Path.Combine(work, "lab"), "--", "/bin/sh", "-c",
