@@ -21,7 +21,8 @@ public sealed record AccountingResult(
 /// Interrupt accounting for the fault suites, after the run (never during it). Raise i set bit i % 32 of
 /// the card's status; a driver's report says which bits it acknowledged and when it read them. Walking
 /// raises and reports in time order, a report's bit consumes the raises of that tag waiting for it: the
-/// oldest is handled, any others were coalesced by the card (one status bit, several raises). A bit
+/// newest is handled, any older ones were coalesced by the card (one status bit, several raises) or
+/// cleared by a dying driver's quiesce. A bit
 /// reported with no raise waiting is a duplicate (handled twice, or never raised). A raise left waiting
 /// at the end is lost: explained when it falls in an <see cref="ExplainedWindow"/> (the dying driver's
 /// quiesce cleared it), unexplained otherwise. A coalesced raise was served, only late: its status bit
@@ -61,16 +62,19 @@ public static class FaultAccounting
                     duplicatedAt.Add(rep.ReadNs);
                     continue;
                 }
-                var first = q.Dequeue();
-                handled++;
-                latency.Add(rep.ReadNs - raises[first]);
-                handledAt.Add(raises[first]);
-                while (q.Count > 0)
+                // The newest raise of the tag is the one served; the older ones waiting were coalesced with
+                // it at the card, or cleared by a dying driver's quiesce before it (a raise cleared in a
+                // fault stays queued until its tag is served again): explained when they fall in a window.
+                while (q.Count > 1)
                 {
                     var t = raises[q.Dequeue()];
                     if (In(t, windows, coalesce: true)) coalescedOk++;
                     else late++;
                 }
+                var served = q.Dequeue();
+                handled++;
+                latency.Add(rep.ReadNs - raises[served]);
+                handledAt.Add(raises[served]);
             }
         }
         long lostOk = 0, lostBad = 0;

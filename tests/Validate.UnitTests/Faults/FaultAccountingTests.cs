@@ -80,6 +80,18 @@ public class FaultAccountingTests
     }
 
     [Test]
+    public void A_raise_cleared_in_a_fault_does_not_steal_the_next_raise_of_its_tag()
+    {
+        // Raise 0 (bit 0) is cleared by the dying driver's quiesce (window 0..50); raise 32, bit 0 again, is
+        // made outside any window and handled: it is the handled one, and raise 0 is explained.
+        var raises = Enumerable.Range(0, 33).Select(i => i == 0 ? 10L : 100L + i * 10).ToArray();
+        var reports = Enumerable.Range(1, 31).Select(i => Report(raises[i] + 5, 1u << i)).Append(Report(raises[32] + 5, 1u)).ToList();
+        var a = FaultAccounting.Compute(raises, reports, [new ExplainedWindow(0, 50, 60)]);
+        Assert.That((a.Handled, a.CoalescedExplained, a.Late, a.LostUnexplained), Is.EqualTo((32L, 1L, 0L, 0L)));
+        Assert.That(a.HandledLatencyNs.Max(), Is.EqualTo(5), "raise 32 was served 5 ns after it was made, not raise 0");
+    }
+
+    [Test]
     public void Every_raise_lands_in_exactly_one_count()
     {
         var rnd = new Random(7);
