@@ -7,7 +7,8 @@ namespace Validate.Cli.Commands;
 /// <summary>
 /// validate demo: the main job on the virtual lab. Boots the shared-INTx topology (two edu cards on one
 /// line, MSI available) with the cards bound to valirq, runs testplans/qemu/edu.json end to end inside
-/// (every valirq mode, uio, timer, idle and under load), and prints where the results are.
+/// (every valirq mode, uio, timer, idle and under load; then the fault suites: the edu driver killed,
+/// hung, unbound, reloaded under and revoked, on MSI and on the shared line), and prints where the results are.
 /// </summary>
 internal static class DemoCommand
 {
