@@ -6,7 +6,8 @@ namespace Validate;
 public static class ProcessRunner
 {
     /// <summary>Runs FILE ARGS; kills the process tree after <paramref name="timeout"/> (status -1 then).</summary>
-    public static (int Status, string Stdout, string Stderr) Capture(string file, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null)
+    public static (int Status, string Stdout, string Stderr) Capture(string file, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -17,6 +18,7 @@ public static class ProcessRunner
         };
         if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
         foreach (var a in args) psi.ArgumentList.Add(a);
+        if (environment is not null) foreach (var (k, v) in environment) psi.Environment[k] = v;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();

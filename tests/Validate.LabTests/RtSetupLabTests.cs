@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NUnit.Framework;
 using Validate.Fixtures.Requirements;
 using Validate.TestSupport;
@@ -14,16 +13,10 @@ namespace Validate.LabTests;
 [RequiresVirtualLab, VirtualLabCategory]
 public class RtSetupLabTests
 {
-    private static (int Status, string Out) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    private static (int Status, string Out) Run(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, o.Result + e.Result);
+        var r = ProcessRunner.Capture(file, args, TimeSpan.FromMinutes(5), environment: env);
+        return (r.Status, r.Stdout + r.Stderr);
     }
 
     [Test]

@@ -11,7 +11,6 @@ namespace Validate.Cli.Commands;
 /// </summary>
 internal static class DoctorCommand
 {
-    private enum Level { Ok, Warn, Fail }
 
     public static Command Create()
     {
@@ -24,51 +23,51 @@ internal static class DoctorCommand
 
     private static int Run(string? planPath, bool lab)
     {
-        var checks = new List<(Level Level, string What, string? Fix)>();
-        void Add(Level l, string what, string? fix = null) => checks.Add((l, what, fix));
+        var checks = new List<Check>();
+        void Add(CheckLevel l, string what, string? fix = null) => checks.Add(new Check(l, what, fix));
 
         var env = SystemSnapshot.Capture();
-        Add(env.PreemptRt ? Level.Ok : Level.Fail, $"kernel {env.KernelRelease}: {env.PreemptionModel}",
+        Add(env.PreemptRt ? CheckLevel.Ok : CheckLevel.Fail, $"kernel {env.KernelRelease}: {env.PreemptionModel}",
             env.PreemptRt ? null : "install and boot a PREEMPT_RT kernel: apt-get install linux-image-rt-amd64 (rt-setup/README.md)");
         foreach (var key in new[] { "isolcpus", "nohz_full", "rcu_nocbs", "irqaffinity" })
-            Add(env.RtCommandLine.ContainsKey(key) ? Level.Ok : Level.Warn, $"kernel command line {key}{(env.RtCommandLine.TryGetValue(key, out var v) ? "=" + v : ": not set")}",
+            Add(env.RtCommandLine.ContainsKey(key) ? CheckLevel.Ok : CheckLevel.Warn, $"kernel command line {key}{(env.RtCommandLine.TryGetValue(key, out var v) ? "=" + v : ": not set")}",
                 env.RtCommandLine.ContainsKey(key) ? null : $"reserve measuring CPUs: add {key}=... to the kernel command line (rt-setup)");
-        Add(env.SchedRtRuntimeUs is -1 or null ? Level.Ok : Level.Warn, $"sched_rt_runtime_us = {env.SchedRtRuntimeUs}",
+        Add(env.SchedRtRuntimeUs is -1 or null ? CheckLevel.Ok : CheckLevel.Warn, $"sched_rt_runtime_us = {env.SchedRtRuntimeUs}",
             env.SchedRtRuntimeUs is -1 or null ? null : "RT throttling stops SCHED_FIFO threads each period: echo -1 > /proc/sys/kernel/sched_rt_runtime_us");
         foreach (var (cpu, g) in env.Governors)
-            Add(g == "performance" ? Level.Ok : Level.Warn, $"{cpu} frequency governor {g}", g == "performance" ? null : $"echo performance > /sys/devices/system/cpu/{cpu}/cpufreq/scaling_governor");
+            Add(g == "performance" ? CheckLevel.Ok : CheckLevel.Warn, $"{cpu} frequency governor {g}", g == "performance" ? null : $"echo performance > /sys/devices/system/cpu/{cpu}/cpufreq/scaling_governor");
 
         var root = Environment.IsPrivilegedProcess;
         var (rtprioSoft, rtprioHard) = Limit("Max realtime priority");
         var (memlockSoft, _) = Limit("Max locked memory");
-        Add(root || rtprioSoft is > 0 ? Level.Ok : Level.Fail, $"real-time priority allowed: {(root ? "root" : $"rtprio {rtprioSoft}/{rtprioHard}")}",
+        Add(root || rtprioSoft is > 0 ? CheckLevel.Ok : CheckLevel.Fail, $"real-time priority allowed: {(root ? "root" : $"rtprio {rtprioSoft}/{rtprioHard}")}",
             root || rtprioSoft is > 0 ? null : "give the user rtprio: /etc/security/limits.d: @validate - rtprio 95 (services: LimitRTPRIO=95)");
-        Add(root || memlockSoft is null ? Level.Ok : Level.Fail, $"locked memory allowed: {(root ? "root" : memlockSoft?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited")}",
+        Add(root || memlockSoft is null ? CheckLevel.Ok : CheckLevel.Fail, $"locked memory allowed: {(root ? "root" : memlockSoft?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited")}",
             root || memlockSoft is null ? null : "allow mlockall: limits.d: @validate - memlock unlimited (services: LimitMEMLOCK=infinity)");
         var dma = File.Exists(Realtime.CpuDmaLatency.Path);
-        Add(dma ? Level.Ok : Level.Warn, $"{Realtime.CpuDmaLatency.Path} {(dma ? "present" : "missing")}", dma ? null : "a kernel with PM QoS (CONFIG_PM) lets the harness keep CPUs out of deep idle states");
+        Add(dma ? CheckLevel.Ok : CheckLevel.Warn, $"{Realtime.CpuDmaLatency.Path} {(dma ? "present" : "missing")}", dma ? null : "a kernel with PM QoS (CONFIG_PM) lets the harness keep CPUs out of deep idle states");
 
         var valirq = Directory.Exists("/sys/module/valirq");
-        Add(valirq ? Level.Ok : Level.Warn, $"valirq module {(valirq ? "loaded" : "not loaded")}", valirq ? null : "make -C kmod && insmod kmod/valirq.ko (DKMS on lab machines: rt-setup)");
+        Add(valirq ? CheckLevel.Ok : CheckLevel.Warn, $"valirq module {(valirq ? "loaded" : "not loaded")}", valirq ? null : "make -C kmod && insmod kmod/valirq.ko (DKMS on lab machines: rt-setup)");
         var uio = Directory.Exists("/sys/bus/pci/drivers/uio_pci_generic");
-        Add(uio ? Level.Ok : Level.Warn, $"uio_pci_generic {(uio ? "loaded" : "not loaded")}", uio ? null : "modprobe uio_pci_generic (the baseline backend)");
+        Add(uio ? CheckLevel.Ok : CheckLevel.Warn, $"uio_pci_generic {(uio ? "loaded" : "not loaded")}", uio ? null : "modprobe uio_pci_generic (the baseline backend)");
 
         if (planPath is not null)
         {
             var plan = PlanLoader.Load(planPath);
-            Add(Level.Ok, $"plan {planPath}: valid, {plan.Suites.Count} suite(s)");
+            Add(CheckLevel.Ok, $"plan {planPath}: valid, {plan.Suites.Count} suite(s)");
             if (plan.Suites.Any(s => s.Backend != BackendKind.Timer))
             {
                 try
                 {
                     var card = CardLocator.Find(plan.Card);
-                    Add(Level.Ok, $"card {card.Address} {card.Vendor:x4}:{card.Device:x4} rev {card.Revision:x2}, driver {card.Driver ?? "none"}, IRQ {card.Irq}, MSI {(card.HasMsi ? "yes" : "no")}");
+                    Add(CheckLevel.Ok, $"card {card.Address} {card.Vendor:x4}:{card.Device:x4} rev {card.Revision:x2}, driver {card.Driver ?? "none"}, IRQ {card.Irq}, MSI {(card.HasMsi ? "yes" : "no")}");
                     if (plan.Suites.Any(s => s.Backend == BackendKind.Valirq) && !valirq)
-                        Add(Level.Fail, "the plan has valirq suites but valirq is not loaded", "insmod valirq.ko (or DKMS)");
+                        Add(CheckLevel.Fail, "the plan has valirq suites but valirq is not loaded", "insmod valirq.ko (or DKMS)");
                 }
                 catch (ValidateException e)
                 {
-                    Add(Level.Fail, e.Message, "check the card is seated and the plan's card ids (validate devices)");
+                    Add(CheckLevel.Fail, e.Message, "check the card is seated and the plan's card ids (validate devices)");
                 }
             }
             // The drivers the fault suites start (docs/driver-channel.md).
@@ -76,23 +75,21 @@ internal static class DoctorCommand
             {
                 var program = Path.IsPathRooted(d.Program) ? d.Program : Path.Combine(RepositoryLayout.Find().Root, d.Program);
                 var ok = File.Exists(program) && (File.GetUnixFileMode(program) & UnixFileMode.UserExecute) != 0;
-                if (ok) Add(Level.Ok, $"driver {d.Name}: {program}");
-                else Add(Level.Fail, $"driver {d.Name}: {program} is missing or not executable",
+                if (ok) Add(CheckLevel.Ok, $"driver {d.Name}: {program}");
+                else Add(CheckLevel.Fail, $"driver {d.Name}: {program} is missing or not executable",
                     d.Program.StartsWith("artifacts/drivers/", StringComparison.Ordinal) ? "run ./validate once from the checkout (it builds artifacts/drivers/)" : "install the lab's driver there, or fix drivers:" + d.Name + ":program in the plan");
             }
         }
 
-        if (lab)
-            foreach (var c in Platform.LabMachine.Checks())
-                Add(c.Level switch { CheckLevel.Ok => Level.Ok, CheckLevel.Warn => Level.Warn, _ => Level.Fail }, "lab: " + c.What, c.Fix);
+        if (lab) checks.AddRange(LabMachine.Checks().Select(c => c with { What = "lab: " + c.What }));
 
         foreach (var (level, what, fix) in checks)
         {
             Console.WriteLine($"{level.ToString().ToUpperInvariant(),-4}  {what}");
             if (fix is not null) Console.WriteLine($"      fix: {fix}");
         }
-        var fails = checks.Count(c => c.Level == Level.Fail);
-        var warns = checks.Count(c => c.Level == Level.Warn);
+        var fails = checks.Count(c => c.Level == CheckLevel.Fail);
+        var warns = checks.Count(c => c.Level == CheckLevel.Warn);
         Console.WriteLine($"doctor: {checks.Count - fails - warns} ok, {warns} warning(s), {fails} failure(s)");
         return fails == 0 ? ExitCodes.Ok : ExitCodes.SetupError;
     }

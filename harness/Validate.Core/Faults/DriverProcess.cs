@@ -43,8 +43,13 @@ public sealed class DriverProcess : IDisposable
     public long GoneNs { get; private set; } = -1;
     public long ErrorNs { get; private set; } = -1;
     public long Handled { get; private set; }
-    /// <summary>Lines that were not the protocol: each is a fault of the driver.</summary>
-    public List<string> ProtocolErrors { get; } = [];
+    private readonly List<string> _protocolErrors = [];
+
+    /// <summary>Lines that were not the protocol, so far: each is a fault of the driver.</summary>
+    public IReadOnlyList<string> ProtocolErrors
+    {
+        get { lock (_sync) return [.. _protocolErrors]; }
+    }
     public long ExitSeenNs { get; private set; } = -1;
     public int? ExitCode { get; private set; }
     public string LogPath { get; }
@@ -152,14 +157,14 @@ public sealed class DriverProcess : IDisposable
                     case "revoked" when f.Length == 2: RevokedNs = N(f[1]); ReadyNs = -1; FirstIrqNs = -1; break;
                     case "gone" when f.Length == 3: GoneNs = N(f[1]); break;
                     case "error" when f.Length == 2: ErrorNs = N(f[1]); break;
-                    default: ProtocolErrors.Add(line); break;
+                    default: _protocolErrors.Add(line); break;
                 }
                 Monitor.PulseAll(_sync);
             }
         }
         catch (FormatException)
         {
-            lock (_sync) ProtocolErrors.Add(line);
+            lock (_sync) _protocolErrors.Add(line);
         }
     }
 

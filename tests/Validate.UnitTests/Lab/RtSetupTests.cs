@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NUnit.Framework;
 using Validate.Platform;
 using Validate.TestSupport;
@@ -23,15 +22,8 @@ public class RtSetupTests
 
     private (int Status, string Out) Setup(params string[] args)
     {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["SYSROOT"] = _root;
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, o.Result + e.Result);
+        var r = ProcessRunner.Capture("bash", [Script, .. args], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["SYSROOT"] = _root });
+        return (r.Status, r.Stdout + r.Stderr);
     }
 
     private string F(string path) => Path.Combine(_root, path.TrimStart('/'));
@@ -115,13 +107,9 @@ public class RtSetupTests
         }
         ApplyAll();
         var units = F("/etc/systemd/system");
-        var psi = new ProcessStartInfo("systemd-analyze") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = units };
-        foreach (var a in new[] { "verify", "validate-nightly.service", "validate-nightly.timer", "validate-bind.service" }) psi.ArgumentList.Add(a);
-        psi.Environment["SYSTEMD_UNIT_PATH"] = units + ":";
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd() + p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.That((p.ExitCode, err.Trim()), Is.EqualTo((0, "")), "systemd-analyze verify prints nothing for units without mistakes");
+        var r = ProcessRunner.Capture("systemd-analyze", ["verify", "validate-nightly.service", "validate-nightly.timer", "validate-bind.service"],
+            TimeSpan.FromMinutes(1), workingDirectory: units, environment: new Dictionary<string, string> { ["SYSTEMD_UNIT_PATH"] = units + ":" });
+        Assert.That((r.Status, (r.Stdout + r.Stderr).Trim()), Is.EqualTo((0, "")), "systemd-analyze verify prints nothing for units without mistakes");
     }
 
     /// <summary>A fake machine: what setup.sh writes, plus /proc and sysfs as the running system would have them.</summary>
