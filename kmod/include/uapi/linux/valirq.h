@@ -7,6 +7,15 @@
  * interrupt in a mode (VALIRQ_IOC_ENABLE), then read()s struct valirq_event records and
  * re-arms with VALIRQ_IOC_ACK or write() of the 32-bit value 1.
  *
+ * Test hooks live in debugfs, root only, one directory per bound function,
+ * <debugfs>/valirq/DDDD:BB:DD.F/:
+ *   stimulus  VALIRQ_IOC_STIMULUS (a timestamped register write, for raise-to-hard-IRQ latency)
+ *   revoke    write 1: revoke the current opener, exactly as its own VALIRQ_IOC_REVOKE would
+ *             (ENXIO when nobody has the device open)
+ *   barN      the harness's window on memory or I/O BAR N, independent of the opener:
+ *             pread/pwrite of 1, 2 or 4 bytes at an offset aligned to that width (valirq holds
+ *             the BARs reserved, so sysfs resourceN mappings are refused under IO_STRICT_DEVMEM)
+ *
  * All structures are 64-bit clean with explicit reserved fields (must be zero) and no padding
  * holes; their layout is checked against the C# definitions by a test of the harness.
  */
@@ -16,12 +25,16 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define VALIRQ_UAPI_VERSION	1
+#define VALIRQ_UAPI_VERSION	2
 
 /* Most steps in one list of a program. */
 #define VALIRQ_MAX_STEPS	8
-/* Events the ring between the IRQ thread and the reader holds. */
+/*
+ * Records the ring between the IRQ thread and the reader holds. The last VALIRQ_RING_RESERVED
+ * slots are kept for control records (REVOKED, GONE), which are never lost to a full ring.
+ */
 #define VALIRQ_RING_SIZE	256
+#define VALIRQ_RING_RESERVED	2
 
 /* Address spaces of a register; must match the BAR's. */
 #define VALIRQ_SPACE_MEM	0
@@ -76,10 +89,23 @@ struct valirq_program {
 	struct valirq_step unmask[VALIRQ_MAX_STEPS];
 };
 
-/* Steps run when the owning file is released (the driver exited or was killed), and on unbind. */
+/*
+ * What the kernel does when the owning file is released (the driver exited or was killed) or the
+ * function is unbound. Whatever the policy, bus mastering is cleared, INTx is disabled at the card
+ * and the vectors are freed first; then:
+ *   QUIESCE            run the steps; a card still interrupting stays INTx-disabled ("neither")
+ *   RESET              reset the function (pci_try_reset_function), no steps
+ *   QUIESCE_THEN_RESET run the steps; reset the function when the card still interrupts
+ * The outcome (quiesced, reset, neither) is counted in sysfs, shown in sysfs last_release and
+ * flagged on the next opener's first record (VALIRQ_EV_QUIESCED, _RESET, _UNQUIESCED).
+ */
+#define VALIRQ_RELEASE_QUIESCE			0
+#define VALIRQ_RELEASE_RESET			1
+#define VALIRQ_RELEASE_QUIESCE_THEN_RESET	2
+
 struct valirq_quiesce {
 	__u32 n_steps;
-	__u32 reserved;
+	__u32 policy;		/* VALIRQ_RELEASE_* */
 	struct valirq_step steps[VALIRQ_MAX_STEPS];
 };
 
@@ -88,7 +114,15 @@ struct valirq_quiesce {
  *   MSI            one MSI vector; masked at the line (vector) until re-armed
  *   INTX_EXCLUSIVE legacy line, not shared; masked at the line until re-armed (fast)
  *   INTX_SHARED    legacy line, shared; masked at the card by the program's mask steps, or by the
- *                  PCI 2.3 Interrupt Disable bit when the program has no mask steps
+ *                  PCI 2.3 Interrupt Disable bit when the program has no mask steps. Refused
+ *                  (EINVAL) on a card without PCI 2.3 masking unless the program has mask steps.
+ *
+ * In the INTx modes the kernel guards the line against a wrong program: when the card asserts
+ * INTx (PCI 2.3 Interrupt Status) while the program's check says it is not interrupting, or
+ * while the program's mask steps should have silenced it, valirq masks it at the card with the
+ * PCI 2.3 Interrupt Disable bit, counts it (sysfs mismatches) and flags the next record
+ * (VALIRQ_EV_MISMATCH); a re-arm lifts that mask once the card is silent (EAGAIN before).
+ * ENABLE fails with EIO while the card asserts INTx against its own check.
  */
 #define VALIRQ_MODE_OFF			0
 #define VALIRQ_MODE_MSI			1
@@ -101,13 +135,23 @@ struct valirq_quiesce {
  * ack steps silence the card.
  */
 #define VALIRQ_ENABLE_AUTOREARM		(1U << 0)
+/*
+ * BUSMASTER: enable PCI bus mastering (the card may DMA) while enabled. It is always on while an
+ * MSI mode is enabled (an MSI is a memory write by the card) and always cleared first on disable,
+ * release, revocation and unbind. VALIRQ_INFO_BUSMASTER says whether it is on now.
+ */
+#define VALIRQ_ENABLE_BUSMASTER		(1U << 1)
 
 struct valirq_enable {
 	__u32 mode;
 	__u32 flags;
 };
 
-/* Write value to reg; before_ns is CLOCK_MONOTONIC taken right before the write. */
+/*
+ * A test hook of debugfs (VALIRQ_IOC_STIMULUS on <debugfs>/valirq/DDDD:BB:DD.F/stimulus, root):
+ * write value to reg; before_ns is CLOCK_MONOTONIC taken right before the write (interrupts off
+ * between the two). EPERM while the device's opener is revoked.
+ */
 struct valirq_stimulus {
 	struct valirq_reg reg;
 	__u32 value;
@@ -118,6 +162,7 @@ struct valirq_stimulus {
 #define VALIRQ_BAR_PRESENT	(1U << 0)
 #define VALIRQ_BAR_IO		(1U << 1)
 #define VALIRQ_BAR_PREFETCH	(1U << 2)
+#define VALIRQ_BAR_MMAP		(1U << 3)	/* mmap-able: memory, page-aligned, at least a page */
 
 struct valirq_bar_info {
 	__u64 size;
@@ -136,14 +181,24 @@ struct valirq_info {
 	__u8 msi_capable;
 	__u8 intx_mask_capable;	/* PCI 2.3 Interrupt Disable works */
 	__u32 legacy_irq;
-	__u32 reserved;
+	__u32 flags;		/* VALIRQ_INFO_* */
 	struct valirq_bar_info bars[6];
 };
+
+#define VALIRQ_INFO_BUSMASTER	(1U << 0)	/* PCI bus mastering is enabled now */
+#define VALIRQ_INFO_RESET	(1U << 1)	/* the function has a reset method */
 
 /* Event flags. */
 #define VALIRQ_EV_OVERRUN	(1U << 0)	/* records were dropped before this one: see overruns */
 #define VALIRQ_EV_QUIESCED	(1U << 1)	/* first record since a release ran the quiesce program */
-#define VALIRQ_EV_REVOKED	(1U << 2)	/* the BAR mappings were revoked (count is 0) */
+#define VALIRQ_EV_REVOKED	(1U << 2)	/* the card was taken away (count is 0): see REVOKE */
+#define VALIRQ_EV_RESET		(1U << 3)	/* first record since a release reset the function */
+#define VALIRQ_EV_UNQUIESCED	(1U << 4)	/* first record since a release left the card
+						 * interrupting (neither quiesced nor reset) */
+#define VALIRQ_EV_MISMATCH	(1U << 5)	/* the card asserted INTx against the program:
+						 * masked at the card (PCI 2.3); see the modes */
+#define VALIRQ_EV_GONE		(1U << 6)	/* the function is being unbound (count is 0); the
+						 * release outcome flags say what was done */
 
 /*
  * One record per IRQ-thread run. count: hard IRQs of this card since the previous record;
@@ -164,23 +219,35 @@ struct valirq_event {
 };
 
 /*
- * mmap: offset VALIRQ_MMAP_OFFSET(bar) maps that memory BAR, MAP_SHARED only. On revocation
- * (VALIRQ_IOC_REVOKE, unbind, release) the PTEs are zapped; later accesses land in a scratch page
- * whose writes never reach the card, or raise SIGBUS when VALIRQ_MMAP_SIGBUS is or-ed in the offset.
+ * mmap: offset VALIRQ_MMAP_OFFSET(bar) maps that memory BAR, MAP_SHARED only, when the BAR is
+ * page-aligned and at least a page long (VALIRQ_BAR_MMAP; a smaller BAR shares its page with
+ * other registers and is not mapped at all). On revocation (VALIRQ_IOC_REVOKE, debugfs revoke,
+ * unbind, release) the PTEs are zapped; later accesses land in a scratch page whose writes never
+ * reach the card, or raise SIGBUS when VALIRQ_MMAP_SIGBUS is or-ed in the offset.
+ *
+ * Revocation takes the card away from the opener: besides the mappings, its interrupts are
+ * shut down (bus mastering off, INTx disabled at the card, IRQ and vectors freed) and neither its
+ * programs nor the stimulus hook touch the card again; its release runs no quiesce steps (a
+ * RESET policy still resets). A REVOKED record is queued; ENABLE and ACK then fail with EPERM.
  */
 #define VALIRQ_MMAP_SHIFT	40
 #define VALIRQ_MMAP_OFFSET(bar)	((__u64)(bar) << VALIRQ_MMAP_SHIFT)
 #define VALIRQ_MMAP_SIGBUS	(1ULL << 39)
 
-#define VALIRQ_IOC_MAGIC	'V'
-#define VALIRQ_IOC_VERSION	_IOR(VALIRQ_IOC_MAGIC, 0, __u32)
-#define VALIRQ_IOC_INFO		_IOR(VALIRQ_IOC_MAGIC, 1, struct valirq_info)
-#define VALIRQ_IOC_SET_PROGRAM	_IOW(VALIRQ_IOC_MAGIC, 2, struct valirq_program)
-#define VALIRQ_IOC_SET_QUIESCE	_IOW(VALIRQ_IOC_MAGIC, 3, struct valirq_quiesce)
-#define VALIRQ_IOC_ENABLE	_IOW(VALIRQ_IOC_MAGIC, 4, struct valirq_enable)
-#define VALIRQ_IOC_DISABLE	_IO(VALIRQ_IOC_MAGIC, 5)
-#define VALIRQ_IOC_ACK		_IO(VALIRQ_IOC_MAGIC, 6)
-#define VALIRQ_IOC_STIMULUS	_IOWR(VALIRQ_IOC_MAGIC, 7, struct valirq_stimulus)
-#define VALIRQ_IOC_REVOKE	_IO(VALIRQ_IOC_MAGIC, 8)
+/*
+ * 0xBE is unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst (checked against
+ * 6.1 and mainline); numbers 0x00-0x1F are ours. Unknown commands get ENOTTY.
+ */
+#define VALIRQ_IOC_MAGIC	0xBE
+#define VALIRQ_IOC_VERSION	_IOR(VALIRQ_IOC_MAGIC, 0x00, __u32)
+#define VALIRQ_IOC_INFO		_IOR(VALIRQ_IOC_MAGIC, 0x01, struct valirq_info)
+#define VALIRQ_IOC_SET_PROGRAM	_IOW(VALIRQ_IOC_MAGIC, 0x02, struct valirq_program)
+#define VALIRQ_IOC_SET_QUIESCE	_IOW(VALIRQ_IOC_MAGIC, 0x03, struct valirq_quiesce)
+#define VALIRQ_IOC_ENABLE	_IOW(VALIRQ_IOC_MAGIC, 0x04, struct valirq_enable)
+#define VALIRQ_IOC_DISABLE	_IO(VALIRQ_IOC_MAGIC, 0x05)
+#define VALIRQ_IOC_ACK		_IO(VALIRQ_IOC_MAGIC, 0x06)
+#define VALIRQ_IOC_REVOKE	_IO(VALIRQ_IOC_MAGIC, 0x08)
+/* On the debugfs stimulus file only (a test hook), not on the device. */
+#define VALIRQ_IOC_STIMULUS	_IOWR(VALIRQ_IOC_MAGIC, 0x07, struct valirq_stimulus)
 
 #endif /* _UAPI_LINUX_VALIRQ_H */

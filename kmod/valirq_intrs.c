@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valirq: interrupt modes, the hard IRQ and thread handlers, enable, re-arm and shutdown, and the
+ * release policy (quiesce, reset). The shutdown order follows vfio_pci_core_disable(): bus
+ * mastering off, INTx disabled at the card, the IRQ and vectors freed, and only then the quiesce
+ * steps and, as the last resort, a function reset.
+ *
+ * Interrupt flags. MSI and INTx exclusive are requested IRQF_ONESHOT with an explicit thread, which
+ * keeps the primary handler in hard interrupt context on PREEMPT_RT too (hardirq_ns is the hard
+ * IRQ's). A shared line must agree with its other handlers: on PREEMPT_RT every force-threaded
+ * handler (uio_pci_generic's, vfio's) is ONESHOT, on a standard kernel they are not. So the
+ * shared mode asks for IRQF_ONESHOT on PREEMPT_RT and IRQF_NO_THREAD elsewhere (and tries the
+ * other on -EBUSY: a standard kernel booted with threadirqs). Its primary handler never needs
+ * the line masked after it returns: it always silences the card itself (mask steps or PCI 2.3).
+ */
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/timekeeping.h>
+#include "valirq_dev.h"
+
+const char *valirq_mode_name(u32 mode)
+{
+	switch (mode) {
+	case VALIRQ_MODE_MSI:
+		return "msi";
+	case VALIRQ_MODE_INTX_EXCLUSIVE:
+		return "intx-exclusive";
+	case VALIRQ_MODE_INTX_SHARED:
+		return "intx-shared";
+	default:
+		return "off";
+	}
+}
+
+const char *valirq_outcome_name(u32 outcome)
+{
+	switch (outcome) {
+	case VALIRQ_OUTCOME_QUIESCED:
+		return "quiesced";
+	case VALIRQ_OUTCOME_RESET:
+		return "reset";
+	case VALIRQ_OUTCOME_NEITHER:
+		return "neither";
+	default:
+		return "none";
+	}
+}
+
+/* PCI command register ------------------------------------------------------------------- */
+
+/*
+ * Caller holds ev_lock. Sets or clears the PCI 2.3 Interrupt Disable bit. The config accessors
+ * take only the raw pci_lock, so this is safe under ev_lock (pci_intx() is not: it may look up
+ * devres under a sleeping lock on PREEMPT_RT).
+ */
+static void valirq_intx_write_locked(struct valirq_dev *vd, bool disable)
+{
+	u16 cmd, new;
+
+	pci_read_config_word(vd->pdev, PCI_COMMAND, &cmd);
+	new = disable ? cmd | PCI_COMMAND_INTX_DISABLE : cmd & ~PCI_COMMAND_INTX_DISABLE;
+	if (new != cmd)
+		pci_write_config_word(vd->pdev, PCI_COMMAND, new);
+}
+
+/* Caller holds ev_lock. Adds a reason to hold INTx disabled at the card (and disables it). */
+void valirq_intx_hold_locked(struct valirq_dev *vd, u32 reason)
+{
+	vd->intx_hold |= reason;
+	valirq_intx_write_locked(vd, true);
+}
+
+/* Caller holds ev_lock. Lifts one reason; INTx is enabled at the card when none is left. */
+void valirq_intx_unhold_locked(struct valirq_dev *vd, u32 reason)
+{
+	vd->intx_hold &= ~reason;
+	if (!vd->intx_hold)
+		valirq_intx_write_locked(vd, false);
+}
+
+/* Caller holds ev_lock. The card's PCI 2.3 Interrupt Status: it asserts (or would assert) INTx. */
+static bool valirq_intx_pending_locked(struct valirq_dev *vd)
+{
+	u16 status;
+
+	if (!vd->pci23 || !vd->pdev->pin)
+		return false;
+	pci_read_config_word(vd->pdev, PCI_STATUS, &status);
+	return status & PCI_STATUS_INTERRUPT;
+}
+
+/*
+ * Caller holds ev_lock. Is the card interrupting? The program's check when there is one (a read
+ * only), and on a PCI 2.3 card its Interrupt Status bit as well.
+ */
+static bool valirq_loud_locked(struct valirq_dev *vd)
+{
+	u32 status;
+
+	if (vd->has_program && valirq_check(vd, &status))
+		return true;
+	return valirq_intx_pending_locked(vd);
+}
+
+/* Caller holds lock. Bus mastering, under ev_lock: the handler may touch PCI_COMMAND too. */
+static void valirq_set_master(struct valirq_dev *vd, bool on)
+{
+	raw_spin_lock_irq(&vd->ev_lock);
+	if (on)
+		pci_set_master(vd->pdev);
+	else
+		pci_clear_master(vd->pdev);
+	raw_spin_unlock_irq(&vd->ev_lock);
+}
+
+/* Handlers ------------------------------------------------------------------------------- */
+
+/* Caller holds ev_lock. The card asserts INTx against the program: silence it at the card. */
+static irqreturn_t valirq_mismatch_locked(struct valirq_dev *vd, u64 now, u32 status)
+{
+	valirq_intx_hold_locked(vd, VALIRQ_HOLD_MISMATCH);
+	atomic64_inc(&vd->c_mismatches);
+	if (!vd->pending_count && !vd->pending_flags) {
+		vd->pending_ns = now;
+		vd->pending_status = status;
+	}
+	vd->pending_flags |= VALIRQ_EV_MISMATCH;
+	return IRQ_WAKE_THREAD;
+}
+
+static irqreturn_t valirq_hardirq(int irq, void *data)
+{
+	struct valirq_dev *vd = data;
+	u64 now = ktime_get_ns();
+	bool autorearm = vd->enable_flags & VALIRQ_ENABLE_AUTOREARM;
+	bool intx = vd->mode != VALIRQ_MODE_MSI;
+	u32 status = 0, still;
+	irqreturn_t ret;
+	bool ours;
+
+	raw_spin_lock(&vd->ev_lock);
+	if (vd->mode == VALIRQ_MODE_INTX_SHARED && (vd->masked || vd->intx_hold)) {
+		/*
+		 * Masked at the card: the line's assertion is a neighbour's, unless the program's
+		 * mask steps did not silence the card (INTx not disabled, yet it asserts).
+		 */
+		if (vd->intx_hold || !valirq_intx_pending_locked(vd))
+			goto not_ours;
+		ret = valirq_mismatch_locked(vd, now, 0);
+		raw_spin_unlock(&vd->ev_lock);
+		return ret;
+	}
+
+	if (vd->has_program)
+		ours = valirq_check(vd, &status);
+	else if (vd->pci23_mask)
+		ours = pci_check_and_mask_intx(vd->pdev);	/* reads and masks in one go */
+	else
+		ours = true;
+	if (!ours && !intx) {
+		/* An MSI vector is only ever ours: the check is wrong. Flag it, serve it. */
+		atomic64_inc(&vd->c_mismatches);
+		vd->next_flags |= VALIRQ_EV_MISMATCH;
+	} else if (!ours) {
+		if (!vd->has_program || !valirq_intx_pending_locked(vd))
+			goto not_ours;
+		/* The card asserts: a raise between the two reads, or a check that disagrees. */
+		if (!valirq_check(vd, &status)) {
+			ret = valirq_mismatch_locked(vd, now, status);
+			raw_spin_unlock(&vd->ev_lock);
+			return ret;
+		}
+	}
+
+	atomic64_inc(&vd->c_hardirqs);
+	if (vd->has_program)
+		valirq_run_steps(vd, vd->prog.ack, vd->prog.n_ack, status);
+	if (!vd->pending_count)
+		vd->pending_ns = now;
+	vd->pending_count++;
+	vd->pending_status = status;
+	vd->total++;
+
+	/* AUTOREARM on INTx relies on the ack steps (it needs some): masked if they did not work. */
+	if (autorearm && intx && valirq_check(vd, &still))
+		autorearm = false;
+	if (!autorearm) {
+		if (vd->mode != VALIRQ_MODE_INTX_SHARED)
+			disable_irq_nosync(irq);
+		else if (!vd->pci23_mask)
+			valirq_run_steps(vd, vd->prog.mask, vd->prog.n_mask, status);
+		else if (vd->has_program)
+			valirq_intx_hold_locked(vd, VALIRQ_HOLD_HANDLER);
+		else
+			vd->intx_hold |= VALIRQ_HOLD_HANDLER;	/* pci_check_and_mask_intx() did */
+		vd->masked = true;
+		atomic64_inc(&vd->c_masks);
+	}
+	raw_spin_unlock(&vd->ev_lock);
+	return IRQ_WAKE_THREAD;
+
+not_ours:
+	raw_spin_unlock(&vd->ev_lock);
+	atomic64_inc(&vd->c_irq_none);
+	return IRQ_NONE;
+}
+
+static irqreturn_t valirq_thread(int irq, void *data)
+{
+	struct valirq_dev *vd = data;
+	struct valirq_event ev = { .thread_ns = ktime_get_ns() };
+
+	raw_spin_lock_irq(&vd->ev_lock);
+	if (!vd->pending_count && !vd->pending_flags) {
+		raw_spin_unlock_irq(&vd->ev_lock);
+		return IRQ_HANDLED;
+	}
+	ev.hardirq_ns = vd->pending_ns;
+	ev.count = vd->pending_count;
+	ev.status = vd->pending_status;
+	ev.flags = vd->pending_flags;
+	vd->pending_count = 0;
+	vd->pending_flags = 0;
+	valirq_push(vd, &ev, false);
+	raw_spin_unlock_irq(&vd->ev_lock);
+	wake_up_interruptible(&vd->wait);
+	return IRQ_HANDLED;
+}
+
+/* Enable, re-arm, shutdown ----------------------------------------------------------------- */
+
+static int valirq_request(struct valirq_dev *vd, int irq, u32 mode)
+{
+	unsigned long flags = IRQF_ONESHOT;
+	int ret;
+
+	if (mode == VALIRQ_MODE_INTX_SHARED)
+		flags = IRQF_SHARED | (IS_ENABLED(CONFIG_PREEMPT_RT) ? IRQF_ONESHOT : IRQF_NO_THREAD);
+	ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags, vd->name, vd);
+	if (ret == -EBUSY && mode == VALIRQ_MODE_INTX_SHARED) {
+		/* The line's other handlers disagree on IRQF_ONESHOT: take their side. */
+		flags ^= IRQF_ONESHOT | IRQF_NO_THREAD;
+		ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags, vd->name, vd);
+	}
+	return ret;
+}
+
+/* Caller holds lock. */
+int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
+{
+	struct pci_dev *pdev = vd->pdev;
+	bool autorearm = en->flags & VALIRQ_ENABLE_AUTOREARM;
+	bool program_acks = vd->has_program && vd->prog.n_ack;
+	bool master = en->mode == VALIRQ_MODE_MSI || (en->flags & VALIRQ_ENABLE_BUSMASTER);
+	bool mismatch = false;
+	u32 status;
+	int irq, ret;
+
+	if (vd->revoked) {
+		dev_dbg(&pdev->dev, "enable: the device was revoked from this opener\n");
+		return -EPERM;
+	}
+	if (vd->mode != VALIRQ_MODE_OFF) {
+		dev_dbg(&pdev->dev, "enable: already enabled in mode %s\n",
+			valirq_mode_name(vd->mode));
+		return -EBUSY;
+	}
+	if (en->flags & ~(VALIRQ_ENABLE_AUTOREARM | VALIRQ_ENABLE_BUSMASTER)) {
+		dev_dbg(&pdev->dev, "enable: unknown flags 0x%x\n", en->flags);
+		return -EINVAL;
+	}
+
+	switch (en->mode) {
+	case VALIRQ_MODE_MSI:
+		if (!pdev->msi_cap) {
+			dev_dbg(&pdev->dev, "enable: the function has no MSI capability\n");
+			return -EINVAL;
+		}
+		break;
+	case VALIRQ_MODE_INTX_SHARED:
+		if (!vd->pci23 && !(vd->has_program && vd->prog.n_mask)) {
+			dev_dbg(&pdev->dev, "enable: a shared line needs PCI 2.3 masking or a program with mask steps\n");
+			return -EINVAL;
+		}
+		fallthrough;
+	case VALIRQ_MODE_INTX_EXCLUSIVE:
+		if (!pdev->pin || !pdev->irq) {
+			dev_dbg(&pdev->dev, "enable: the function has no INTx line\n");
+			return -EINVAL;
+		}
+		if (autorearm && !program_acks) {
+			dev_dbg(&pdev->dev, "enable: AUTOREARM on INTx needs a program with ack steps\n");
+			return -EINVAL;
+		}
+		/* INTx is held disabled (OFF) until our handler is installed. */
+		raw_spin_lock_irq(&vd->ev_lock);
+		if (vd->has_program && valirq_intx_pending_locked(vd))
+			mismatch = !valirq_check(vd, &status);
+		raw_spin_unlock_irq(&vd->ev_lock);
+		if (mismatch) {
+			dev_dbg(&pdev->dev, "enable: the card asserts INTx but the program's check says it is not interrupting\n");
+			return -EIO;
+		}
+		break;
+	default:
+		dev_dbg(&pdev->dev, "enable: unknown mode %u\n", en->mode);
+		return -EINVAL;
+	}
+
+	if (en->mode == VALIRQ_MODE_MSI) {
+		ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+		if (ret < 0) {
+			dev_err(&pdev->dev, "cannot allocate an MSI vector: %pe\n", ERR_PTR(ret));
+			return ret;
+		}
+		irq = pci_irq_vector(pdev, 0);
+	} else {
+		irq = pdev->irq;
+	}
+
+	raw_spin_lock_irq(&vd->ev_lock);
+	vd->masked = false;
+	vd->pending_count = 0;
+	vd->pending_flags = 0;
+	vd->total = 0;
+	raw_spin_unlock_irq(&vd->ev_lock);
+	vd->mode = en->mode;
+	vd->enable_flags = en->flags;
+	vd->irq = irq;
+	vd->pci23_mask = en->mode == VALIRQ_MODE_INTX_SHARED &&
+			 !(vd->has_program && vd->prog.n_mask);
+
+	ret = valirq_request(vd, irq, en->mode);
+	if (ret) {
+		dev_err(&pdev->dev, "cannot request IRQ %d in mode %s: %pe\n", irq,
+			valirq_mode_name(en->mode), ERR_PTR(ret));
+		goto err_mode;
+	}
+	if (master)
+		valirq_set_master(vd, true);
+	raw_spin_lock_irq(&vd->ev_lock);
+	if (en->mode == VALIRQ_MODE_MSI) {
+		/* The MSI core owns the INTx disable bit now (pci_intx_for_msi()). */
+		vd->intx_hold &= ~(VALIRQ_HOLD_LOUD | VALIRQ_HOLD_MISMATCH);
+	} else {
+		/*
+		 * Start clean: INTx enabled at the card now that our handler is there, so that a
+		 * card left asserting by the last opener interrupts this one. The handler may
+		 * have masked it already (HANDLER, MISMATCH): then it stays masked.
+		 */
+		valirq_intx_unhold_locked(vd, VALIRQ_HOLD_OFF | VALIRQ_HOLD_LOUD);
+	}
+	raw_spin_unlock_irq(&vd->ev_lock);
+	return 0;
+
+err_mode:
+	vd->mode = VALIRQ_MODE_OFF;
+	vd->enable_flags = 0;
+	vd->pci23_mask = false;
+	if (en->mode == VALIRQ_MODE_MSI) {
+		pci_free_irq_vectors(pdev);
+		/* pci_free_irq_vectors() re-enabled INTx: restore what we hold. */
+		raw_spin_lock_irq(&vd->ev_lock);
+		valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
+		raw_spin_unlock_irq(&vd->ev_lock);
+	}
+	return ret;
+}
+
+/* Caller holds lock. Re-arm after an event was handled. */
+int valirq_ack(struct valirq_dev *vd)
+{
+	bool was, still = false;
+	u32 status;
+
+	if (vd->revoked) {
+		dev_dbg(&vd->pdev->dev, "ack: the device was revoked from this opener\n");
+		return -EPERM;
+	}
+	if (vd->mode == VALIRQ_MODE_OFF) {
+		dev_dbg(&vd->pdev->dev, "ack: interrupts are not enabled\n");
+		return -EINVAL;
+	}
+	raw_spin_lock_irq(&vd->ev_lock);
+	if (vd->intx_hold & VALIRQ_HOLD_MISMATCH) {
+		/* Lifted once the card is silent, or its check agrees with it again. */
+		if (valirq_intx_pending_locked(vd) &&
+		    !(vd->has_program && valirq_check(vd, &status)))
+			still = true;
+		else
+			valirq_intx_unhold_locked(vd, VALIRQ_HOLD_MISMATCH);
+	}
+	was = vd->masked;
+	if (!still && was && vd->mode == VALIRQ_MODE_INTX_SHARED) {
+		/* Unmask at the card with the hard IRQ handler excluded (it tests masked). */
+		if (!vd->pci23_mask) {
+			valirq_run_steps(vd, vd->prog.unmask, vd->prog.n_unmask, 0);
+		} else if (vd->intx_hold & ~VALIRQ_HOLD_HANDLER) {
+			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;
+		} else if (pci_check_and_unmask_intx(vd->pdev)) {
+			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;
+		} else {
+			still = true;
+		}
+	}
+	if (!still)
+		vd->masked = false;
+	raw_spin_unlock_irq(&vd->ev_lock);
+
+	if (still) {
+		dev_dbg(&vd->pdev->dev, "ack: the card is still interrupting; acknowledge it at the card first\n");
+		return -EAGAIN;
+	}
+	if (!was)
+		return 0;
+	if (vd->mode != VALIRQ_MODE_INTX_SHARED)
+		enable_irq(vd->irq);
+	atomic64_inc(&vd->c_unmasks);
+	return 0;
+}
+
+/* Caller holds lock, no IRQ of ours requested. Tries a function reset; true when it worked. */
+static bool valirq_reset(struct valirq_dev *vd, bool dev_locked)
+{
+	struct pci_dev *pdev = vd->pdev;
+	int ret;
+
+	/* remove() runs with the device lock held; a release must not wait for it. */
+	ret = dev_locked ? pci_reset_function_locked(pdev) : pci_try_reset_function(pdev);
+	if (ret) {
+		atomic64_inc(&vd->c_reset_failures);
+		dev_info(&pdev->dev, "function reset failed: %pe\n", ERR_PTR(ret));
+		return false;
+	}
+	atomic64_inc(&vd->c_resets);
+	return true;
+}
+
+/*
+ * Caller holds lock. Takes the card's interrupts away: bus mastering off, INTx disabled at the
+ * card, the IRQ and vectors freed. When dying (release, unbind), then applies the release policy:
+ * the quiesce steps (unless the opener was revoked) and a reset when the policy says so. A card
+ * still interrupting afterwards stays INTx-disabled at the card, so a shared line lives.
+ */
+void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
+{
+	struct pci_dev *pdev = vd->pdev;
+	u32 mode = vd->mode, policy = vd->quiesce.policy;
+	bool steps = dying && !vd->revoked && policy != VALIRQ_RELEASE_RESET && vd->quiesce.n_steps;
+	bool reset = false, tried = false, loud;
+	u32 outcome;
+
+	valirq_set_master(vd, false);
+	raw_spin_lock_irq(&vd->ev_lock);
+	valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
+	raw_spin_unlock_irq(&vd->ev_lock);
+
+	if (mode != VALIRQ_MODE_OFF) {
+		free_irq(vd->irq, vd);
+		if (mode == VALIRQ_MODE_MSI) {
+			pci_free_irq_vectors(pdev);
+			/* pci_free_irq_vectors() re-enabled INTx (pci_intx_for_msi()): disable it. */
+			raw_spin_lock_irq(&vd->ev_lock);
+			valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
+			raw_spin_unlock_irq(&vd->ev_lock);
+		}
+	}
+	vd->mode = VALIRQ_MODE_OFF;
+	vd->enable_flags = 0;
+	vd->pci23_mask = false;
+
+	raw_spin_lock_irq(&vd->ev_lock);
+	if (steps)
+		valirq_run_steps(vd, vd->quiesce.steps, vd->quiesce.n_steps, 0);
+	loud = valirq_loud_locked(vd);
+	raw_spin_unlock_irq(&vd->ev_lock);
+
+	if (dying && (policy == VALIRQ_RELEASE_RESET ||
+		      (policy == VALIRQ_RELEASE_QUIESCE_THEN_RESET && loud))) {
+		tried = true;
+		reset = valirq_reset(vd, dev_locked);
+		raw_spin_lock_irq(&vd->ev_lock);
+		/* The reset restored the command register we saved: our holds still stand. */
+		valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
+		loud = valirq_loud_locked(vd);
+		raw_spin_unlock_irq(&vd->ev_lock);
+	}
+
+	raw_spin_lock_irq(&vd->ev_lock);
+	vd->intx_hold &= VALIRQ_HOLD_OFF;
+	if (loud)
+		vd->intx_hold |= VALIRQ_HOLD_LOUD;
+	vd->masked = false;
+	vd->pending_count = 0;
+	vd->pending_flags = 0;
+	raw_spin_unlock_irq(&vd->ev_lock);
+
+	if (!dying)
+		return;
+	if (reset && !loud)
+		outcome = VALIRQ_OUTCOME_RESET;
+	else if (steps && !loud && !tried)
+		outcome = VALIRQ_OUTCOME_QUIESCED;
+	else if (!steps && !tried && !loud)
+		outcome = VALIRQ_OUTCOME_NONE;
+	else
+		outcome = VALIRQ_OUTCOME_NEITHER;
+	if (steps)
+		atomic64_inc(&vd->c_quiesces);
+	if (loud) {
+		atomic64_inc(&vd->c_quiesce_failures);
+		dev_warn_ratelimited(&pdev->dev, "the card is still interrupting after its release (%s); INTx left disabled at the card\n",
+				     reset ? "reset" : steps ? "quiesced" : "no quiesce steps");
+	}
+	vd->last_release = outcome;
+	vd->release_flags = outcome == VALIRQ_OUTCOME_QUIESCED ? VALIRQ_EV_QUIESCED :
+			    outcome == VALIRQ_OUTCOME_RESET ? VALIRQ_EV_RESET :
+			    outcome == VALIRQ_OUTCOME_NEITHER ? VALIRQ_EV_UNQUIESCED : 0;
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valirq: register access and the card's programs (the IRQ program's check, ack, mask and unmask
+ * steps; the quiesce steps). Every step is validated against the BARs before it is accepted, so
+ * the kernel never touches an address outside the card's BARs.
+ */
+#include <linux/io.h>
+#include "valirq_dev.h"
+
+u32 valirq_rd(struct valirq_dev *vd, const struct valirq_reg *r)
+{
+	void __iomem *a = vd->bar[r->bar] + r->offset;
+
+	switch (r->width) {
+	case 1:
+		return ioread8(a);
+	case 2:
+		return ioread16(a);
+	default:
+		return ioread32(a);
+	}
+}
+
+void valirq_wr(struct valirq_dev *vd, const struct valirq_reg *r, u32 v)
+{
+	void __iomem *a = vd->bar[r->bar] + r->offset;
+
+	switch (r->width) {
+	case 1:
+		iowrite8(v, a);
+		break;
+	case 2:
+		iowrite16(v, a);
+		break;
+	default:
+		iowrite32(v, a);
+		break;
+	}
+}
+
+/* Caller holds ev_lock. status is what the check read. */
+void valirq_run_steps(struct valirq_dev *vd, const struct valirq_step *s, u32 n, u32 status)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++, s++) {
+		switch (s->op) {
+		case VALIRQ_OP_WRITE:
+			valirq_wr(vd, &s->reg, s->value);
+			break;
+		case VALIRQ_OP_WRITE_STATUS:
+			valirq_wr(vd, &s->reg, status & s->mask);
+			break;
+		case VALIRQ_OP_SET_BITS:
+			valirq_wr(vd, &s->reg, valirq_rd(vd, &s->reg) | s->value);
+			break;
+		case VALIRQ_OP_CLEAR_BITS:
+			valirq_wr(vd, &s->reg, valirq_rd(vd, &s->reg) & ~s->mask);
+			break;
+		}
+	}
+}
+
+/* Caller holds ev_lock and has a program. True when its check says the card is interrupting. */
+bool valirq_check(struct valirq_dev *vd, u32 *status)
+{
+	const struct valirq_step *c = &vd->prog.check;
+	u32 v = valirq_rd(vd, &c->reg);
+
+	*status = v;
+	if (c->op == VALIRQ_OP_READ_EQ)
+		return (v & c->mask) == c->value;
+	return (v & c->mask) != c->value;
+}
+
+int valirq_validate_reg(struct valirq_dev *vd, const struct valirq_reg *r)
+{
+	struct pci_dev *pdev = vd->pdev;
+	bool io;
+
+	if (r->reserved) {
+		dev_dbg(&pdev->dev, "register: reserved field is %u, must be 0\n", r->reserved);
+		return -EINVAL;
+	}
+	if (r->bar >= PCI_STD_NUM_BARS || !vd->bar[r->bar]) {
+		dev_dbg(&pdev->dev, "register: BAR %u is not present\n", r->bar);
+		return -EINVAL;
+	}
+	io = pci_resource_flags(pdev, r->bar) & IORESOURCE_IO;
+	if (r->space != (io ? VALIRQ_SPACE_IO : VALIRQ_SPACE_MEM)) {
+		dev_dbg(&pdev->dev, "register: BAR %u is %s space, the step says %s\n", r->bar,
+			io ? "I/O" : "memory", r->space == VALIRQ_SPACE_IO ? "I/O" : "memory");
+		return -EINVAL;
+	}
+	if (r->width != 1 && r->width != 2 && r->width != 4) {
+		dev_dbg(&pdev->dev, "register: width %u, must be 1, 2 or 4\n", r->width);
+		return -EINVAL;
+	}
+	if (r->offset % r->width) {
+		dev_dbg(&pdev->dev, "register: offset 0x%x not aligned to width %u\n",
+			r->offset, r->width);
+		return -EINVAL;
+	}
+	if ((u64)r->offset + r->width > pci_resource_len(pdev, r->bar)) {
+		dev_dbg(&pdev->dev, "register: offset 0x%x + %u beyond BAR %u (%llu bytes)\n",
+			r->offset, r->width, r->bar, (u64)pci_resource_len(pdev, r->bar));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int valirq_validate_steps(struct valirq_dev *vd, const struct valirq_step *s, u32 n,
+				 bool check)
+{
+	u32 i;
+	int ret;
+
+	if (n > VALIRQ_MAX_STEPS) {
+		dev_dbg(&vd->pdev->dev, "program: %u steps, at most %u\n", n, VALIRQ_MAX_STEPS);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++, s++) {
+		ret = valirq_validate_reg(vd, &s->reg);
+		if (ret)
+			return ret;
+		if (s->reserved) {
+			dev_dbg(&vd->pdev->dev, "program: step %u reserved field set\n", i);
+			return -EINVAL;
+		}
+		if (check ? (s->op != VALIRQ_OP_READ_NE && s->op != VALIRQ_OP_READ_EQ)
+			  : (s->op < VALIRQ_OP_WRITE || s->op > VALIRQ_OP_CLEAR_BITS)) {
+			dev_dbg(&vd->pdev->dev, "program: step %u has op %u, not a %s op\n", i,
+				s->op, check ? "check" : "write");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int valirq_validate_program(struct valirq_dev *vd, const struct valirq_program *p)
+{
+	int ret;
+
+	if (p->flags) {
+		dev_dbg(&vd->pdev->dev, "program: flags 0x%x, must be 0\n", p->flags);
+		return -EINVAL;
+	}
+	ret = valirq_validate_steps(vd, &p->check, 1, true);
+	if (!ret)
+		ret = valirq_validate_steps(vd, p->ack, p->n_ack, false);
+	if (!ret)
+		ret = valirq_validate_steps(vd, p->mask, p->n_mask, false);
+	if (!ret)
+		ret = valirq_validate_steps(vd, p->unmask, p->n_unmask, false);
+	return ret;
+}
+
+int valirq_validate_quiesce(struct valirq_dev *vd, const struct valirq_quiesce *q)
+{
+	if (q->policy > VALIRQ_RELEASE_QUIESCE_THEN_RESET) {
+		dev_dbg(&vd->pdev->dev, "quiesce: unknown release policy %u\n", q->policy);
+		return -EINVAL;
+	}
+	return valirq_validate_steps(vd, q->steps, q->n_steps, false);
+}
