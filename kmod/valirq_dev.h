@@ -107,7 +107,7 @@ struct valirq_dev {
 	u32 intx_hold;			/* VALIRQ_HOLD_* */
 	wait_queue_head_t wait;
 
-	/* read_lock serializes readers, so a record leaves the ring only once it reached user space. */
+	/* read_lock serializes readers: a record leaves the ring once it reached user space. */
 	struct mutex read_lock;
 
 	/*

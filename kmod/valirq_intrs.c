@@ -181,7 +181,7 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	vd->pending_status = status;
 	vd->total++;
 
-	/* AUTOREARM on INTx relies on the ack steps (it needs some): masked if they did not work. */
+	/* AUTOREARM on INTx relies on the ack steps: masked when they did not silence it. */
 	if (autorearm && intx && valirq_check(vd, &still))
 		autorearm = false;
 	if (!autorearm) {
@@ -235,7 +235,8 @@ static int valirq_request(struct valirq_dev *vd, int irq, u32 mode)
 	int ret;
 
 	if (mode == VALIRQ_MODE_INTX_SHARED)
-		flags = IRQF_SHARED | (IS_ENABLED(CONFIG_PREEMPT_RT) ? IRQF_ONESHOT : IRQF_NO_THREAD);
+		flags = IRQF_SHARED |
+			(IS_ENABLED(CONFIG_PREEMPT_RT) ? IRQF_ONESHOT : IRQF_NO_THREAD);
 	ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags, vd->name, vd);
 	if (ret == -EBUSY && mode == VALIRQ_MODE_INTX_SHARED) {
 		/* The line's other handlers disagree on IRQF_ONESHOT: take their side. */
@@ -393,15 +394,14 @@ int valirq_ack(struct valirq_dev *vd)
 	was = vd->masked;
 	if (!still && was && vd->mode == VALIRQ_MODE_INTX_SHARED) {
 		/* Unmask at the card with the hard IRQ handler excluded (it tests masked). */
-		if (!vd->pci23_mask) {
+		if (!vd->pci23_mask)
 			valirq_run_steps(vd, vd->prog.unmask, vd->prog.n_unmask, 0);
-		} else if (vd->intx_hold & ~VALIRQ_HOLD_HANDLER) {
+		else if (vd->intx_hold & ~VALIRQ_HOLD_HANDLER)
+			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;	/* another hold keeps it masked */
+		else if (pci_check_and_unmask_intx(vd->pdev))
 			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;
-		} else if (pci_check_and_unmask_intx(vd->pdev)) {
-			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;
-		} else {
+		else
 			still = true;
-		}
 	}
 	if (!still)
 		vd->masked = false;
@@ -459,7 +459,7 @@ void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
 		free_irq(vd->irq, vd);
 		if (mode == VALIRQ_MODE_MSI) {
 			pci_free_irq_vectors(pdev);
-			/* pci_free_irq_vectors() re-enabled INTx (pci_intx_for_msi()): disable it. */
+			/* pci_free_irq_vectors() re-enabled INTx (pci_intx_for_msi()). */
 			raw_spin_lock_irq(&vd->ev_lock);
 			valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
 			raw_spin_unlock_irq(&vd->ev_lock);

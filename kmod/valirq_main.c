@@ -68,7 +68,7 @@ static int valirq_open(struct inode *inode, struct file *file)
 	struct valirq_dev *vd = container_of(misc, struct valirq_dev, misc);
 	int ret;
 
-	/* The opener programs the card and maps its registers: what pci-sysfs resource mmap asks. */
+	/* The opener programs the card and maps its BARs: what pci-sysfs resource mmap asks. */
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
 	ret = security_locked_down(LOCKDOWN_PCI_ACCESS);

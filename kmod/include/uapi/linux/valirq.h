@@ -54,7 +54,7 @@ struct valirq_reg {
  *   READ_NE      the card is interrupting when (reg & mask) != value
  *   READ_EQ      the card is interrupting when (reg & mask) == value
  *   WRITE        reg = value
- *   WRITE_STATUS reg = (status & mask), status being what the check read (acknowledge what was seen)
+ *   WRITE_STATUS reg = (status & mask), status being what the check read (ack what was seen)
  *   SET_BITS     reg = reg | value
  *   CLEAR_BITS   reg = reg & ~mask
  */
@@ -162,7 +162,7 @@ struct valirq_stimulus {
 #define VALIRQ_BAR_PRESENT	(1U << 0)
 #define VALIRQ_BAR_IO		(1U << 1)
 #define VALIRQ_BAR_PREFETCH	(1U << 2)
-#define VALIRQ_BAR_MMAP		(1U << 3)	/* mmap-able: memory, page-aligned, at least a page */
+#define VALIRQ_BAR_MMAP		(1U << 3)	/* mmap-able: memory, page-aligned, >= a page */
 
 struct valirq_bar_info {
 	__u64 size;
@@ -188,17 +188,26 @@ struct valirq_info {
 #define VALIRQ_INFO_BUSMASTER	(1U << 0)	/* PCI bus mastering is enabled now */
 #define VALIRQ_INFO_RESET	(1U << 1)	/* the function has a reset method */
 
-/* Event flags. */
-#define VALIRQ_EV_OVERRUN	(1U << 0)	/* records were dropped before this one: see overruns */
-#define VALIRQ_EV_QUIESCED	(1U << 1)	/* first record since a release ran the quiesce program */
-#define VALIRQ_EV_REVOKED	(1U << 2)	/* the card was taken away (count is 0): see REVOKE */
-#define VALIRQ_EV_RESET		(1U << 3)	/* first record since a release reset the function */
-#define VALIRQ_EV_UNQUIESCED	(1U << 4)	/* first record since a release left the card
-						 * interrupting (neither quiesced nor reset) */
-#define VALIRQ_EV_MISMATCH	(1U << 5)	/* the card asserted INTx against the program:
-						 * masked at the card (PCI 2.3); see the modes */
-#define VALIRQ_EV_GONE		(1U << 6)	/* the function is being unbound (count is 0); the
-						 * release outcome flags say what was done */
+/*
+ * Event flags.
+ *   OVERRUN     records were dropped before this one: see overruns
+ *   QUIESCED    first record since a release ran the quiesce steps and the card fell silent
+ *   REVOKED     the card was taken away (count is 0): see the revocation note below
+ *   RESET       first record since a release reset the function
+ *   UNQUIESCED  first record since a release left the card interrupting, or a reset asked for
+ *               failed (neither quiesced nor reset)
+ *   MISMATCH    the card asserted INTx against the program: masked at the card (PCI 2.3);
+ *               on MSI the check said "not mine" for an MSI (served anyway); see the modes
+ *   GONE        the function is being unbound (count is 0); the outcome flags on the same
+ *               record say what its release did
+ */
+#define VALIRQ_EV_OVERRUN	(1U << 0)
+#define VALIRQ_EV_QUIESCED	(1U << 1)
+#define VALIRQ_EV_REVOKED	(1U << 2)
+#define VALIRQ_EV_RESET		(1U << 3)
+#define VALIRQ_EV_UNQUIESCED	(1U << 4)
+#define VALIRQ_EV_MISMATCH	(1U << 5)
+#define VALIRQ_EV_GONE		(1U << 6)
 
 /*
  * One record per IRQ-thread run. count: hard IRQs of this card since the previous record;
