@@ -1,48 +1,100 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs the valirq selftests in the virtual lab on every topology and prints one TAP stream:
-# each topology's results renumbered, a failed lab run (kernel WARN/BUG/Oops/"nobody cared" in the
-# guest log, timeout, crash) as a "not ok" of its own, and the plan at the end.
-#   VALIRQ_TOPOLOGIES="single-msi"  run only these;  VALIRQ_REPS=200  kills per kill test
+# `make -C kmod check`: one TAP stream for valirq.
+#   1. checkpatch.pl --strict on the module's sources (checkpatch.sh), one test;
+#   2. for every lab kernel and every topology: the virtual lab booted with the cards bound to valirq (built
+#      for that kernel, its .ko handed to the test program as VALIRQ_KO) and the selftests run in it, each
+#      result renumbered and tagged [kernel/topology]; then, per lab run, a "not ok" when the test program
+#      reported fewer or more results than its TAP plan (or no plan), and the guest kernel log as a test of
+#      its own (a WARN/BUG/Oops/"nobody cared"/hung task, a timeout or a crash is a "not ok").
+# The plan comes at the end.
+#
+#   KERNELS="rt generic"                             lab kernels (validate vlab --kernel); VALIRQ_KERNELS too
+#   TOPOLOGIES="single-msi single-intx shared-intx"  topologies; VALIRQ_TOPOLOGIES too
+#   VALIRQ_REPS=200                                  kills per kill test
+#   CHECKPATCH=0                                     leave out the checkpatch test
+#
+#   check.sh --parse KERNEL/TOPOLOGY FILE [STATUS]   only the parser: one test program's TAP output (FILE) as
+#                                                    this script reports it, STATUS being the lab's exit status
+#                                                    (default 0); for checking the checks
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kmod=$(dirname "$here")
 root=$(dirname "$kmod")
 validate=$root/validate
-topologies=${VALIRQ_TOPOLOGIES:-single-msi single-intx shared-intx}
+kernels=${VALIRQ_KERNELS:-${KERNELS:-rt generic}}
+topologies=${VALIRQ_TOPOLOGIES:-${TOPOLOGIES:-single-msi single-intx shared-intx}}
 reps=${VALIRQ_REPS:-200}
 n=0
-echo "TAP version 13"
-for t in $topologies; do
-    out=$(mktemp)
-    echo "# lab: $t"
-    VALIDATE_OUT=${VALIDATE_OUT:-$root/out} "$validate" vlab --topology "$t" --bind valirq --timeout 900 -- \
-        /usr/bin/env VALIRQ_KO="$kmod/valirq.ko" "$here/valirq_test" "$t" "$reps" > "$out" 2> "$out.err"
-    status=$?
+
+emit() { n=$((n + 1)); echo "$1 $n $2"; }
+
+# report TAG OUT ERR STATUS: the test program's results from OUT, renumbered and tagged, then the run's own tests.
+report() {
+    local tag=$1 out=$2 err=$3 status=$4 line planned reported failed=0
     while IFS= read -r line; do
         if [[ $line =~ ^(not\ )?ok\ [0-9]+(.*)$ ]]; then
-            n=$((n + 1))
-            echo "${BASH_REMATCH[1]}ok $n [$t]${BASH_REMATCH[2]}"
+            [[ -n ${BASH_REMATCH[1]} ]] && failed=$((failed + 1))
+            emit "${BASH_REMATCH[1]}ok" "[$tag]${BASH_REMATCH[2]}"
         elif [[ $line == \#* ]]; then
             echo "$line"
         fi
     done < "$out"
-    # The guest's own plan: tests it promised but never reported are failures.
-    planned=$(grep -E '^1\.\.[0-9]+' "$out" | tail -1 | cut -d. -f3)
+    # The program's own plan: every result it promised must be there, and nothing beyond it.
+    planned=$(grep -E '^1\.\.[0-9]+' "$out" | tail -1 | sed -E 's/^1\.\.([0-9]+).*/\1/')
     reported=$(grep -cE '^(not )?ok [0-9]+' "$out")
     if [[ -z $planned ]]; then
-        n=$((n + 1)); echo "not ok $n [$t] the test program did not finish (no TAP plan)"
-    fi
-    if [[ $status -ne 0 ]]; then
-        case $status in
-            1) ;;  # failures already reported above
-            *) n=$((n + 1)); echo "not ok $n [$t] lab run: $(tail -1 "$out.err")" ;;
-        esac
+        emit "not ok" "[$tag] the test program did not finish (no TAP plan; $reported result(s) reported)"
+    elif [[ $planned -ne $reported ]]; then
+        emit "not ok" "[$tag] the test program reported $reported result(s) against its plan of $planned"
     else
-        n=$((n + 1)); echo "ok $n [$t] guest kernel log clean (no WARN, BUG, Oops, nobody cared, hung task)"
+        emit ok "[$tag] the test program reported all $planned result(s) of its plan"
     fi
-    grep -v '^$' "$out.err" | sed 's/^/# /' | tail -5
-    rm -f "$out" "$out.err"
-    : "$reported"
+    case $status in
+        0|1)
+            # vlab passed the program's own status through: the lab ran to the end and the guest kernel log is clean.
+            emit ok "[$tag] guest kernel log clean (no WARN, BUG, Oops, nobody cared, hung task)"
+            if [[ $status -eq 1 && $failed -eq 0 ]]; then
+                emit "not ok" "[$tag] the test program exited with status 1 but reported no failure"
+            fi
+            ;;
+        *) emit "not ok" "[$tag] lab run (status $status): $(grep -v '^$' "$err" 2>/dev/null | tail -1)" ;;
+    esac
+}
+
+echo "TAP version 13"
+if [[ ${1:-} == --parse ]]; then
+    [[ $# -ge 3 ]] || { echo "usage: check.sh --parse KERNEL/TOPOLOGY FILE [STATUS]" >&2; exit 2; }
+    report "$2" "$3" /dev/null "${4:-0}"
+    echo "1..$n"
+    exit 0
+fi
+
+if [[ ${CHECKPATCH:-1} != 0 ]]; then
+    cp=$("$here/checkpatch.sh" 2>&1)
+    case $? in
+        0) emit ok "checkpatch --strict clean ($(tail -1 <<< "$cp" | sed 's/^checkpatch: //'))" ;;
+        1) first=$(grep -m1 -E '^[^ :]+:[0-9]+: ' <<< "$cp")
+           emit "not ok" "checkpatch --strict: $(tail -1 <<< "$cp" | sed 's/^checkpatch: //'); first: kmod/$first"
+           grep -E '^[^ :]+:[0-9]+: ' <<< "$cp" | head -40 | sed 's|^|# kmod/|' ;;
+        *) emit "not ok" "checkpatch --strict did not run: $(tail -1 <<< "$cp" | sed 's/^checkpatch: //')" ;;
+    esac
+fi
+
+for k in $kernels; do
+    for t in $topologies; do
+        out=$(mktemp)
+        echo "# lab: kernel $k, topology $t"
+        start=$SECONDS
+        # In the guest: the valirq.ko the lab built for the kernel it booted (VALIDATE_VALIRQ_KO, set by the guest init).
+        VALIDATE_OUT=${VALIDATE_OUT:-$root/out} "$validate" vlab --kernel "$k" --topology "$t" --bind valirq --timeout 900 -- \
+            /bin/sh -c 'echo "# guest kernel: $(uname -r) $(uname -v); VALIRQ_KO=$VALIDATE_VALIRQ_KO"; exec /usr/bin/env VALIRQ_KO="$VALIDATE_VALIRQ_KO" "$@"' \
+            sh "$here/valirq_test" "$t" "$reps" > "$out" 2> "$out.err"
+        status=$?
+        report "$k/$t" "$out" "$out.err" "$status"
+        echo "# lab: kernel $k, topology $t: $((SECONDS - start)) s, status $status"
+        grep -v '^$' "$out.err" | sed 's/^/# /' | tail -5
+        rm -f "$out" "$out.err"
+    done
 done
 echo "1..$n"

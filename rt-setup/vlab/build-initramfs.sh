@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Build (or reuse) the virtual lab's initramfs for one installed kernel.
+# Build (or reuse) the virtual lab's initramfs for one installed kernel (any flavour: the lab boots
+# Debian's PREEMPT_RT kernel or its standard kernel, `validate vlab --kernel rt|generic`).
 #
 #   build-initramfs.sh KERNEL_RELEASE CACHE_DIR
 #
@@ -17,7 +18,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 moddir=/lib/modules/$kver
 busybox=$(command -v busybox || true)
 
-[[ -d $moddir ]] || { echo "build-initramfs: $moddir not found; install linux-image-rt-amd64" >&2; exit 69; }
+if [[ ! -d $moddir ]]; then
+    # Debian's flavours: 6.1.0-57-rt-amd64 is linux-image-rt-amd64, 6.1.0-57-amd64 linux-image-amd64.
+    [[ $kver == *-rt-amd64 ]] && pkg=linux-image-rt-amd64 || pkg=linux-image-amd64
+    echo "build-initramfs: $moddir not found; install $pkg" >&2; exit 69
+fi
 [[ -n $busybox ]] || { echo "build-initramfs: busybox not found; install busybox-static" >&2; exit 69; }
 if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
     # A dynamically linked busybox would need the host's libc inside the image.

@@ -9,9 +9,11 @@
 #   vlab.topology=N   topology name, exported to the command as VALIDATE_VLAB_TOPOLOGY
 #   vlab.bind=DRIVER  driver the edu cards are bound to before the command (driver_override),
 #                     or "none" to leave them unbound
+#   vlab.kernel=NAME  the lab kernel flavour (rt, generic), exported as VALIDATE_VLAB_KERNEL
 # Files in the results share: command.sh (written by the host, run as root in a
 # chroot of the host's root, output on ttyS1), modules (extra .ko paths to
-# insmod, one per line), and written here: topology.txt, exit-status,
+# insmod, one per line, built for the kernel booted; valirq.ko's path is exported to the
+# command as VALIDATE_VALIRQ_KO, for whatever loads it again), and written here: topology.txt, exit-status,
 # kernel.log (the whole guest dmesg), init.log (this script's own trace).
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -21,13 +23,14 @@ mount -t sysfs sysfs /sys
 echo vlab > /proc/sys/kernel/hostname
 mount -t devtmpfs devtmpfs /dev
 
-mode=run out= topology= bind=none
+mode=run out= topology= bind=none kernel=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         vlab.mode=*) mode=${arg#vlab.mode=} ;;
         vlab.out=*) out=${arg#vlab.out=} ;;
         vlab.topology=*) topology=${arg#vlab.topology=} ;;
         vlab.bind=*) bind=${arg#vlab.bind=} ;;
+        vlab.kernel=*) kernel=${arg#vlab.kernel=} ;;
     esac
 done
 
@@ -88,7 +91,8 @@ mount --bind /out "/host$out" || die "cannot bind the results share on $out"
 log="/host$out/init.log"
 : > "$log"
 trace() { echo "$*" >> "$log"; }
-trace "mounted host root and results share at $out"
+trace "mounted host root and results share at $out (kernel $(uname -r), ${kernel:-rt})"
+valirq_ko=
 
 # Modules every topology needs, then the project's own (listed by the host).
 for m in uio uio_pci_generic; do
@@ -99,6 +103,7 @@ if [ -f "/host$out/modules" ]; then
         [ -n "$ko" ] || continue
         chroot /host /sbin/insmod "$ko" >> "$log" 2>&1 || die "insmod $ko failed"
         trace "insmod $ko"
+        [ "${ko##*/}" = valirq.ko ] && valirq_ko=$ko
     done < "/host$out/modules"
 fi
 
@@ -128,6 +133,7 @@ chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
     HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8 TERM=dumb \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
     VALIDATE_VLAB=1 VALIDATE_VLAB_TOPOLOGY="$topology" VALIDATE_VLAB_OUT="$out" \
+    VALIDATE_VLAB_KERNEL="${kernel:-rt}" VALIDATE_VALIRQ_KO="$valirq_ko" \
     /bin/sh "$out/command.sh" < /dev/null > /dev/ttyS1 2>&1
 status=$?
 echo "$status" > "/host$out/exit-status.tmp"

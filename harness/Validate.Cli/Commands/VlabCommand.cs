@@ -4,11 +4,16 @@ using Validate.Lab;
 
 namespace Validate.Cli.Commands;
 
-/// <summary>validate vlab [--topology NAME] [--timeout S] -- COMMAND...</summary>
+/// <summary>validate vlab [--kernel rt|generic] [--topology NAME] [--timeout S] [--bind DRIVER] [--run-dir DIR] -- COMMAND...</summary>
 internal static class VlabCommand
 {
     public static Command Create()
     {
+        var kernel = new Option<string>("--kernel")
+        {
+            Description = "lab kernel: " + string.Join(", ", LabKernel.All.Select(k => $"{k.Name} ({k.Description}, {k.ImagePackage})")),
+            DefaultValueFactory = _ => LabKernel.DefaultName,
+        };
         var topology = new Option<string>("--topology")
         {
             Description = "card topology: " + string.Join(", ", Topology.All.Select(t => $"{t.Name} ({t.Description})")),
@@ -26,15 +31,17 @@ internal static class VlabCommand
         };
         var runDir = new Option<string?>("--run-dir") { Description = "where the lab's logs go (default: out/vlab/TIMESTAMP-TOPOLOGY)" };
         var command = new Argument<string[]>("command") { Description = "the command to run as root inside the lab", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("vlab", "Run COMMAND as root inside the virtual lab (QEMU, Debian PREEMPT_RT kernel, edu cards) and exit with its status.")
+        var cmd = new Command("vlab", "Run COMMAND as root inside the virtual lab (QEMU, Debian's PREEMPT_RT kernel or with --kernel generic its standard kernel, edu cards) and exit with its status.")
         {
-            topology, timeout, bind, runDir, command,
+            kernel, topology, timeout, bind, runDir, command,
         };
-        cmd.SetAction(p => Run(Topology.Get(p.GetValue(topology)!), p.GetValue(timeout), p.GetValue(runDir), p.GetValue(command)!, p.GetValue(bind)!));
+        cmd.SetAction(p => Run(Topology.Get(p.GetValue(topology)!), p.GetValue(timeout), p.GetValue(runDir), p.GetValue(command)!, p.GetValue(bind)!,
+            LabKernel.Get(p.GetValue(kernel)!)));
         return cmd;
     }
 
-    public static int Run(Topology topology, int timeoutSeconds, string? runDir, IReadOnlyList<string> command, string bind = VirtualLab.DefaultBind)
+    public static int Run(Topology topology, int timeoutSeconds, string? runDir, IReadOnlyList<string> command, string bind = VirtualLab.DefaultBind,
+        LabKernel? kernel = null)
     {
         if (bind.Length == 0 || !bind.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
             throw new ValidateException(ExitCodes.Usage, $"--bind '{bind}': give a driver name such as uio_pci_generic or valirq, or none");
@@ -42,9 +49,9 @@ internal static class VlabCommand
             throw new ValidateException(ExitCodes.Usage, $"--timeout {timeoutSeconds}: give a number of seconds above 0");
         Root.Require("validate vlab");
         var layout = RepositoryLayout.Find();
-        var host = LabHost.Detect(layout);
+        var host = LabHost.Detect(layout, kernel ?? LabKernel.Rt);
         var modules = KmodBuild.EnsureBuilt(layout, host, Log);
-        runDir ??= Path.Combine(layout.Out, "vlab", $"{DateTime.Now:yyyyMMdd-HHmmss}-{topology.Name}-{Environment.ProcessId}");
+        runDir ??= Path.Combine(layout.Out, "vlab", $"{DateTime.Now:yyyyMMdd-HHmmss}-{topology.Name}{(host.Kernel == LabKernel.Rt ? "" : "-" + host.Kernel.Name)}-{Environment.ProcessId}");
 
         using var cancel = new CancellationTokenSource();
         var signal = 0;

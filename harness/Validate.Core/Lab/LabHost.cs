@@ -3,15 +3,17 @@ using System.Diagnostics;
 namespace Validate.Lab;
 
 /// <summary>
-/// What the host provides to run the virtual lab: the PREEMPT_RT kernel image and its release,
-/// QEMU, the cache for initramfs images and the accelerator probe. <see cref="Detect"/> fails
-/// with one line naming what is missing and the package that provides it.
+/// What the host provides to run the virtual lab: the image and release of the lab kernel of the flavour
+/// asked for (<see cref="LabKernel"/>: PREEMPT_RT or Debian's standard kernel), QEMU, the cache for
+/// initramfs images and the accelerator probe. <see cref="Detect"/> fails with one line naming what is
+/// missing and the package that provides it.
 /// </summary>
 public sealed class LabHost
 {
-    private LabHost(RepositoryLayout layout, string kernelRelease, string kernelImage, string qemu, string cacheDir)
+    private LabHost(RepositoryLayout layout, LabKernel kernel, string kernelRelease, string kernelImage, string qemu, string cacheDir)
     {
         Layout = layout;
+        Kernel = kernel;
         KernelRelease = kernelRelease;
         KernelImage = kernelImage;
         Qemu = qemu;
@@ -19,6 +21,7 @@ public sealed class LabHost
     }
 
     public RepositoryLayout Layout { get; }
+    public LabKernel Kernel { get; }
     public string KernelRelease { get; }
     public string KernelImage { get; }
     public string Qemu { get; }
@@ -27,11 +30,12 @@ public sealed class LabHost
     /// <summary>Kernel headers for building out-of-tree modules against the lab kernel.</summary>
     public string KernelBuildDir => $"/lib/modules/{KernelRelease}/build";
 
-    public static LabHost Detect(RepositoryLayout layout)
+    /// <summary>The host for the lab booting <paramref name="flavour"/> (default: the PREEMPT_RT kernel).</summary>
+    public static LabHost Detect(RepositoryLayout layout, LabKernel? flavour = null, string boot = "/boot", string modules = "/lib/modules")
     {
-        var kernel = FindRtKernel()
-            ?? throw new ValidateException(ExitCodes.SetupError,
-                "no PREEMPT_RT kernel in /boot (vmlinuz-*-rt-amd64); install it: apt-get install linux-image-rt-amd64");
+        flavour ??= LabKernel.Rt;
+        var kernel = FindKernel(flavour, boot, modules)
+            ?? throw new ValidateException(ExitCodes.SetupError, MissingKernel(flavour, boot));
         var qemu = FindOnPath("qemu-system-x86_64")
             ?? throw new ValidateException(ExitCodes.SetupError, "qemu-system-x86_64 not found; install it: apt-get install qemu-system-x86");
         if (FindOnPath("busybox") is null)
@@ -39,16 +43,27 @@ public sealed class LabHost
         if (FindOnPath("setpriv") is null)
             throw new ValidateException(ExitCodes.SetupError, "setpriv not found; install it: apt-get install util-linux");
         var cache = Environment.GetEnvironmentVariable("VALIDATE_CACHE") is { Length: > 0 } c ? c : "/var/cache/validate/vlab";
-        return new LabHost(layout, kernel.Release, kernel.Image, qemu, cache);
+        return new LabHost(layout, flavour, kernel.Release, kernel.Image, qemu, cache);
     }
 
-    /// <summary>The newest /boot/vmlinuz-*-rt-* whose modules are installed, by version order.</summary>
-    public static (string Release, string Image)? FindRtKernel(string boot = "/boot", string modules = "/lib/modules")
+    /// <summary>One line: which kernel is missing for <c>--kernel NAME</c> and the packages that provide it.</summary>
+    public static string MissingKernel(LabKernel flavour, string boot = "/boot") =>
+        $"--kernel {flavour.Name}: no {flavour.Description} in {boot} (vmlinuz-*-{flavour.Flavour} with its modules); install it: {flavour.InstallHint}";
+
+    /// <summary>The newest /boot/vmlinuz-*-rt-amd64 whose modules are installed, by version order.</summary>
+    public static (string Release, string Image)? FindRtKernel(string boot = "/boot", string modules = "/lib/modules") =>
+        FindKernel(LabKernel.Rt, boot, modules);
+
+    /// <summary>
+    /// The newest /boot/vmlinuz-RELEASE of <paramref name="flavour"/> whose modules are installed, by version
+    /// order (6.1.0-57-amd64 is generic, 6.1.0-57-rt-amd64 is rt, 6.1.0-57-cloud-amd64 is neither).
+    /// </summary>
+    public static (string Release, string Image)? FindKernel(LabKernel flavour, string boot = "/boot", string modules = "/lib/modules")
     {
         if (!Directory.Exists(boot)) return null;
-        return Directory.EnumerateFiles(boot, "vmlinuz-*-rt-*")
+        return Directory.EnumerateFiles(boot, "vmlinuz-*")
             .Select(p => (Release: Path.GetFileName(p)["vmlinuz-".Length..], Image: p))
-            .Where(k => Directory.Exists(Path.Combine(modules, k.Release)))
+            .Where(k => flavour.Matches(k.Release) && Directory.Exists(Path.Combine(modules, k.Release)))
             .OrderByDescending(k => k.Release, KernelReleaseComparer.Instance)
             .Cast<(string, string)?>()
             .FirstOrDefault();
@@ -95,7 +110,8 @@ public sealed class LabHost
 
         var qemuVersion = ProcessRunner.Capture(Qemu, ["--version"], TimeSpan.FromSeconds(10)).Stdout.Split('\n')[0];
         var key = $"{KernelRelease} {qemuVersion}";
-        var cacheFile = Path.Combine(CacheDir, "accelerator");
+        // One answer per kernel release, so that alternating --kernel rt and generic probes each once.
+        var cacheFile = Path.Combine(CacheDir, $"accelerator-{KernelRelease}");
         if (File.Exists(cacheFile))
         {
             var lines = File.ReadAllLines(cacheFile);

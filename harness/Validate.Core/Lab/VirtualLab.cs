@@ -37,7 +37,8 @@ public sealed record LabRunResult(
     TimeSpan Elapsed);
 
 /// <summary>
-/// Boots Debian's PREEMPT_RT kernel under QEMU with a topology of edu cards, runs one command as root
+/// Boots the lab kernel of <see cref="LabHost.Kernel"/> (Debian's PREEMPT_RT kernel by default, or its standard
+/// kernel) under QEMU with a topology of edu cards, runs one command as root
 /// in a chroot of the host's root (read-only, 9p), streams its output (guest ttyS1) and returns its
 /// status. The guest kernel console (ttyS0) goes to console.log and the whole dmesg to kernel.log in
 /// the run directory; either showing a kernel WARNING, BUG, Oops, "nobody cared", hung task or lockdep
@@ -152,7 +153,7 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
             "-accel", accel, "-m", "2048", "-smp", "2",
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot",
             "-kernel", host.KernelImage, "-initrd", initramfs,
-            "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind}",
+            "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind} vlab.kernel={host.Kernel.Name}",
             // ttyS0: kernel console to a file; ttyS1: the command's output, to our stdout.
             "-serial", $"file:{Path.Combine(runDir, "console.log")}", "-serial", "stdio",
             // The host's root read-only and the run directory writable, both at fixed slots away from the cards'.
