@@ -106,7 +106,9 @@ step_dkms() {
         show) say "would copy kmod/ to $src and run: dkms install valirq/$v" ;;
         apply)
             mkdir -p "$sysroot$src"
-            cp -r "$checkout/kmod/Kbuild" "$checkout/kmod/Makefile" "$checkout/kmod/dkms.conf" "$checkout/kmod/valirq.c" "$checkout/kmod/include" "$sysroot$src/"
+            # The module's sources are the files Kbuild lists (valirq_*.c), its headers and the UAPI.
+            cp -r "$checkout/kmod/Kbuild" "$checkout/kmod/Makefile" "$checkout/kmod/dkms.conf" \
+                "$checkout"/kmod/*.c "$checkout"/kmod/*.h "$checkout/kmod/include" "$sysroot$src/"
             say "$src: source copied"
             if ((live)); then
                 command -v dkms >/dev/null || apt-get install -y --no-install-recommends dkms

@@ -48,7 +48,15 @@ public class RtSetupTests
         Assert.That(File.ReadAllText(F("/etc/udev/rules.d/70-valirq.rules")), Does.Contain("KERNEL==\"valirq-*\", GROUP=\"validate\", MODE=\"0660\""));
         Assert.That(File.ReadAllText(F("/etc/security/limits.d/90-validate.conf")), Does.Contain("@validate - rtprio 95").And.Contain("@validate - memlock unlimited"));
         Assert.That(File.ReadAllText(F("/etc/modules-load.d/valirq.conf")), Does.Contain("valirq"));
-        Assert.That(File.Exists(F("/usr/src/valirq-1.0/dkms.conf")) && File.Exists(F("/usr/src/valirq-1.0/valirq.c")), Is.True, "the DKMS source tree");
+        Assert.That(File.Exists(F("/usr/src/valirq-1.0/dkms.conf")), Is.True, "the DKMS source tree");
+        // Every object Kbuild links into valirq.ko needs its source in the DKMS tree.
+        var kbuild = File.ReadAllText(Path.Combine(Cli.Layout.Root, "kmod", "Kbuild"));
+        var objects = System.Text.RegularExpressions.Regex.Match(kbuild, @"valirq-y\s*:=\s*(.+)").Groups[1].Value
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(objects, Is.Not.Empty, "Kbuild lists valirq's objects");
+        foreach (var o in objects)
+            Assert.That(File.Exists(F($"/usr/src/valirq-1.0/{Path.ChangeExtension(o, ".c")}")), Is.True, $"the DKMS source tree has {o}'s source");
+        Assert.That(File.Exists(F("/usr/src/valirq-1.0/valirq_dev.h")), Is.True, "the DKMS source tree has the module's header");
         var service = File.ReadAllText(F("/etc/systemd/system/validate-nightly.service"));
         Assert.That(service, Does.Contain("Type=oneshot").And.Contain("LimitRTPRIO=95").And.Contain("LimitMEMLOCK=infinity")
             .And.Contain($"{Cli.Layout.Root}/validate run ${{VALIDATE_PLAN}}").And.Contain("flock --nonblock"));
