@@ -4,7 +4,8 @@ namespace Validate.Lab;
 /// A named arrangement of QEMU <c>edu</c> cards (vendor 0x1234, device 0x11e8) in the virtual lab.
 /// The guest reports what it sees (topology.txt) and <see cref="Verify"/> checks it before a result counts.
 /// </summary>
-public sealed record Topology(string Name, string Description, string Machine, IReadOnlyList<int> EduSlots, bool SharedLine)
+public sealed record Topology(string Name, string Description, string Machine, IReadOnlyList<int> EduSlots, bool SharedLine,
+    bool BehindRootPort = false)
 {
     public const ushort EduVendor = 0x1234;
     public const ushort EduDevice = 0x11e8;
@@ -13,12 +14,16 @@ public sealed record Topology(string Name, string Description, string Machine, I
     /// single-msi: q35 (PCIe chipset), one card, MSI available.
     /// single-intx: i440FX/PIIX (pc), one card alone on its INTx line.
     /// shared-intx: pc, two cards in slots 4 and 8, which PIIX routes to one INTx line (IO-APIC 11).
+    /// msi-reset: q35, one card behind a PCIe root port (at 0000:01:00.0), alone on its secondary bus, so
+    /// the function can be reset (the kernel's "bus" reset method); on the root bus an edu card has none.
     /// </summary>
     public static readonly IReadOnlyList<Topology> All =
     [
         new("single-msi", "one edu card on q35, MSI available", "q35", [4], SharedLine: false),
         new("single-intx", "one edu card on pc, alone on its INTx line", "pc", [4], SharedLine: false),
         new("shared-intx", "two edu cards on pc sharing one INTx line", "pc", [4, 8], SharedLine: true),
+        new("msi-reset", "one edu card on q35 behind a PCIe root port, resettable (bus reset)", "q35", [5], SharedLine: false,
+            BehindRootPort: true),
     ];
 
     public const string DefaultName = "single-msi";
@@ -35,6 +40,15 @@ public sealed record Topology(string Name, string Description, string Machine, I
         yield return Machine;
         foreach (var slot in EduSlots)
         {
+            if (BehindRootPort)
+            {
+                // The root port takes the slot; the card is function 0 of its secondary bus.
+                yield return "-device";
+                yield return $"pcie-root-port,id=rp{slot},chassis={slot},slot={slot},addr=0x{slot:x}";
+                yield return "-device";
+                yield return $"edu,bus=rp{slot},addr=0";
+                continue;
+            }
             yield return "-device";
             yield return $"edu,addr=0x{slot:x}";
         }
@@ -54,6 +68,8 @@ public sealed record Topology(string Name, string Description, string Machine, I
                 return $"topology {Name}: card {c.Address} is {c.Vendor:x4}:{c.Device:x4}, expected {EduVendor:x4}:{EduDevice:x4}";
             if (c.Irq <= 0)
                 return $"topology {Name}: card {c.Address} has no IRQ";
+            if (BehindRootPort && c.Address.Split(':') is [_, "00", _])
+                return $"topology {Name}: card {c.Address} is on the root bus, expected behind a root port";
         }
         var distinctIrqs = cards.Select(c => c.Irq).Distinct().Count();
         if (SharedLine && distinctIrqs != 1)

@@ -54,4 +54,19 @@ public class TopologyTests
         var cards = GuestCard.ParseList("0000:00:04.0 0x1af4 0x1009 11\n");
         Assert.That(Topology.Get("single-intx").Verify(cards), Does.Contain("1af4:1009"));
     }
+
+    [Test]
+    public void Msi_reset_puts_the_card_behind_a_root_port_so_it_can_be_reset()
+    {
+        var t = Topology.Get("msi-reset");
+        Assert.Multiple(() =>
+        {
+            Assert.That(t.QemuDeviceArgs().ToArray(), Is.EqualTo(new[]
+            {
+                "-M", "q35", "-device", "pcie-root-port,id=rp5,chassis=5,slot=5,addr=0x5", "-device", "edu,bus=rp5,addr=0",
+            }));
+            Assert.That(t.Verify(GuestCard.ParseList("0000:01:00.0 0x1234 0x11e8 22\n")), Is.Null);
+            Assert.That(t.Verify(GuestCard.ParseList("0000:00:05.0 0x1234 0x11e8 22\n")), Does.Contain("root bus"));
+        });
+    }
 }
