@@ -11,9 +11,11 @@ namespace Validate.Interop;
 /// <summary>Constants of the valirq UAPI.</summary>
 public static class Valirq
 {
-    public const uint UapiVersion = 1;
+    public const uint UapiVersion = 2;
     public const int MaxSteps = 8;
     public const int RingSize = 256;
+    /// <summary>Ring slots kept for control records (REVOKED, GONE): those are never lost to a full ring.</summary>
+    public const int RingReserved = 2;
 
     public const byte SpaceMem = 0;
     public const byte SpaceIo = 1;
@@ -25,20 +27,44 @@ public static class Valirq
     public const uint OpSetBits = 5;
     public const uint OpClearBits = 6;
 
+    // What valirq does when the owner's file is released or the function unbound (valirq_quiesce.policy).
+    public const uint ReleaseQuiesce = 0;
+    public const uint ReleaseReset = 1;
+    public const uint ReleaseQuiesceThenReset = 2;
+
     public const uint ModeOff = 0;
     public const uint ModeMsi = 1;
     public const uint ModeIntxExclusive = 2;
     public const uint ModeIntxShared = 3;
 
     public const uint EnableAutorearm = 1u << 0;
+    /// <summary>PCI bus mastering on while enabled (always on for MSI); cleared first on disable, release, revocation, unbind.</summary>
+    public const uint EnableBusmaster = 1u << 1;
 
     public const uint BarPresent = 1u << 0;
     public const uint BarIo = 1u << 1;
     public const uint BarPrefetch = 1u << 2;
+    /// <summary>The BAR can be mmap-ed through valirq: memory, page-aligned, at least a page long.</summary>
+    public const uint BarMmap = 1u << 3;
+
+    /// <summary>valirq_info.flags: bus mastering is enabled now.</summary>
+    public const uint InfoBusmaster = 1u << 0;
+    /// <summary>valirq_info.flags: the function has a reset method (a reset policy can work).</summary>
+    public const uint InfoReset = 1u << 1;
 
     public const uint EvOverrun = 1u << 0;
+    /// <summary>First record since a release ran the quiesce program (and it silenced the card).</summary>
     public const uint EvQuiesced = 1u << 1;
+    /// <summary>The card was taken away from this opener (count 0): close and open again.</summary>
     public const uint EvRevoked = 1u << 2;
+    /// <summary>First record since a release reset the function.</summary>
+    public const uint EvReset = 1u << 3;
+    /// <summary>First record since a release left the card interrupting (neither quiesced nor reset).</summary>
+    public const uint EvUnquiesced = 1u << 4;
+    /// <summary>The card asserted INTx against the program; valirq masked it at the card (PCI 2.3).</summary>
+    public const uint EvMismatch = 1u << 5;
+    /// <summary>The function is being unbound (count 0); the release outcome flags say what was done.</summary>
+    public const uint EvGone = 1u << 6;
 
     public const int MmapShift = 40;
     public const ulong MmapSigbus = 1ul << 39;
@@ -51,19 +77,24 @@ public static class Valirq
 /// <summary>ioctl request numbers, computed as the kernel's _IO/_IOR/_IOW/_IOWR macros do (x86-64).</summary>
 public static class ValirqIoc
 {
-    private const uint Magic = 'V';
+    /// <summary>VALIRQ_IOC_MAGIC: unassigned in the kernel's ioctl-number.rst ('V', v1's, was V4L2's and the VT ioctls').</summary>
+    public const uint Magic = 0xBE;
+
+    // _IOC_NONE, _IOC_WRITE, _IOC_READ (asm-generic/ioctl.h, as x86-64 uses it).
+    private const uint None = 0, Write = 1, Read = 2;
 
     private static uint Ioc(uint dir, uint nr, int size) => (dir << 30) | ((uint)size << 16) | (Magic << 8) | nr;
 
-    public static readonly uint Version = Ioc(2, 0, sizeof(uint));
-    public static readonly uint Info = Ioc(2, 1, Unsafe.SizeOf<ValirqInfo>());
-    public static readonly uint SetProgram = Ioc(1, 2, Unsafe.SizeOf<ValirqProgram>());
-    public static readonly uint SetQuiesce = Ioc(1, 3, Unsafe.SizeOf<ValirqQuiesce>());
-    public static readonly uint Enable = Ioc(1, 4, Unsafe.SizeOf<ValirqEnable>());
-    public static readonly uint Disable = Ioc(0, 5, 0);
-    public static readonly uint Ack = Ioc(0, 6, 0);
-    public static readonly uint Stimulus = Ioc(3, 7, Unsafe.SizeOf<ValirqStimulus>());
-    public static readonly uint Revoke = Ioc(0, 8, 0);
+    public static readonly uint Version = Ioc(Read, 0x00, sizeof(uint));
+    public static readonly uint Info = Ioc(Read, 0x01, Unsafe.SizeOf<ValirqInfo>());
+    public static readonly uint SetProgram = Ioc(Write, 0x02, Unsafe.SizeOf<ValirqProgram>());
+    public static readonly uint SetQuiesce = Ioc(Write, 0x03, Unsafe.SizeOf<ValirqQuiesce>());
+    public static readonly uint Enable = Ioc(Write, 0x04, Unsafe.SizeOf<ValirqEnable>());
+    public static readonly uint Disable = Ioc(None, 0x05, 0);
+    public static readonly uint Ack = Ioc(None, 0x06, 0);
+    public static readonly uint Revoke = Ioc(None, 0x08, 0);
+    /// <summary>On the debugfs stimulus file only (<see cref="ValirqDebugfs.Stimulus"/>), not on the device.</summary>
+    public static readonly uint Stimulus = Ioc(Read | Write, 0x07, Unsafe.SizeOf<ValirqStimulus>());
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -109,7 +140,8 @@ public struct ValirqProgram
 public struct ValirqQuiesce
 {
     public uint NSteps;
-    public uint Reserved;
+    /// <summary>Valirq.Release*: what valirq does at release (quiesce, reset, quiesce then reset).</summary>
+    public uint Policy;
     public ValirqSteps Steps;
 }
 
@@ -156,7 +188,8 @@ public struct ValirqInfo
     public byte MsiCapable;
     public byte IntxMaskCapable;
     public uint LegacyIrq;
-    public uint Reserved;
+    /// <summary>Valirq.Info*.</summary>
+    public uint Flags;
     public ValirqBarInfos Bars;
 }
 

@@ -44,8 +44,24 @@ public partial class ValirqUapiLayoutTests
         }
         foreach (var f in typeof(Valirq).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral))
             d[$"VALIRQ_{Snake(f.Name).ToUpperInvariant()}"] = Convert.ToUInt64(f.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture);
+        // The ioctl numbers, whole and taken apart (direction, magic, number, size), so that a mismatch
+        // says which part differs; and the magic itself.
         foreach (var f in typeof(ValirqIoc).GetFields(BindingFlags.Public | BindingFlags.Static))
-            d[$"VALIRQ_IOC_{Snake(f.Name).ToUpperInvariant()}"] = (uint)f.GetValue(null)!;
+        {
+            var name = $"VALIRQ_IOC_{Snake(f.Name).ToUpperInvariant()}";
+            var v = Convert.ToUInt32(f.GetValue(null), System.Globalization.CultureInfo.InvariantCulture);
+            d[name] = v;
+            if (f.IsLiteral) continue;
+            d[$"_IOC_DIR {name}"] = v >> 30;
+            d[$"_IOC_TYPE {name}"] = (v >> 8) & 0xff;
+            d[$"_IOC_NR {name}"] = v & 0xff;
+            d[$"_IOC_SIZE {name}"] = (v >> 16) & 0x3fff;
+        }
+        for (int bar = 0; bar < 6; bar++)
+        {
+            d[$"VALIRQ_MMAP_OFFSET({bar})"] = (ulong)Valirq.MmapOffset(bar);
+            d[$"VALIRQ_MMAP_OFFSET({bar}) | VALIRQ_MMAP_SIGBUS"] = (ulong)Valirq.MmapOffset(bar, sigbusOnRevoke: true);
+        }
         return d;
     }
 
@@ -61,6 +77,7 @@ public partial class ValirqUapiLayoutTests
             {
                 "sizeof" => $"sizeof(struct {parts[1]})",
                 "offsetof" => $"offsetof(struct {parts[1].Split('.')[0]}, {parts[1].Split('.')[1]})",
+                "_IOC_DIR" or "_IOC_TYPE" or "_IOC_NR" or "_IOC_SIZE" => $"{parts[0]}({parts[1]})",
                 _ => $"(unsigned long long)({key})",
             };
             src.Append($"  printf(\"%s=%llu\\n\", \"{key}\", (unsigned long long)({expr}));\n");
@@ -107,11 +124,22 @@ public partial class ValirqUapiLayoutTests
     }
 
     [Test]
-    public void Every_constant_in_the_header_has_a_csharp_mirror()
+    public void Every_constant_and_ioctl_in_the_header_has_a_csharp_mirror()
     {
         var header = File.ReadAllText(Path.Combine(Cli.Layout.Kmod, "include", "uapi", "linux", "valirq.h"));
-        var defined = Regex.Matches(header, @"^#define (VALIRQ_\w+)\s", RegexOptions.Multiline).Select(m => m.Groups[1].Value)
-            .Where(n => n is not "VALIRQ_IOC_MAGIC" and not "VALIRQ_MMAP_OFFSET");
-        Assert.That(FromCSharp().Keys.Where(k => k.StartsWith("VALIRQ_", StringComparison.Ordinal)), Is.SupersetOf(defined));
+        var defined = Regex.Matches(header, @"^#define (VALIRQ_\w+)[\s(]", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        Assert.That(defined, Does.Contain("VALIRQ_IOC_MAGIC").And.Contain("VALIRQ_IOC_STIMULUS"), "the header's #defines were read");
+        var mirrored = FromCSharp().Keys.Where(k => k.StartsWith("VALIRQ_", StringComparison.Ordinal)).Select(k => k.Split('(')[0]).ToHashSet();
+        Assert.That(mirrored, Is.SupersetOf(defined));
+    }
+
+    [Test]
+    public void The_ioctl_numbers_are_distinct_and_use_the_v2_magic()
+    {
+        var numbers = typeof(ValirqIoc).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => !f.IsLiteral)
+            .Select(f => (Name: f.Name, Value: (uint)f.GetValue(null)!)).ToList();
+        Assert.That(numbers.Select(n => n.Value), Is.Unique);
+        Assert.That(numbers.Select(n => n.Value & 0xff), Is.Unique, "one ioctl number (_IOC_NR) each");
+        Assert.That(numbers.Select(n => (n.Value >> 8) & 0xff), Is.All.EqualTo(0xBEu), "magic 0xBE: 'V' collided with V4L2 and the VT ioctls");
     }
 }
