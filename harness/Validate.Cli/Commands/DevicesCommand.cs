@@ -9,7 +9,7 @@ internal static class DevicesCommand
     public static Command Create()
     {
         var all = new Option<bool>("--all") { Description = "list bridges and host devices too, not only endpoint cards" };
-        var cmd = new Command("devices", "List PCI cards: address, vendor:device, revision, bound driver, IRQ, MSI/MSI-X, handlers on the IRQ line, valirq mode and counters.") { all };
+        var cmd = new Command("devices", "List PCI cards: address, vendor:device, revision, bound driver, IRQ, MSI/MSI-X, handlers on the IRQ line; for valirq: mode, bus mastering, last release, INTx hold, counters and its debugfs hooks.") { all };
         cmd.SetAction(p => Run(p.GetValue(all)));
         return cmd;
     }
@@ -27,7 +27,11 @@ internal static class DevicesCommand
             var id = $"{d.Vendor:x4}:{d.Device:x4}";
             Console.WriteLine($"{d.Address,-13} {id,-10} {d.Revision:x2}   {d.Driver ?? "-",-18} {d.Irq,-4} {(d.HasMsi ? "yes" : "no"),-4} {(d.HasMsix ? "yes" : "no"),-5} {line}");
             if (d.ValirqState() is { } state)
+            {
                 Console.WriteLine($"{"",-13} valirq: {state}");
+                var hooks = Interop.ValirqDebugfs.DirOf(d.Address);
+                Console.WriteLine($"{"",-13} hooks: {(Interop.ValirqDebugfs.Problem(d.Address, Interop.ValirqDebugfs.Stimulus(d.Address)) is { } problem ? problem : $"{hooks}/ ({string.Join(' ', Directory.EnumerateFiles(hooks).Select(Path.GetFileName).Order(StringComparer.Ordinal))})")}");
+            }
         }
         return ExitCodes.Ok;
     }

@@ -49,6 +49,19 @@ internal static class DoctorCommand
 
         var valirq = Directory.Exists("/sys/module/valirq");
         Add(valirq ? CheckLevel.Ok : CheckLevel.Warn, $"valirq module {(valirq ? "loaded" : "not loaded")}", valirq ? null : "make -C kmod && insmod kmod/valirq.ko (DKMS on lab machines: rt-setup)");
+        if (valirq)
+        {
+            // valirq's test hooks (stimulus, revoke, barN) are in debugfs: every valirq suite raises through them.
+            var mounted = Interop.ValirqDebugfs.IsMounted();
+            Add(mounted ? CheckLevel.Ok : CheckLevel.Fail, $"debugfs {(mounted ? "mounted" : "not mounted")} at {Interop.ValirqDebugfs.Root} (valirq's stimulus, revoke and BAR hooks)",
+                mounted ? null : Interop.ValirqDebugfs.Mount + " (systemd mounts it at boot: sys-kernel-debug.mount)");
+            if (mounted && root)
+            {
+                var hooks = Directory.Exists(Path.Combine(Interop.ValirqDebugfs.Root, "valirq"));
+                Add(hooks ? CheckLevel.Ok : CheckLevel.Fail, $"valirq debugfs hooks {(hooks ? "present" : "missing")} ({Interop.ValirqDebugfs.Root}/valirq)",
+                    hooks ? null : $"the loaded valirq is older than UAPI {Interop.Valirq.UapiVersion}: rmmod valirq, then load kmod/valirq.ko of this checkout (or dkms install)");
+            }
+        }
         var uio = Directory.Exists("/sys/bus/pci/drivers/uio_pci_generic");
         Add(uio ? CheckLevel.Ok : CheckLevel.Warn, $"uio_pci_generic {(uio ? "loaded" : "not loaded")}", uio ? null : "modprobe uio_pci_generic (the baseline backend)");
 

@@ -34,7 +34,7 @@ internal static class RunCommand
         var plan = PlanLoader.Load(planPath, overrides);
         if (checkOnly)
         {
-            Console.WriteLine($"{planPath}: valid: {plan.Name}, {plan.Suites.Count} suite(s)");
+            Console.WriteLine($"{planPath}: valid: {plan.Name}, {plan.Suites.Count} suite(s); valirq release: {plan.Release}");
             foreach (var s in plan.Suites)
                 if (s.Fault is { } f)
                     Console.WriteLine($"  {s.Name,-32} fault   {s.Mode,-15} {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}{(f.Neighbour ? ", neighbour" : "")}, stimulus {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
@@ -136,7 +136,11 @@ internal static class RunCommand
                 first = false;
             }
             if (s.Verdict != Verdict.Pass && s.Stages.Count > 0) Console.WriteLine($"{"",-30} {"",-9} {s.Message}");
+            if (s.Fault?.Release is { } rel) Console.WriteLine($"{"",-30} {"",-9} valirq's release: {Reports.Html.HtmlReport.ReleaseText(s.Fault.ReleasePolicy, rel)}");
         }
+        var releases = r.Suites.Select(s => s.Fault?.Release).OfType<ReleaseCounts>().ToList();
+        if (releases.Count > 0)
+            Console.WriteLine($"valirq's releases over the fault suites: {releases.Sum(x => x.Quiesced)} quiesced, {releases.Sum(x => x.Reset)} reset, {releases.Sum(x => x.Neither)} neither, {releases.Sum(x => x.None)} none, {releases.Sum(x => x.Unobserved)} unobserved");
         Console.WriteLine($"verdict: {r.Verdict.ToString().ToUpperInvariant()} ({r.Suites.Count(s => s.Verdict == Verdict.Pass)} pass, {r.Suites.Count(s => s.Verdict == Verdict.Marginal)} marginal, {r.Suites.Count(s => s.Verdict is Verdict.Fail or Verdict.Error)} fail, {r.Suites.Count(s => s.Verdict == Verdict.Skipped)} skipped)");
     }
 }

@@ -6,10 +6,11 @@ using Validate.Recording;
 namespace Validate.Backends;
 
 /// <summary>
-/// Interrupts through our module valirq: the stimulus ioctl writes the card's raise register and returns
-/// CLOCK_MONOTONIC right before the write; the event record carries the kernel's timestamps of the hard
-/// IRQ and the IRQ thread; the user-side time is taken right after read() returns. Stages:
-/// raise-hardirq, hardirq-thread, thread-user, and total (raise to user).
+/// Interrupts through our module valirq: the stimulus ioctl (on valirq's debugfs stimulus hook, opened
+/// once at set-up) writes the card's raise register and returns CLOCK_MONOTONIC right before the write;
+/// the event record carries the kernel's timestamps of the hard IRQ and the IRQ thread; the user-side
+/// time is taken right after read() returns. Stages: raise-hardirq, hardirq-thread, thread-user, and
+/// total (raise to user).
 /// </summary>
 public sealed class ValirqBackend : LatencyBackend
 {
@@ -22,6 +23,7 @@ public sealed class ValirqBackend : LatencyBackend
     private readonly uint _stimulusValue;
     private readonly int _timeoutMs;
     private ValirqDevice? _dev;
+    private ValirqStimulusHook? _stim;
     private MappedBar? _bar;      // intx-pci23 only: the card acknowledged from user space
     private long _next;
 
@@ -50,8 +52,13 @@ public sealed class ValirqBackend : LatencyBackend
     public override void Open()
     {
         var path = ValirqDevice.PathOf(_address);
+        // The stimulus hook first: without debugfs the suite stops here, with the fix, before touching the card.
+        _stim = ValirqStimulusHook.Open(_address);
         _dev = ValirqDevice.Open(path);
         var info = _dev.Info();
+        if (_quiesce.Policy == Valirq.ReleaseReset && (info.Flags & Valirq.InfoReset) == 0)
+            throw new InteropException("release policy reset", Errno.EINVAL,
+                $"{path}: the card has no reset method (valirq INFO flags 0x{info.Flags:x}), so the plan's \"release\": \"reset\" cannot work; use quiesce or quiesce-then-reset");
         if (_mode == "msi" && info.MsiCapable == 0)
             throw new InteropException("mode msi", Errno.EINVAL, $"{path}: the card has no MSI capability; use an intx mode");
         if (_mode == "intx-pci23" && info.IntxMaskCapable == 0)
@@ -61,7 +68,7 @@ public sealed class ValirqBackend : LatencyBackend
             // No program in the kernel: valirq masks with the PCI 2.3 Interrupt Disable bit, and the
             // driver (we) acknowledges the card through the BAR before re-arming, as a uio driver does.
             var bar = _stimulusReg.Bar;
-            _bar = _dev.MapBar(bar, info.Bars[bar].Size);
+            _bar = _dev.MapBar(bar, info.Bars[bar]);
             _bar.CheckCovers(_program, _stimulusReg, path);
         }
         else
@@ -74,6 +81,7 @@ public sealed class ValirqBackend : LatencyBackend
         Facts["mode"] = _mode;
         Facts["legacyIrq"] = info.LegacyIrq.ToString(CultureInfo.InvariantCulture);
         Facts["msiCapable"] = (info.MsiCapable != 0).ToString();
+        Facts["release"] = Plans.PlanValidator.ReleaseName(_quiesce.Policy) + ((info.Flags & Valirq.InfoReset) == 0 ? " (the card has no reset method)" : "");
         ResetPacing();
     }
 
@@ -82,13 +90,14 @@ public sealed class ValirqBackend : LatencyBackend
     public override Outcome MeasureOne(ref Sample sample)
     {
         var dev = _dev!;
+        var stim = _stim!;
         if (PeriodNs > 0)
         {
             MonotonicClock.SleepUntil(_next);
             _next += PeriodNs;
         }
         var c = Counters;
-        var before = dev.Stimulus(_stimulusReg, _stimulusValue);
+        var before = stim.Raise(_stimulusReg, _stimulusValue);
         if (before < 0)
         {
             c.Errors++;
@@ -132,6 +141,8 @@ public sealed class ValirqBackend : LatencyBackend
         _bar = null;
         _dev?.Dispose();
         _dev = null;
+        _stim?.Dispose();
+        _stim = null;
         base.Dispose(disposing);
     }
 }

@@ -79,16 +79,15 @@ public sealed record PciDevice(
     }
 
     /// <summary>
-    /// For a function bound to valirq: its mode and counters from /sys/class/misc/valirq-ADDRESS/
-    /// ("intx-shared hardirqs=10 irq_none=2 ..."); null otherwise.
+    /// For a function bound to valirq: its mode, bus mastering, last release, why the kernel holds INTx
+    /// disabled, and its counters, from /sys/class/misc/valirq-ADDRESS/ ("msi busmaster=1
+    /// last_release=quiesced intx_hold=none hardirqs=10 ..."; <see cref="ValirqSysfs.Describe"/>); null otherwise.
     /// </summary>
-    public string? ValirqState(string classRoot = "/sys/class/misc")
+    public string? ValirqState(string classRoot = ValirqSysfs.ClassRoot)
     {
         if (Driver != "valirq") return null;
-        var dir = Path.Combine(classRoot, "valirq-" + Address);
-        if (!Directory.Exists(dir)) return null;
-        string[] counters = ["hardirqs", "irq_none", "events", "overruns", "quiesces", "quiesce_failures"];
-        return ReadOrEmpty(dir, "mode") + " " + string.Join(' ', counters.Select(c => $"{c}={ReadOrEmpty(dir, c)}"));
+        var state = ValirqSysfs.Read(Address, classRoot);
+        return state.Present ? state.Describe() : null;
     }
 
     /// <summary>Which handlers /proc/interrupts lists for each IRQ number ("uio_pci_generic, uio_pci_generic").</summary>

@@ -9,13 +9,13 @@ namespace Validate.Devices;
 /// <summary>
 /// An open /dev/valirq-ADDRESS: the valirq UAPI (kmod/include/uapi/linux/valirq.h) as methods. The
 /// set-up calls throw <see cref="InteropException"/> with the call, errno and device path; the calls made
-/// in measurement loops (<see cref="Stimulus"/>, <see cref="WaitEvent"/>, <see cref="Ack"/>) return
-/// status instead and allocate nothing: their argument structs live in native memory allocated at open.
+/// in measurement loops (<see cref="WaitEvent"/>, <see cref="Ack"/>) return status instead and allocate
+/// nothing: their argument structs live in native memory allocated at open. The stimulus is a test hook
+/// of debugfs, not of the device: <see cref="ValirqStimulusHook"/>.
 /// </summary>
 public sealed unsafe class ValirqDevice : IDisposable
 {
     private int _fd;
-    private readonly ValirqStimulus* _stimulus;
     private readonly ValirqEvent* _event;
 
     public string Path { get; }
@@ -24,7 +24,6 @@ public sealed unsafe class ValirqDevice : IDisposable
     {
         Path = path;
         _fd = fd;
-        _stimulus = (ValirqStimulus*)NativeMemory.AllocZeroed((nuint)sizeof(ValirqStimulus));
         _event = (ValirqEvent*)NativeMemory.AllocZeroed((nuint)sizeof(ValirqEvent));
     }
 
@@ -38,7 +37,12 @@ public sealed unsafe class ValirqDevice : IDisposable
         if (fd < 0)
         {
             var e = errno;
-            throw new InteropException("open(O_RDWR)", e, path + (e == Errno.EBUSY ? " (another process has it open: one opener at a time)" : ""));
+            throw new InteropException("open(O_RDWR)", e, path + e switch
+            {
+                Errno.EBUSY => " (another process has it open: one opener at a time)",
+                Errno.EPERM => " (valirq needs CAP_SYS_RAWIO, as sysfs resource mmap does, and refuses under kernel lockdown: run as root, or give the service AmbientCapabilities=CAP_SYS_RAWIO)",
+                _ => "",
+            });
         }
         var dev = new ValirqDevice(path, fd);
         uint version;
@@ -81,16 +85,6 @@ public sealed unsafe class ValirqDevice : IDisposable
 
     public void Disable() => Check(ioctl(_fd, unchecked((int)ValirqIoc.Disable), (void*)null), "ioctl(VALIRQ_IOC_DISABLE)");
 
-    /// <summary>Writes <paramref name="value"/> to <paramref name="reg"/>; returns CLOCK_MONOTONIC ns right before the write, or -errno.</summary>
-    public long Stimulus(in ValirqReg reg, uint value)
-    {
-        _stimulus->Reg = reg;
-        _stimulus->Value = value;
-        _stimulus->Reserved = 0;
-        if (ioctl(_fd, unchecked((int)ValirqIoc.Stimulus), _stimulus) != 0) return -errno;
-        return (long)_stimulus->BeforeNs;
-    }
-
     /// <summary>
     /// Waits up to <paramref name="timeoutMs"/> for one event record and reads it. Returns 1 and the record,
     /// 0 on timeout, or -errno. EINTR is retried.
@@ -118,12 +112,19 @@ public sealed unsafe class ValirqDevice : IDisposable
         return 1;
     }
 
-    /// <summary>Maps a memory BAR through valirq (revocable by the kernel: see the UAPI header).</summary>
-    public Backends.MappedBar MapBar(int bar, ulong size)
+    /// <summary>
+    /// Maps a memory BAR through valirq (revocable by the kernel: see the UAPI header). valirq maps only
+    /// page-aligned BARs of at least a page (VALIRQ_BAR_MMAP): a smaller one shares its page with other
+    /// registers.
+    /// </summary>
+    public Backends.MappedBar MapBar(int bar, in ValirqBarInfo info)
     {
-        var map = mmap(null, (size_t)(nuint)size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, Valirq.MmapOffset(bar));
-        if (map == (void*)-1) throw new InteropException($"mmap(BAR {bar}, {size} bytes)", errno, Path);
-        return new Backends.MappedBar((byte*)map, (nuint)size, bar);
+        if ((info.Flags & Valirq.BarMmap) == 0)
+            throw new InteropException($"mmap(BAR {bar})", Errno.EINVAL,
+                $"{Path}: valirq cannot map BAR {bar} ({((info.Flags & Valirq.BarPresent) == 0 ? "absent" : (info.Flags & Valirq.BarIo) != 0 ? "an I/O BAR" : $"{info.Size} bytes, smaller than a page or not page-aligned")}); acknowledge the card in the kernel instead (mode intx-shared with the plan's ack steps)");
+        var map = mmap(null, (size_t)(nuint)info.Size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, Valirq.MmapOffset(bar));
+        if (map == (void*)-1) throw new InteropException($"mmap(BAR {bar}, {info.Size} bytes)", errno, Path);
+        return new Backends.MappedBar((byte*)map, (nuint)info.Size, bar, $"{Path} BAR {bar}");
     }
 
     /// <summary>Re-arms the interrupt (VALIRQ_IOC_ACK). Returns 0 or -errno (EAGAIN: the card still interrupts).</summary>
@@ -135,7 +136,6 @@ public sealed unsafe class ValirqDevice : IDisposable
         // Closing runs the quiesce program in the kernel (valirq's release).
         _ = close(_fd);
         _fd = -1;
-        NativeMemory.Free(_stimulus);
         NativeMemory.Free(_event);
     }
 }

@@ -12,7 +12,7 @@ public readonly record struct DriverReport(int Instance, uint Status, long Hardi
 
 /// <summary>
 /// A user-space driver process under test, started with the driver channel: environment in, lines on its
-/// stdout (hello, ready, irq, enter, revoked, gone, error) read by a thread of ours, commands on its stdin
+/// stdout (hello, ready, irq, enter, revoked, release, gone, error) read by a thread of ours, commands on its stdin
 /// (hold, exit). Its stderr goes to a log file. Times are the driver's CLOCK_MONOTONIC, the clock the
 /// harness and valirq use, so they subtract.
 /// </summary>
@@ -41,6 +41,9 @@ public sealed class DriverProcess : IDisposable
     public uint EnterStatus { get; private set; }
     public long RevokedNs { get; private set; } = -1;
     public long GoneNs { get; private set; } = -1;
+    /// <summary>The latest `release` line: what valirq's last release did, as a record's flags told the driver (quiesced, reset, neither).</summary>
+    public string? Release { get; private set; }
+    public long ReleaseNs { get; private set; } = -1;
     public long ErrorNs { get; private set; } = -1;
     public long Handled { get; private set; }
     private readonly List<string> _protocolErrors = [];
@@ -156,6 +159,10 @@ public sealed class DriverProcess : IDisposable
                     case "enter" when f.Length == 4: EnterStatus = Hex(f[1]); EnterNs = N(f[3]); break;
                     case "revoked" when f.Length == 2: RevokedNs = N(f[1]); ReadyNs = -1; FirstIrqNs = -1; break;
                     case "gone" when f.Length == 3: GoneNs = N(f[1]); break;
+                    case "release" when f.Length == 3 && f[2] is ReleaseOutcome.Quiesced or ReleaseOutcome.Reset or ReleaseOutcome.Neither:
+                        ReleaseNs = N(f[1]);
+                        Release = f[2];
+                        break;
                     case "error" when f.Length == 2: ErrorNs = N(f[1]); break;
                     default: _protocolErrors.Add(line); break;
                 }

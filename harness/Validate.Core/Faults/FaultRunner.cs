@@ -23,6 +23,53 @@ public static class FaultRunner
     public static SuiteResult Run(Plan plan, SuitePlan suite, RunContext ctx) =>
         SuiteRunner.Observe(suite, result => new FaultSuiteRun(plan, suite, ctx, result).Execute());
 
+    /// <summary>
+    /// Sums what valirq's release did over the repetitions into <paramref name="fr"/> and returns the
+    /// findings: a release that left the card interrupting ("neither") fails the suite unless explained,
+    /// and explained ones are listed in <see cref="FaultResult.ReleaseExplained"/> with why. Explained: a
+    /// revoked opener's release, which runs no quiesce steps by design (valirq took the card away at the
+    /// revocation), when the reopened driver then served the card (its first interrupt came): the work
+    /// left pending went to it.
+    /// </summary>
+    public static List<string> ReleaseFindings(string kind, string policy, FaultResult fr)
+    {
+        fr.Release = ReleaseOutcome.Count(fr.Repetitions.Select(r => r.Release));
+        fr.ReleaseExplained.Clear();
+        var reasons = new List<string>();
+        var explained = fr.Repetitions.Where(r => r.Release == ReleaseOutcome.Neither && kind == "revoke" && r.Events.Any(e => e.Name == "first interrupt")).ToList();
+        if (explained.Count > 0)
+            fr.ReleaseExplained.Add($"neither in repetition {string.Join(", ", explained.Select(r => r.Index).Take(5))}{(explained.Count > 5 ? ", ..." : "")}: " +
+                "a revoked opener's release runs no quiesce steps (valirq took the card away at the revocation), and the reopened driver served the work it left pending");
+        var neither = fr.Repetitions.Where(r => r.Release == ReleaseOutcome.Neither && !explained.Contains(r)).Select(r => r.Index).ToList();
+        if (neither.Count > 0)
+        {
+            var what = policy switch
+            {
+                "reset" => "the reset failed",
+                "quiesce-then-reset" => "the quiesce program did not silence it and the reset failed",
+                _ => "the quiesce program did not silence it",
+            };
+            reasons.Add($"valirq's release left the card interrupting (neither quiesced nor reset) in {neither.Count} of {fr.Repetitions.Count} repetitions " +
+                $"(repetition {string.Join(", ", neither.Take(5))}{(neither.Count > 5 ? ", ..." : "")}): release is {policy} and {what}");
+        }
+        return reasons;
+    }
+
+    /// <summary>
+    /// With INTx disabled at the card and no driver on it: the line problem, or null when valirq holds the
+    /// bit only for "off" (no INTx handler of valirq installed: a card bound to valirq asserts no line while
+    /// nobody serves it). <paramref name="valirq"/> null: the card is not bound to valirq (after an unbind),
+    /// which must leave INTx enabled for the next driver.
+    /// </summary>
+    public static string? LineProblemOfIntx(ValirqSysfs? valirq)
+    {
+        if (valirq is { Present: true } && valirq.HoldList is ["off"]) return null;
+        var why = valirq is not { Present: true } ? ", by nobody (not bound to valirq)"
+            : valirq.HoldList.Count == 0 ? ", not by valirq (intx_hold none)"
+            : $", valirq holds it: {string.Join(' ', valirq.HoldList)}";
+        return $"INTx left disabled at the card (masked){why}: no later interrupt of this card gets through until someone acknowledges it";
+    }
+
     /// <summary>The plan's quiesce program as the driver channel passes it (VALIDATE_DRIVER_QUIESCE).</summary>
     public static string QuiesceText(in ValirqQuiesce q)
     {
@@ -49,7 +96,7 @@ public static class FaultRunner
         private readonly List<(long From, long To)> _faultSpans = [];
         private readonly List<string> _problems = [];
         private readonly Dictionary<string, long> _counters = [];
-        private Dictionary<string, long> _segmentStart = [];
+        private ValirqSysfs _segmentStart = ValirqSysfs.Absent;
         private FaultResult _fr = null!;
         private PciDevice _card = null!;
         private string _program = "";
@@ -60,13 +107,18 @@ public static class FaultRunner
         {
             if (plan.Stimulus is null) throw new ValidateException(ExitCodes.InputError, $"{suite.Name}: the plan has no stimulus");
             _program = Path.IsPathRooted(_f.Driver.Program) ? _f.Driver.Program : Path.Combine(RepositoryLayout.Find().Root, _f.Driver.Program);
-            _fr = new FaultResult { Kind = _f.Kind, Driver = _f.Driver.Name, Program = _program, Mode = suite.Mode, RepetitionsPlanned = _f.Repetitions };
+            _fr = new FaultResult
+            {
+                Kind = _f.Kind, Driver = _f.Driver.Name, Program = _program, Mode = suite.Mode, RepetitionsPlanned = _f.Repetitions,
+                ReleasePolicy = plan.Release,
+            };
             result.Fault = _fr;
             _card = CardLocator.Find(plan.Card);
             result.Facts["card"] = $"{_card.Address} {_card.Vendor:x4}:{_card.Device:x4} rev {_card.Revision:x2}";
             result.Facts["driver"] = $"{_f.Driver.Name} ({_program})";
             result.Facts["fault"] = _f.Kind;
             result.Facts["stimulus"] = $"{suite.RateHz}/s{(Gated ? ", paused while no driver serves the shared line" : ", through every fault")}";
+            result.Facts["release"] = plan.Release;
             PciDevice? nbCard = null;
             if (_f.Neighbour)
             {
@@ -91,6 +143,7 @@ public static class FaultRunner
             try
             {
                 binding = PciBinding.Bind(_card.Address, "valirq");
+                CheckResetPolicy();
                 var capacity = (int)Math.Min(8_000_000, (long)suite.RateHz * (_f.Repetitions * (_f.RecoveryTimeoutMs / 1000L + _f.HangMs / 1000L + 2) + 120));
                 stim = new Stimulator(_card.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
                 if (nbCard is not null)
@@ -100,7 +153,7 @@ public static class FaultRunner
                     var uio = Directory.GetDirectories(Path.Combine(PciDevice.SysfsRoot, nbCard.Address, "uio")).Select(Path.GetFileName).First();
                     var nbEnv = new Dictionary<string, string>
                     {
-                        ["VALIDATE_DRIVER_DEVICE"] = $"/dev/{uio}", ["VALIDATE_DRIVER_PCI"] = nbCard.Address, ["VALIDATE_DRIVER_MODE"] = "uio", ["VALIDATE_DRIVER_QUIESCE"] = "",
+                        ["VALIDATE_DRIVER_DEVICE"] = $"/dev/{uio}", ["VALIDATE_DRIVER_PCI"] = nbCard.Address, ["VALIDATE_DRIVER_MODE"] = "uio", ["VALIDATE_DRIVER_QUIESCE"] = "", ["VALIDATE_DRIVER_RELEASE"] = "",
                     };
                     nbDrv = DriverProcess.Start(_f.Driver, _program, nbEnv, 1000, Path.Combine(logDir, $"{suite.Name}-neighbour.log"), suite.Cpus[0], suite.Priority - 1,
                         r => { lock (_nbReports) _nbReports.Add(r); }, Problem);
@@ -137,7 +190,10 @@ public static class FaultRunner
                 var before = ReadCounters();
                 drv.CloseInput();
                 if (!drv.WaitExit(_f.RecoveryTimeoutMs)) Problem($"driver {_f.Driver.Name} did not exit within {_f.RecoveryTimeoutMs} ms of its stdin closing");
-                CheckLine("after the driver stopped", before, ReadCounters(), stim.Bar);
+                var after = ReadCounters();
+                CheckLine("after the driver stopped", before, after, stim.Window);
+                if (ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither)
+                    Problem($"after the driver stopped: valirq's release left the card interrupting (neither quiesced nor reset; last_release {after.LastRelease})");
                 EndSegment();
             }
             finally
@@ -149,13 +205,25 @@ public static class FaultRunner
                 nbDrv?.Dispose();
                 foreach (var d in new[] { drv, nbDrv })
                     if (d is not null) _fr.ProtocolErrors.AddRange(d.ProtocolErrors.Select(l => $"driver {d.Instance}: '{l}'"));
-                if (stim is not null)
+                if (stim?.Window is { } window)
                 {
                     // Leave the card as found: what the plan's quiesce does (edu: acknowledged, which also
                     // lowers an INTx level it raised while its MSI was off), then its health.
-                    RunSteps(stim.Bar, plan.Quiesce);
-                    CardCheck(stim.Bar);
+                    try
+                    {
+                        RunSteps(window, plan.Quiesce);
+                        CardCheck(window);
+                    }
+                    catch (InteropException e)
+                    {
+                        _fr.CardCheck = $"could not reach the card after the faults: {e.Message}";
+                        _fr.CardCheckPassed = false;
+                    }
                 }
+                if (stim is { WriteErrors: > 0 } se)
+                    Problem($"the stimulus failed to write the card {se.WriteErrors} times (last {Errno.Name(se.LastErrno)}); those raises were not made");
+                if (nbStim is { WriteErrors: > 0 } ne)
+                    Problem($"the neighbour's stimulus failed to write its card {ne.WriteErrors} times (last {Errno.Name(ne.LastErrno)})");
                 var loadRecords = loads?.Stop();
                 loads?.Dispose();
                 result.Load = new LoadInfo(suite.Load.Name, suite.Load.Description, loadRecords ?? []);
@@ -187,6 +255,7 @@ public static class FaultRunner
                 ["VALIDATE_DRIVER_PCI"] = _card.Address,
                 ["VALIDATE_DRIVER_MODE"] = suite.Mode,
                 ["VALIDATE_DRIVER_QUIESCE"] = QuiesceText(plan.Quiesce),
+                ["VALIDATE_DRIVER_RELEASE"] = plan.Release,
             };
             return DriverProcess.Start(_f.Driver, _program, env, instance, Path.Combine(logDir, $"{suite.Name}.log"), suite.Cpus[0], suite.Priority - 1,
                 r => { lock (_reports) _reports.Add(r); }, Problem);
@@ -247,6 +316,8 @@ public static class FaultRunner
                     faultNs = MonotonicClock.NowNs();
                     Write(Path.Combine(PciDevice.SysfsRoot, _card.Address, "driver", "unbind"), _card.Address);
                     events.Add(("unbound", MonotonicClock.NowNs()));
+                    // Unbound, valirq's debugfs window went with it and the BARs are free: sysfs resourceN.
+                    stim.Use(Backends.BarWindow.ForCard(_card.Address, plan.Stimulus!.Register.Bar));
                     break;
                 case "reload":
                     stim.Gate(false);
@@ -256,7 +327,7 @@ public static class FaultRunner
                 case "revoke":
                     stim.Gate(false);
                     faultNs = MonotonicClock.NowNs();
-                    Write($"/sys/class/misc/valirq-{_card.Address}/revoke", "1");
+                    Write(ValirqDebugfs.Revoke(_card.Address), "1");
                     restart = false;
                     break;
                 default:
@@ -266,9 +337,11 @@ public static class FaultRunner
 
             // With the stimulus paused and the quiesce done: what did the driver's death leave on the line?
             // Then, on MSI, interrupts fire again through the rest of the recovery.
+            ValirqSysfs? after = null;
             void AfterQuiesce(bool counters)
             {
-                CheckLine($"repetition {rep + 1}", before, counters ? ReadCounters() : null, stim.Bar);
+                after = counters ? ReadCounters() : null;
+                CheckLine($"repetition {rep + 1}", before, after, stim.Window);
                 if (!Gated) stim.Gate(true);
             }
 
@@ -288,8 +361,11 @@ public static class FaultRunner
                     quiesceDoneNs = events.First(e => e.Name == "unbound").Ns;
                     AfterQuiesce(counters: false);
                     EndSegment(before);
+                    // No raise through sysfs resourceN while valirq binds: its reservation zaps that mapping.
+                    stim.Use(null);
                     Write(Path.Combine(PciDevice.SysfsRoot, "..", "drivers_probe"), _card.Address);
                     WaitNode(timeout);
+                    stim.Use(Backends.DebugfsBar.Open(_card.Address, plan.Stimulus!.Register.Bar, timeout));
                     events.Add(("rebound", MonotonicClock.NowNs()));
                     BeginSegment();
                 }
@@ -297,7 +373,7 @@ public static class FaultRunner
                 {
                     AfterQuiesce(counters: true);
                     EndSegment();
-                    Reload(timeout, events);
+                    Reload(timeout, events, stim);
                     BeginSegment();
                 }
                 else AfterQuiesce(counters: true);
@@ -308,7 +384,8 @@ public static class FaultRunner
                 quiesceDoneNs = drv.RevokedNs >= faultNs ? drv.RevokedNs : MonotonicClock.NowNs();
                 events.Add(("revoked, reopening", quiesceDoneNs));
                 // The driver opens again at once: only valirq's own verdict on that release is clean to read.
-                CheckLine($"repetition {rep + 1}", before, ReadCounters(), stim.Bar, driverBack: true);
+                after = ReadCounters();
+                CheckLine($"repetition {rep + 1}", before, after, stim.Window, driverBack: true);
                 if (!Gated) stim.Gate(true);
             }
 
@@ -348,24 +425,41 @@ public static class FaultRunner
             var windowStart = Math.Min(lastRead, stopNs >= 0 ? stopNs : faultNs);
             _windows.Add(new ExplainedWindow(windowStart, quiesceDoneNs, first ? next.FirstIrqNs : long.MaxValue));
             _faultSpans.Add((stopNs >= 0 ? stopNs : faultNs, first ? next.FirstIrqNs : MonotonicClock.NowNs()));
+            // What valirq's release did: its sysfs around the fault, else what the drivers read in a record's
+            // flags (the old driver's GONE record on unbind, the new driver's first record).
+            var fromSysfs = after is null ? ReleaseOutcome.Unobserved : ReleaseOutcome.FromSysfs(before, after);
+            string? fromDriver = null;
+            if (drv.ReleaseNs >= faultNs) fromDriver = drv.Release;
+            if (next.ReleaseNs >= faultNs) fromDriver = next.Release;
+            var release = ReleaseOutcome.Combine(fromSysfs, fromDriver);
             var repProblems = _problems.Where(p => p.StartsWith($"repetition {rep + 1}:", StringComparison.Ordinal)).ToList();
             _fr.Repetitions.Add(new FaultRepetition(rep + 1, faultNs,
-                [.. events.OrderBy(e => e.Ns).Select(e => new TimelineEvent(e.Name, e.Ns - faultNs))], parts, repProblems));
+                [.. events.OrderBy(e => e.Ns).Select(e => new TimelineEvent(e.Name, e.Ns - faultNs))], parts, repProblems, release));
             return next;
         }
 
-        private void Reload(int timeoutMs, List<(string, long)> events)
+        private void Reload(int timeoutMs, List<(string, long)> events, Stimulator stim)
         {
-            var r = ProcessRunner.Capture("rmmod", ["valirq"], TimeSpan.FromMilliseconds(timeoutMs));
-            if (r.Status != 0) throw new ValidateException(ExitCodes.Failed, $"rmmod valirq failed: {r.Stderr.Trim()} (is another process holding a valirq device open?)");
-            events.Add(("rmmod", MonotonicClock.NowNs()));
+            var bar = plan.Stimulus!.Register.Bar;
             var ko = ModulePath();
+            // An open debugfs file of valirq holds a reference on the module: close the window first.
+            stim.Use(null);
+            var r = ProcessRunner.Capture("rmmod", ["valirq"], TimeSpan.FromMilliseconds(timeoutMs));
+            if (r.Status != 0) throw new ValidateException(ExitCodes.Failed, $"rmmod valirq failed: {r.Stderr.Trim()} (is another process holding a valirq device or debugfs file open?)");
+            events.Add(("rmmod", MonotonicClock.NowNs()));
+            // While the module is out the card is unbound, its BARs free: raise through sysfs resourceN for
+            // a while (on MSI the gate is open: those raises must reach the next driver), and drop that window
+            // before the module's load binds the card again (valirq's reservation zaps the mapping).
+            stim.Use(Backends.BarWindow.ForCard(_card.Address, bar));
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(50, 20_000.0 / suite.RateHz)));
+            stim.Use(null);
             r = ko == "modprobe" ? ProcessRunner.Capture("modprobe", ["valirq"], TimeSpan.FromMilliseconds(timeoutMs))
                 : ProcessRunner.Capture("insmod", [ko], TimeSpan.FromMilliseconds(timeoutMs));
             if (r.Status != 0) throw new ValidateException(ExitCodes.Failed, $"loading valirq again ({ko}) failed: {r.Stderr.Trim()}; the card is left without its driver");
             events.Add(("insmod", MonotonicClock.NowNs()));
             // driver_override is still valirq: the module's registration binds the card again.
             WaitNode(timeoutMs);
+            stim.Use(Backends.DebugfsBar.Open(_card.Address, bar, timeoutMs));
             events.Add(("bound", MonotonicClock.NowNs()));
         }
 
@@ -396,51 +490,55 @@ public static class FaultRunner
             catch (UnauthorizedAccessException e) { throw new ValidateException(ExitCodes.SetupError, $"writing {path}: {e.Message}; fault injection needs root"); }
         }
 
-        private static readonly string[] CounterNames = ["hardirqs", "irq_none", "events", "overruns", "masks", "unmasks", "quiesces", "quiesce_failures", "revocations"];
-
-        private Dictionary<string, long> ReadCounters()
-        {
-            var d = new Dictionary<string, long>();
-            var dir = $"/sys/class/misc/valirq-{_card.Address}";
-            foreach (var n in CounterNames.Append("intx_disabled"))
-            {
-                try { d[n] = long.Parse(File.ReadAllText(Path.Combine(dir, n)).Trim(), CultureInfo.InvariantCulture); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-            }
-            try { d["mode-off"] = File.ReadAllText(Path.Combine(dir, "mode")).Trim() == "off" ? 1 : 0; }
-            catch (IOException) { }
-            return d;
-        }
+        private ValirqSysfs ReadCounters() => ValirqSysfs.Read(_card.Address);
 
         private void BeginSegment() => _segmentStart = ReadCounters();
 
         /// <summary>Adds the counters' change since <see cref="BeginSegment"/> (a reload or rebind resets them).</summary>
-        private void EndSegment(Dictionary<string, long>? end = null)
+        private void EndSegment(ValirqSysfs? end = null)
         {
             end ??= ReadCounters();
-            foreach (var n in CounterNames)
-                if (end.TryGetValue(n, out var e) && _segmentStart.TryGetValue(n, out var s))
+            foreach (var n in ValirqSysfs.CounterNames)
+                if (end.Counters.TryGetValue(n, out var e) && _segmentStart.Counters.TryGetValue(n, out var s))
                     _counters[n] = _counters.GetValueOrDefault(n) + (e - s);
         }
 
         /// <summary>
-        /// The line after a fault, with no driver on the card and the stimulus paused: the quiesce left the
-        /// card silent (its status register reads 0; valirq's quiesce_failures did not move), INTx not
-        /// disabled at the card (PCI command register), valirq's handler gone (mode off). With
-        /// <paramref name="driverBack"/> (after a revocation the driver has opened the card again) only
-        /// valirq's counter is read: the card's state is the new opener's by then.
+        /// A plan whose release is reset needs a card with a reset method (sysfs reset, which the kernel
+        /// offers when the function has one): say so before the first fault, not as 20 failed resets.
         /// </summary>
-        private void CheckLine(string when, Dictionary<string, long> before, Dictionary<string, long>? after, Backends.MappedBar bar, bool driverBack = false)
+        private void CheckResetPolicy()
         {
-            if (after is not null && after.GetValueOrDefault("quiesce_failures") > before.GetValueOrDefault("quiesce_failures"))
-                _fr.LineProblems.Add($"{when}: the card was still interrupting after the quiesce program (screaming): valirq quiesce_failures +{after["quiesce_failures"] - before["quiesce_failures"]}");
+            if (plan.Quiesce.Policy != Valirq.ReleaseReset) return;
+            if (!File.Exists(Path.Combine(PciDevice.SysfsRoot, _card.Address, "reset")))
+                throw new ValidateException(ExitCodes.SetupError,
+                    $"{plan.SourcePath}: release: 'reset', but the card {_card.Address} has no reset method (no {PciDevice.SysfsRoot}/{_card.Address}/reset); use \"release\": \"quiesce\" or \"quiesce-then-reset\"");
+        }
+
+        /// <summary>
+        /// The line after a fault, with no driver on the card and the stimulus paused: the quiesce left the
+        /// card silent (its status register reads 0; valirq's quiesce_failures did not move unless a reset
+        /// followed), INTx not left disabled at the card (PCI command register) unless valirq holds it only
+        /// because no INTx handler of its own is installed (intx_hold "off": by design, a card bound to valirq
+        /// asserts no line while nobody serves it), valirq's handler gone (mode off). With
+        /// <paramref name="driverBack"/> (after a revocation the driver has opened the card again) only
+        /// valirq's counters are read: the card's state is the new opener's by then; and a revoked opener's
+        /// release runs no quiesce steps by design, so a card it left interrupting is the release
+        /// accounting's to explain, not a line problem.
+        /// </summary>
+        private void CheckLine(string when, ValirqSysfs before, ValirqSysfs? after, Backends.BarWindow? bar, bool driverBack = false)
+        {
+            var failures = after is null ? 0 : after["quiesce_failures"] - before["quiesce_failures"];
+            var resets = after is null ? 0 : after["resets"] - before["resets"];
+            if (failures > 0 && resets < failures && !(driverBack && _f.Kind == "revoke"))
+                _fr.LineProblems.Add($"{when}: the card was still interrupting after the quiesce program (screaming): valirq quiesce_failures +{failures}{(after!.LastRelease is { } lr ? $", last_release {lr}" : "")}");
             else if (driverBack) return;
-            else if (bar.Read(StatusReg) is var status and not 0)
+            else if (bar is not null && bar.Read(StatusReg) is var status and not 0)
                 _fr.LineProblems.Add($"{when}: the card still interrupting after the quiesce program (screaming): status 0x{status:x}");
-            if (IntxDisabled(_card.Address))
-                _fr.LineProblems.Add($"{when}: INTx left disabled at the card (masked): no later interrupt of this card gets through until someone acknowledges it");
-            if (after is not null && after.TryGetValue("mode-off", out var off) && off == 0)
-                _fr.LineProblems.Add($"{when}: valirq still enabled with no driver (mode not off): interrupt handler left installed");
+            if (IntxDisabled(_card.Address) && LineProblemOfIntx(after) is { } intx)
+                _fr.LineProblems.Add($"{when}: {intx}");
+            if (after is not null && after.Mode is { } mode && mode != "off")
+                _fr.LineProblems.Add($"{when}: valirq still enabled with no driver (mode {mode}): interrupt handler left installed");
         }
 
         private ValirqReg StatusReg => plan.Registers.TryGetValue(StatusRegister, out var r) ? r : plan.Program!.Value.Check.Reg;
@@ -458,7 +556,7 @@ public static class FaultRunner
             catch (IOException) { return false; }
         }
 
-        private static void RunSteps(Backends.MappedBar bar, in ValirqQuiesce q)
+        private static void RunSteps(Backends.BarWindow bar, in ValirqQuiesce q)
         {
             for (int i = 0; i < q.NSteps; i++)
             {
@@ -477,7 +575,7 @@ public static class FaultRunner
         /// edu's health after all the faults, when the plan names its registers: liveness returns the
         /// complement of what was written, and the factorial unit computes 5! = 120.
         /// </summary>
-        private void CardCheck(Backends.MappedBar bar)
+        private void CardCheck(Backends.BarWindow bar)
         {
             if (!plan.Registers.TryGetValue("liveness", out var live) || !plan.Registers.TryGetValue("factorial", out var fact) || !plan.Registers.TryGetValue("status", out var st))
             {
@@ -562,6 +660,9 @@ public static class FaultRunner
             var reasons = new List<string>();
             if (_fr.LineProblems.Count > 0)
                 reasons.Add($"line left masked or screaming: {_fr.LineProblems[0]}{(_fr.LineProblems.Count > 1 ? $" (and {_fr.LineProblems.Count - 1} more)" : "")}");
+            reasons.AddRange(ReleaseFindings(_f.Kind, plan.Release, _fr));
+            if (_counters.GetValueOrDefault("mismatches") is var mm and > 0)
+                reasons.Add($"valirq masked the card {mm} times because it asserted INTx against the IRQ program (sysfs mismatches): the program's check or mask steps are wrong for this card");
             if (_fr.LineInterrupts is { } li && _fr.LineRaises is { } lr && li > 3 * lr + 1000)
                 reasons.Add($"line IRQ {_card.Irq} stormed: {li} interrupts for {lr} raises (line left screaming)");
             if (_fr.Accounting is { } a)

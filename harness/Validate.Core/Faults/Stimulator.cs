@@ -6,18 +6,21 @@ namespace Validate.Faults;
 
 /// <summary>
 /// Makes a card interrupt at a steady rate from a thread of its own (SCHED_FIFO, pinned), writing the
-/// card's raise register through sysfs resourceN, so that the stimulus does not depend on the driver
-/// under test. Each raise writes one bit, rotating over 32 (the tag): the edu card ORs it into its
-/// interrupt status, the driver reports the status it acknowledged, and <see cref="FaultAccounting"/>
-/// matches every raise to the report that handled it. The raise loop allocates nothing: times go into a
-/// preallocated array; when it is full, raising stops and <see cref="Full"/> says so.
-/// While the gate is closed no raise is made (a card on a shared INTx line must not assert it while no
-/// driver has a handler installed: see docs/faults.md).
+/// card's raise register through the harness's own window on the card (<see cref="BarWindow"/>: valirq's
+/// debugfs barN while the card is bound to valirq, sysfs resourceN otherwise), so that the stimulus does
+/// not depend on the driver under test. Each raise writes one bit, rotating over 32 (the tag): the edu
+/// card ORs it into its interrupt status, the driver reports the status it acknowledged, and
+/// <see cref="FaultAccounting"/> matches every raise to the report that handled it. The raise loop
+/// allocates nothing: times go into a preallocated array; when it is full, raising stops and
+/// <see cref="Full"/> says so. A raise whose write fails is not counted (and is reported).
+/// While the gate is closed, or while there is no window (the card is changing drivers), no raise is
+/// made (a card on a shared INTx line must not assert it while no driver has a handler installed: see
+/// docs/faults.md).
 /// </summary>
 public sealed class Stimulator : IDisposable
 {
     public const int Tags = 32;
-    private readonly MappedBar _bar;
+    private volatile BarWindow? _window;
     private readonly ValirqReg _raise;
     private readonly long _periodNs;
     private readonly int _cpu;
@@ -30,6 +33,8 @@ public sealed class Stimulator : IDisposable
     private int _inRaise;
     private volatile bool _stop;
     private int _count;
+    private long _writeErrors;
+    private int _lastErrno;
     private Thread? _thread;
 
     public Stimulator(string pciAddress, ValirqReg raise, int rateHz, int capacity, int cpu, int priority)
@@ -39,10 +44,32 @@ public sealed class Stimulator : IDisposable
         _cpu = cpu;
         _priority = priority;
         _raiseNs = new long[capacity];
-        _bar = MappedBar.MapSysfsResource(pciAddress, raise.Bar);
+        _window = BarWindow.ForCard(pciAddress, raise.Bar);
+        _window.Prepare();
     }
 
-    public MappedBar Bar => _bar;
+    /// <summary>The window raises go through now (null while the card changes drivers); the harness reads the card through it too.</summary>
+    public BarWindow? Window => _window;
+
+    /// <summary>Raise writes that failed (not counted as raises), and the errno of the last.</summary>
+    public long WriteErrors => Interlocked.Read(ref _writeErrors);
+    public int LastErrno => Volatile.Read(ref _lastErrno);
+
+    /// <summary>
+    /// Replaces the window (null: none, no raise is made) and disposes the old one, with no raise in
+    /// progress meanwhile; the gate is as it was. Before a bind to valirq the window must be gone (valirq's
+    /// reservation zaps a sysfs mapping: a raise through it would fault); after it, valirq's debugfs barN.
+    /// </summary>
+    public void Use(BarWindow? window)
+    {
+        var wasOpen = Volatile.Read(ref _open) != 0;
+        Gate(false);
+        var old = _window;
+        window?.Prepare();
+        _window = window;
+        if (!ReferenceEquals(old, window)) old?.Dispose();
+        if (wasOpen) Gate(true);
+    }
     public int Count => Volatile.Read(ref _count);
     public bool Full => Count == _raiseNs.Length;
     public string? Problem { get; private set; }
@@ -84,6 +111,7 @@ public sealed class Stimulator : IDisposable
         // Every call the loop makes, once before it counts: the first call of a P/Invoke binds it (and allocates).
         MonotonicClock.SleepUntil(MonotonicClock.NowNs());
         _ = Volatile.Read(ref _open);
+        _window?.Prepare();
         var next = MonotonicClock.NowNs();
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         while (!_stop)
@@ -91,12 +119,19 @@ public sealed class Stimulator : IDisposable
             next += _periodNs;
             MonotonicClock.SleepUntil(next);
             Interlocked.Exchange(ref _inRaise, 1);
-            if (Volatile.Read(ref _open) != 0 && _count < _raiseNs.Length)
+            if (Volatile.Read(ref _open) != 0 && _count < _raiseNs.Length && _window is { } w)
             {
                 var t = MonotonicClock.NowNs();
-                _bar.Write(_raise, 1u << (_count % Tags));
-                _raiseNs[_count] = t;
-                Volatile.Write(ref _count, _count + 1);
+                if (w.TryWrite(_raise, 1u << (_count % Tags)))
+                {
+                    _raiseNs[_count] = t;
+                    Volatile.Write(ref _count, _count + 1);
+                }
+                else
+                {
+                    Volatile.Write(ref _lastErrno, w.LastErrno);
+                    Interlocked.Increment(ref _writeErrors);
+                }
             }
             Volatile.Write(ref _inRaise, 0);
         }
@@ -115,6 +150,7 @@ public sealed class Stimulator : IDisposable
     public void Dispose()
     {
         Stop();
-        _bar.Unmap();
+        _window?.Dispose();
+        _window = null;
     }
 }

@@ -15,7 +15,11 @@ public sealed record Plan(
     ValirqQuiesce Quiesce,
     Stimulus? Stimulus,
     RealtimeSettings Realtime,
-    IReadOnlyList<SuitePlan> Suites);
+    IReadOnlyList<SuitePlan> Suites)
+{
+    /// <summary>The plan key "release" (quiesce, reset, quiesce-then-reset); valirq gets it as <see cref="Quiesce"/>.Policy.</summary>
+    public string Release => Plans.PlanValidator.ReleaseName(Quiesce.Policy);
+}
 
 public sealed record CardIdentity(string Name, ushort Vendor, ushort Device, byte? Revision, string? Address, string? FloodAddress);
 

@@ -15,6 +15,8 @@ public sealed class PlanDocument
     public Dictionary<string, RegisterSpec> Registers { get; set; } = [];
     public IrqProgramSpec? IrqProgram { get; set; }
     public List<StepSpec> Quiesce { get; set; } = [];
+    /// <summary>What valirq does when the driver's file is released: quiesce (default), reset, quiesce-then-reset.</summary>
+    public string? Release { get; set; }
     public StimulusSpec? Stimulus { get; set; }
     public RealtimeSpec Realtime { get; set; } = new();
     public Dictionary<string, LoadProfileSpec> Loads { get; set; } = [];

@@ -14,6 +14,10 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     public const int SupportedSchema = 1;
     public static readonly string[] Statistics = ["min", "p50", "p90", "p99", "p99.9", "p99.99", "max"];
     public static readonly string[] ValirqModes = ["msi", "intx-exclusive", "intx-shared", "intx-pci23"];
+    /// <summary>Values of the plan key "release", in the order of valirq's VALIRQ_RELEASE_* numbers.</summary>
+    public static readonly string[] ReleasePolicies = ["quiesce", "reset", "quiesce-then-reset"];
+
+    public static string ReleaseName(uint policy) => policy < ReleasePolicies.Length ? ReleasePolicies[policy] : $"policy {policy}";
 
     private readonly List<PlanError> _errors = [];
 
@@ -64,6 +68,11 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         }
         var quiesce = new ValirqQuiesce();
         quiesce.NSteps = Steps(d.Quiesce, "quiesce", registers, quiesce.Steps);
+        var release = d.Release ?? "quiesce";
+        var policy = Array.IndexOf(ReleasePolicies, release);
+        if (policy < 0)
+            Error("release", $"'{release}' is not a release policy; use quiesce (run the quiesce program), reset (reset the function) or quiesce-then-reset (reset when the quiesce program leaves the card interrupting)");
+        quiesce.Policy = (uint)Math.Max(0, policy);
 
         Stimulus? stimulus = null;
         if (d.Stimulus is { } s)

@@ -134,10 +134,22 @@ public sealed record FaultResult
     public long? LineRaises { get; set; }
     /// <summary>Bytes the stimulus thread's raise loop allocated (0 is the contract).</summary>
     public long StimulusAllocatedBytes { get; set; }
+    /// <summary>The plan's release policy given to valirq (quiesce, reset, quiesce-then-reset).</summary>
+    public string? ReleasePolicy { get; set; }
+    /// <summary>What valirq's release did in each repetition (<see cref="FaultRepetition.Release"/>), summed.</summary>
+    public ReleaseCounts? Release { get; set; }
+    /// <summary>Release outcomes that are explained (not findings), each with why: e.g. a revoked opener's release runs no quiesce.</summary>
+    public List<string> ReleaseExplained { get; init; } = [];
 }
 
-/// <summary>One injection: when (CLOCK_MONOTONIC), what happened after it (ns from the fault), and the recovery parts.</summary>
-public sealed record FaultRepetition(int Index, long FaultNs, List<TimelineEvent> Events, Dictionary<string, long> PartsNs, List<string> Problems);
+/// <summary>
+/// One injection: when (CLOCK_MONOTONIC), what happened after it (ns from the fault), the recovery parts,
+/// and what valirq's release did with the card (quiesced, reset, neither, unobserved).
+/// </summary>
+public sealed record FaultRepetition(int Index, long FaultNs, List<TimelineEvent> Events, Dictionary<string, long> PartsNs, List<string> Problems, string? Release = null);
+
+/// <summary>valirq's release outcomes over a fault suite's repetitions (docs/faults.md).</summary>
+public sealed record ReleaseCounts(long Quiesced, long Reset, long Neither, long None, long Unobserved);
 
 public sealed record TimelineEvent(string Name, long OffsetNs);
 

@@ -152,6 +152,8 @@ public static class HtmlReport
             Row(h, "raise to handler", $"p50 {Duration.Format(a.LatencyP50Ns)}, p99 {Duration.Format(a.LatencyP99Ns)}, max {Duration.Format(a.LatencyMaxNs)}");
             if (a.UnexplainedAtNs.Count > 0) Row(h, "unexplained losses at", string.Join(", ", a.UnexplainedAtNs.Select(Duration.Format)) + " into the suite");
         }
+        if (f.Release is { } rel)
+            Row(h, "valirq's release", ReleaseText(f.ReleasePolicy, rel) + (f.ReleaseExplained.Count > 0 ? "; explained: " + string.Join("; ", f.ReleaseExplained) : ""));
         Row(h, "the line after each fault", f.LineProblems.Count == 0 ? "clean: card silent, INTx not disabled at the card, valirq off" : string.Join("; ", f.LineProblems));
         if (f.LineInterrupts is { } li) Row(h, "line interrupts", $"{li} on the line for {f.LineRaises} raises of its cards");
         if (f.Neighbour is { } nb)
@@ -167,12 +169,17 @@ public static class HtmlReport
         if (f.Repetitions.Count > 0)
         {
             Img(h, FaultPlots.Recovery($"{s.Name}: recovery per repetition", f.Repetitions), $"{s.Name} recovery per repetition");
-            h.Append("<details><summary>timeline of each repetition (ms from the fault)</summary><table><tr><th>#</th><th>events</th><th>problems</th></tr>");
+            h.Append("<details><summary>timeline of each repetition (ms from the fault)</summary><table><tr><th>#</th><th>release</th><th>events</th><th>problems</th></tr>");
             foreach (var r in f.Repetitions)
-                h.Append($"<tr><td class=\"n\">{r.Index}</td><td>{E(string.Join(" \u2192 ", r.Events.Select(e => $"{e.Name} {(e.OffsetNs / 1e6).ToString("0.00", CultureInfo.InvariantCulture)}")))}</td><td>{E(string.Join("; ", r.Problems))}</td></tr>");
+                h.Append($"<tr><td class=\"n\">{r.Index}</td><td>{E(r.Release ?? "")}</td><td>{E(string.Join(" \u2192 ", r.Events.Select(e => $"{e.Name} {(e.OffsetNs / 1e6).ToString("0.00", CultureInfo.InvariantCulture)}")))}</td><td>{E(string.Join("; ", r.Problems))}</td></tr>");
             h.Append("</table></details>");
         }
     }
+
+    /// <summary>"policy quiesce: 9 quiesced, 0 reset, 1 neither (the card left interrupting)" and, when there are, "2 none (no steps asked)", "1 unobserved".</summary>
+    public static string ReleaseText(string? policy, ReleaseCounts r) =>
+        $"policy {policy ?? "quiesce"}: {r.Quiesced} quiesced, {r.Reset} reset, {r.Neither} neither (the card left interrupting)" +
+        (r.None > 0 ? $", {r.None} none (no steps asked, the card silent)" : "") + (r.Unobserved > 0 ? $", {r.Unobserved} unobserved" : "");
 
     private static void HistorySection(StringBuilder h, Validate.Reports.History.HistoryView v)
     {

@@ -33,6 +33,28 @@ public class CliRunTests
     }
 
     [Test]
+    public void A_bad_release_policy_is_one_line_naming_file_key_value_and_fix_with_status_3()
+    {
+        var dir = Directory.CreateTempSubdirectory("validate-cli-plan-");
+        try
+        {
+            var plan = Path.Combine(dir.FullName, "bad-release.json");
+            File.WriteAllText(plan, File.ReadAllText(Plan("qemu/edu.json")).Replace("\"stimulus\":", "\"release\": \"reboot\", \"stimulus\":", StringComparison.Ordinal));
+            File.Copy(Plan("defaults.json"), Path.Combine(dir.FullName, "defaults.json"));
+            var run = Cli.Run(Limit, "run", plan, "--check");
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.InputError), run.ToString());
+            var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(lines, Has.Length.EqualTo(1), run.ToString());
+            Assert.That(lines[0], Does.StartWith($"validate: {plan}: release: 'reboot' is not a release policy; use quiesce"));
+            Assert.That(run.Stderr, Does.Not.Contain("   at "));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Test]
     public void A_plan_that_does_not_exist_is_status_3() =>
         Assert.That(Cli.Run(Limit, "run", "testplans/nope.json").ExitCode, Is.EqualTo(ExitCodes.InputError));
 

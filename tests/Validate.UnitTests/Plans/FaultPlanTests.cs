@@ -84,4 +84,55 @@ public class FaultPlanTests
         var p = PlanLoader.Load(Write("""{ "name": "kill", "kind": "fault", "fault": "kill-idle", "driver": "mine", "cpus": [ 1 ] }"""), cpuCount: 2);
         Assert.That(FaultRunner.QuiesceText(p.Quiesce), Is.EqualTo("write:0:0x64:4:0xffffffff:0xffffffff;clear-bits:0:0x20:4:0x80:0x0"));
     }
+
+    private const string KillSuite = """{ "name": "kill", "kind": "fault", "fault": "kill-idle", "driver": "mine", "cpus": [ 1 ] }""";
+
+    private string WriteWithRelease(string release)
+    {
+        var path = Write(KillSuite);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"stimulus\":", $"\"release\": {release}, \"stimulus\":", StringComparison.Ordinal));
+        return path;
+    }
+
+    [Test]
+    public void Release_defaults_to_quiesce()
+    {
+        var p = PlanLoader.Load(Write(KillSuite), cpuCount: 2);
+        Assert.That((p.Release, p.Quiesce.Policy), Is.EqualTo(("quiesce", Validate.Interop.Valirq.ReleaseQuiesce)));
+    }
+
+    [TestCase("quiesce", Validate.Interop.Valirq.ReleaseQuiesce)]
+    [TestCase("reset", Validate.Interop.Valirq.ReleaseReset)]
+    [TestCase("quiesce-then-reset", Validate.Interop.Valirq.ReleaseQuiesceThenReset)]
+    public void Release_is_valirqs_policy_number_in_the_quiesce_program_every_opener_installs(string release, uint policy)
+    {
+        var p = PlanLoader.Load(WriteWithRelease($"\"{release}\""), cpuCount: 2);
+        Assert.That((p.Release, p.Quiesce.Policy), Is.EqualTo((release, policy)));
+        Assert.That(p.Quiesce.NSteps, Is.EqualTo(2u), "the steps stay");
+    }
+
+    [Test]
+    public void Release_can_be_set_on_the_command_line()
+    {
+        var p = PlanLoader.Load(Write(KillSuite), ["release=quiesce-then-reset"], cpuCount: 2);
+        Assert.That(p.Quiesce.Policy, Is.EqualTo(Validate.Interop.Valirq.ReleaseQuiesceThenReset));
+    }
+
+    [TestCase("\"reboot\"", "'reboot' is not a release policy; use quiesce")]
+    [TestCase("\"Reset\"", "'Reset' is not a release policy")]
+    [TestCase("\"\"", "'' is not a release policy")]
+    public void A_bad_release_is_one_error_naming_file_key_value_and_the_fix(string value, string expected)
+    {
+        var path = WriteWithRelease(value);
+        var e = Errors(path);
+        Assert.That(e, Has.Count.EqualTo(1), string.Join("\n", e));
+        Assert.That(e[0].ToString(), Does.StartWith($"{path}: release: {expected}").And.Contain("quiesce-then-reset (reset when the quiesce program leaves the card interrupting)"));
+    }
+
+    [Test]
+    public void A_release_of_the_wrong_type_is_an_error_at_its_key()
+    {
+        var e = Errors(WriteWithRelease("[ \"reset\" ]"));
+        Assert.That(e.Select(x => x.KeyPath), Has.Some.StartWith("release"), string.Join("\n", e));
+    }
 }

@@ -1,0 +1,161 @@
+using System.Text;
+using Validate.Devices;
+using Validate.Interop;
+using static Tmds.Linux.LibC;
+
+namespace Validate.Backends;
+
+/// <summary>
+/// The harness's own window on one BAR of a card, independent of the driver under test: register reads
+/// and writes, and the card's IRQ program (check, ack) run from user space over them. Which window
+/// depends on the driver the card is bound to (<see cref="ForCard"/>): valirq holds its cards' BARs
+/// reserved, so sysfs resourceN cannot be mapped (IO_STRICT_DEVMEM) and valirq's debugfs barN file is
+/// used instead (pread/pwrite of 1, 2 or 4 bytes); any other card (uio_pci_generic, unbound) is mapped
+/// through sysfs resourceN (<see cref="MappedBar"/>). Reads and <see cref="TryWrite"/> allocate nothing.
+/// </summary>
+public abstract class BarWindow : IDisposable
+{
+    public abstract int Bar { get; }
+    public abstract ulong Size { get; }
+    /// <summary>What this window is (for messages): a path.</summary>
+    public abstract string Describe { get; }
+
+    /// <summary>Reads a register. A window that can fail (debugfs) throws <see cref="InteropException"/>.</summary>
+    public abstract uint Read(in ValirqReg r);
+
+    /// <summary>Writes a register; false when the write did not reach the kernel (<see cref="LastErrno"/> says why). Allocation-free.</summary>
+    public abstract bool TryWrite(in ValirqReg r, uint v);
+
+    /// <summary>errno of the last failed <see cref="TryWrite"/>.</summary>
+    public int LastErrno { get; protected set; }
+
+    /// <summary>Writes a register; throws <see cref="InteropException"/> when the write failed.</summary>
+    public void Write(in ValirqReg r, uint v)
+    {
+        if (!TryWrite(r, v)) throw new InteropException($"write of 0x{v:x} to register 0x{r.Offset:x}", LastErrno, Describe);
+    }
+
+    /// <summary>Binds whatever the window calls (P/Invokes), without touching the card: a real-time loop calls it before it counts.</summary>
+    public virtual void Prepare() { }
+
+    /// <summary>The program's check, and when the card is interrupting, its ack steps. Returns whether it was.</summary>
+    public bool CheckAndAck(in ValirqProgram p)
+    {
+        ref readonly var check = ref p.Check;
+        var status = Read(check.Reg);
+        var masked = status & check.Mask;
+        var interrupting = check.Op == Valirq.OpReadEq ? masked == check.Value : masked != check.Value;
+        if (!interrupting) return false;
+        for (int i = 0; i < p.NAck; i++)
+        {
+            ref readonly var s = ref p.Ack[i];
+            switch (s.Op)
+            {
+                case Valirq.OpWrite: TryWrite(s.Reg, s.Value); break;
+                case Valirq.OpWriteStatus: TryWrite(s.Reg, status & s.Mask); break;
+                case Valirq.OpSetBits: TryWrite(s.Reg, Read(s.Reg) | s.Value); break;
+                case Valirq.OpClearBits: TryWrite(s.Reg, Read(s.Reg) & ~s.Mask); break;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Throws unless every register of the program and the stimulus is inside this BAR (memory).</summary>
+    public void CheckCovers(in ValirqProgram program, in ValirqReg stimulus, string what)
+    {
+        void One(in ValirqReg r)
+        {
+            if (r.Bar != Bar || r.Space != Valirq.SpaceMem || r.Offset + r.Width > Size)
+                throw new InteropException("user-space IRQ program", Errno.EINVAL,
+                    $"{what}: register BAR {r.Bar} offset 0x{r.Offset:x} is not in the memory BAR {Bar} ({Size} bytes); user-space acknowledgement needs one memory BAR");
+        }
+        One(stimulus);
+        One(program.Check.Reg);
+        for (int i = 0; i < program.NAck; i++) One(program.Ack[i].Reg);
+    }
+
+    public abstract void Dispose();
+
+    /// <summary>
+    /// The window on BAR <paramref name="bar"/> of a card, chosen by the driver it is bound to now: valirq:
+    /// debugfs barN (waiting up to <paramref name="waitMs"/> for it to appear after a bind); otherwise
+    /// sysfs resourceN mapped. Throws <see cref="ValidateException"/> (set-up, exit 4) with the fix when
+    /// debugfs is not there.
+    /// </summary>
+    public static BarWindow ForCard(string pciAddress, int bar, int waitMs = 0) =>
+        PciBinding.CurrentDriver(pciAddress) == "valirq" ? DebugfsBar.Open(pciAddress, bar, waitMs) : MappedBar.MapSysfsResource(pciAddress, bar);
+}
+
+/// <summary>
+/// valirq's debugfs window on a BAR of a card it is bound to (/sys/kernel/debug/valirq/ADDRESS/barN):
+/// pread/pwrite of exactly the register's width at its offset. The file goes away with the binding (unbind,
+/// rmmod): later accesses fail (EIO, ENODEV), and an open file holds a reference on the valirq module, so
+/// close it before rmmod.
+/// </summary>
+public sealed unsafe class DebugfsBar : BarWindow
+{
+    private int _fd;
+    private readonly string _path;
+
+    private DebugfsBar(int fd, string path, int bar, ulong size)
+    {
+        _fd = fd;
+        _path = path;
+        Bar = bar;
+        Size = size;
+    }
+
+    public override int Bar { get; }
+    public override ulong Size { get; }
+    public override string Describe => _path;
+
+    public static DebugfsBar Open(string pciAddress, int bar, int waitMs = 0)
+    {
+        var path = ValirqDebugfs.Bar(pciAddress, bar);
+        var deadline = Environment.TickCount64 + waitMs;
+        while (!File.Exists(path) && Environment.TickCount64 < deadline) Thread.Sleep(1);
+        if (ValirqDebugfs.Problem(pciAddress, path) is { } problem) throw new ValidateException(ExitCodes.SetupError, problem);
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes) fd = open(p, O_RDWR | O_CLOEXEC, 0);
+        if (fd < 0) throw new InteropException("open(O_RDWR)", errno, path);
+        // The BAR's size as sysfs has it (stat of resourceN works whoever holds the BAR).
+        ulong size = 0;
+        try { size = (ulong)new FileInfo($"{PciDevice.SysfsRoot}/{pciAddress}/resource{bar}").Length; }
+        catch (IOException) { }
+        return new DebugfsBar(fd, path, bar, size);
+    }
+
+    public override uint Read(in ValirqReg r)
+    {
+        uint v = 0;
+        var n = (long)pread(_fd, &v, (Tmds.Linux.size_t)(nuint)r.Width, (Tmds.Linux.off_t)(long)r.Offset);
+        if (n != r.Width)
+            throw new InteropException($"pread of {r.Width} bytes at 0x{r.Offset:x}", n < 0 ? errno : Errno.EIO, _path);
+        return r.Width switch { 1 => v & 0xff, 2 => v & 0xffff, _ => v };
+    }
+
+    public override bool TryWrite(in ValirqReg r, uint v)
+    {
+        var n = (long)pwrite(_fd, &v, (Tmds.Linux.size_t)(nuint)r.Width, (Tmds.Linux.off_t)(long)r.Offset);
+        if (n == r.Width) return true;
+        LastErrno = n < 0 ? errno : Errno.EIO;
+        return false;
+    }
+
+    public override void Prepare()
+    {
+        // pread/pwrite on fd -1: EBADF at once, the card untouched; binds both P/Invokes (and errno).
+        uint v = 0;
+        _ = pread(-1, &v, 0, 0);
+        _ = pwrite(-1, &v, 0, 0);
+        _ = errno;
+    }
+
+    public override void Dispose()
+    {
+        if (_fd < 0) return;
+        _ = close(_fd);
+        _fd = -1;
+    }
+}
