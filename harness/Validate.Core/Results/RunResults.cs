@@ -138,8 +138,11 @@ public sealed record FaultResult
     public string? ReleasePolicy { get; set; }
     /// <summary>What valirq's release did in each repetition (<see cref="FaultRepetition.Release"/>), summed.</summary>
     public ReleaseCounts? Release { get; set; }
-    /// <summary>Release outcomes that are explained (not findings), each with why: e.g. a revoked opener's release runs no quiesce.</summary>
-    public List<string> ReleaseExplained { get; init; } = [];
+    /// <summary>
+    /// Findings that are explained, each with why (not failures): a revoked opener's release that ran no
+    /// quiesce, MSIs valirq's check did not recognise because the driver had already acknowledged their work.
+    /// </summary>
+    public List<string> Explained { get; init; } = [];
 }
 
 /// <summary>

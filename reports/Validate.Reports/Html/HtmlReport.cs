@@ -153,7 +153,8 @@ public static class HtmlReport
             if (a.UnexplainedAtNs.Count > 0) Row(h, "unexplained losses at", string.Join(", ", a.UnexplainedAtNs.Select(Duration.Format)) + " into the suite");
         }
         if (f.Release is { } rel)
-            Row(h, "valirq's release", ReleaseText(f.ReleasePolicy, rel) + (f.ReleaseExplained.Count > 0 ? "; explained: " + string.Join("; ", f.ReleaseExplained) : ""));
+            Row(h, "valirq's release", ReleaseText(f.ReleasePolicy, rel));
+        if (f.Explained.Count > 0) Row(h, "explained", string.Join("; ", f.Explained));
         Row(h, "the line after each fault", f.LineProblems.Count == 0 ? "clean: card silent, INTx not disabled at the card, valirq off" : string.Join("; ", f.LineProblems));
         if (f.LineInterrupts is { } li) Row(h, "line interrupts", $"{li} on the line for {f.LineRaises} raises of its cards");
         if (f.Neighbour is { } nb)

@@ -84,7 +84,7 @@ public class ReleaseOutcomeTests
         Assert.That(findings[0], Does.StartWith("valirq's release left the card interrupting (neither quiesced nor reset) in 2 of 4 repetitions (repetition 2, 4)")
             .And.Contain("release is quiesce and the quiesce program did not silence it"));
         Assert.That(fr.Release!.Neither, Is.EqualTo(2));
-        Assert.That(fr.ReleaseExplained, Is.Empty);
+        Assert.That(fr.Explained, Is.Empty);
     }
 
     [Test]
@@ -92,11 +92,28 @@ public class ReleaseOutcomeTests
     {
         var fr = Result("neither", "none");
         Assert.That(FaultRunner.ReleaseFindings("revoke", "quiesce", fr), Is.Empty);
-        Assert.That(fr.ReleaseExplained.Single(), Does.StartWith("neither in repetition 1: a revoked opener's release runs no quiesce steps"));
+        Assert.That(fr.Explained.Single(), Does.StartWith("neither in repetition 1: a revoked opener's release runs no quiesce steps"));
 
         var stuck = Result("neither");
         stuck.Repetitions[0].Events.Clear();    // the reopened driver never handled an interrupt
         Assert.That(FaultRunner.ReleaseFindings("revoke", "quiesce", stuck), Has.Count.EqualTo(1), "not explained when nobody served the card afterwards");
+    }
+
+    [Test]
+    public void Mismatches_on_INTx_are_a_finding_and_on_MSI_explained_while_every_raise_is_accounted_for()
+    {
+        var clean = new FaultCounts(100, 90, 100, 0, 0, 0, 0, 0, 3, []);
+        var intx = Result("quiesced");
+        intx.Accounting = clean;
+        Assert.That(FaultRunner.MismatchFinding("intx-pci23", 2, intx), Does.StartWith("valirq masked the card 2 times because it asserted INTx against the IRQ program"));
+        var msi = Result("quiesced");
+        msi.Accounting = clean;
+        Assert.That(FaultRunner.MismatchFinding("msi", 27, msi), Is.Null);
+        Assert.That(msi.Explained.Single(), Does.StartWith("27 MSIs valirq's check did not recognise"));
+        var lossy = Result("quiesced");
+        lossy.Accounting = clean with { LostUnexplained = 1 };
+        Assert.That(FaultRunner.MismatchFinding("msi", 27, lossy), Does.Contain("the accounting does not explain them"));
+        Assert.That(FaultRunner.MismatchFinding("msi", 0, lossy), Is.Null);
     }
 
     [Test]
