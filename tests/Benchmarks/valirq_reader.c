@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The C reference reader of valirq for the C-vs-C# benchmark: the same loop as the harness's valirq
- * backend (stimulus ioctl, poll, read one event, CLOCK_MONOTONIC, ack), on the same card, same CPU and
+ * backend (stimulus ioctl on valirq's debugfs hook, poll, read one event, CLOCK_MONOTONIC, ack), on the same card, same CPU and
  * SCHED_FIFO priority, writing the same raw sample format (VALRAW01: timestamp + 4 stages) so one
  * script computes both sides' statistics the same way.
  *
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int64_t *rec, period;
 	long count, i, lost = 0;
-	int fd, cpu, prio, rate;
+	int fd, sfd, cpu, prio, rate;
 	FILE *out;
 
 	if (argc != 7) {
@@ -68,6 +68,11 @@ int main(int argc, char **argv)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return perror(path), 1;
+	/* valirq v2: the stimulus is a test hook of debugfs, not an ioctl of the device. */
+	snprintf(path, sizeof(path), "/sys/kernel/debug/valirq/%s/stimulus", argv[1]);
+	sfd = open(path, O_RDWR | O_CLOEXEC);
+	if (sfd < 0)
+		return perror(path), fprintf(stderr, "(is debugfs mounted? mount -t debugfs none /sys/kernel/debug)\n"), 1;
 	prog.check.reg = edu;
 	prog.check.reg.offset = 0x24;
 	prog.check.op = VALIRQ_OP_READ_NE;
@@ -96,7 +101,7 @@ int main(int argc, char **argv)
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 		}
 		st.reg.offset = 0x60;
-		if (ioctl(fd, VALIRQ_IOC_STIMULUS, &st))
+		if (ioctl(sfd, VALIRQ_IOC_STIMULUS, &st))
 			return perror("stimulus"), 1;
 		if (poll(&pfd, 1, 1000) <= 0 || read(fd, &ev, sizeof(ev)) != sizeof(ev)) {
 			lost++;
