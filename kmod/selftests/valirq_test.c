@@ -60,6 +60,11 @@
 #define EDU_DMA_TO_RAM	0x2	/* direction: EDU buffer -> RAM */
 #define EDU_DMA_BUF	0x40000	/* the card's 4 KiB DMA buffer, as a device address */
 #define EDU_DMA_MASK	((1ull << 28) - 1)	/* edu's default dma_mask: RAM below 256 MiB only */
+/*
+ * Bytes per transfer: QEMU 7.2's edu refuses (hw_error: QEMU aborts) a transfer that ends exactly at
+ * the end of its 4 KiB buffer (its range check wants the end inside the buffer), so less than 4 KiB.
+ */
+#define EDU_DMA_LEN	2048
 #define EDU_BAR0_SIZE	(1u << 20)
 #define EVENT_TIMEOUT_MS 3000
 
@@ -207,6 +212,18 @@ static long long counter(const struct card *c, const char *name)
 
 	attr(c, name, buf, sizeof(buf));
 	return buf[0] ? atoll(buf) : -1;
+}
+
+/* Whether sysfs intx_hold lists reason (off, handler, mismatch, loud). */
+static bool hold_has(const struct card *c, const char *reason)
+{
+	char buf[128], *tok, *save;
+
+	attr(c, "intx_hold", buf, sizeof(buf));
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (!strcmp(tok, reason))
+			return true;
+	return false;
 }
 
 static bool write_file(const char *path, const char *value)
@@ -498,9 +515,14 @@ static const char *setup_name(const struct setup *s)
 }
 
 /* The topology's own mode, and its INTx mode (single-msi's card has an INTx line of its own too). */
+static bool topo_msi(void)
+{
+	return !strcmp(topology, "single-msi") || !strcmp(topology, "msi-reset");
+}
+
 static uint32_t topo_mode(void)
 {
-	return !strcmp(topology, "single-msi") ? VALIRQ_MODE_MSI :
+	return topo_msi() ? VALIRQ_MODE_MSI :
 	       !strcmp(topology, "shared-intx") ? VALIRQ_MODE_INTX_SHARED : VALIRQ_MODE_INTX_EXCLUSIVE;
 }
 
@@ -1111,9 +1133,14 @@ out:
 	return ok;
 }
 
-/* Fills the ring with AUTOREARM interrupts (nobody reads), n raises, each seen by the hard IRQ. */
-static bool fill_ring(const struct card *c, int n, long long h0)
+/*
+ * Fills the ring with AUTOREARM interrupts (nobody reads): n raises, each seen by the hard IRQ
+ * before the next; with until_overruns, stops early once sysfs overruns grew by that much (the IRQ
+ * thread may fold several interrupts into one record, so raises alone do not say when it is full).
+ */
+static bool fill_ring(const struct card *c, int n, long long h0, long long until_overruns)
 {
+	long long o0 = counter(c, "overruns");
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -1126,6 +1153,8 @@ static bool fill_ring(const struct card *c, int n, long long h0)
 			fail_msg("raise %d: hardirqs +%lld", i, counter(c, "hardirqs") - h0);
 			return false;
 		}
+		if (until_overruns && counter(c, "overruns") - o0 >= until_overruns)
+			break;
 	}
 	return true;
 }
@@ -1140,7 +1169,7 @@ static bool t_revoke_full_ring(const struct card *c)
 	bool ok = false;
 
 	CHECK(fd >= 0, "open (%s): %s", setup_name(&s), strerror(-fd));
-	if (!fill_ring(c, VALIRQ_RING_SIZE + 20, h0))
+	if (!fill_ring(c, 4 * VALIRQ_RING_SIZE, h0, 5))
 		goto out;
 	sleep_ms(100);
 	EXPECT(counter(c, "overruns") > o0, "the ring never overflowed (overruns +%lld)", counter(c, "overruns") - o0);
@@ -1243,7 +1272,7 @@ static bool t_busmaster(const struct card *c)
 	EXPECT(!ioctl(fd, VALIRQ_IOC_DISABLE), "disable: %s", strerror(errno));
 	if (!busmaster_is(c, fd, false, "after DISABLE"))
 		goto out;
-	if (!strcmp(topology, "single-msi")) {
+	if (topo_msi()) {
 		EXPECT(!ioctl(fd, VALIRQ_IOC_ENABLE, &msi), "enable MSI: %s", strerror(errno));
 		if (!busmaster_is(c, fd, true, "MSI enabled (an MSI is a memory write)"))
 			goto out;
@@ -1355,7 +1384,7 @@ static void dma_start(volatile uint32_t *map, uint64_t src, uint64_t dst, uint32
 {
 	map[EDU_DMA_SRC / 4] = (uint32_t)src;
 	map[EDU_DMA_DST / 4] = (uint32_t)dst;
-	map[EDU_DMA_CNT / 4] = 4096;
+	map[EDU_DMA_CNT / 4] = EDU_DMA_LEN;
 	map[EDU_DMA_CMD / 4] = cmd | EDU_DMA_RUN;
 }
 
@@ -1390,7 +1419,7 @@ static bool t_dma_after_kill(const struct card *c)
 	write_file("/proc/sys/vm/compact_unevictable_allowed", "0");
 	n = dma_pages(pg, pa, 3);
 	EXPECT(n == 3, "found %d pages below 256 MiB that the edu card can reach, want 3", n);
-	for (i = 0; i < 4096; i++)
+	for (i = 0; i < EDU_DMA_LEN; i++)
 		pg[0][i] = (uint8_t)(i * 7 + 0x5b) | 1;
 	card_silence(c);
 
@@ -1482,54 +1511,82 @@ static struct release_counts release_counts(const struct card *c)
 }
 
 /*
- * One release: the driver gets an interrupt, does not acknowledge it (the card asserts) and closes
- * with quiesce program q. Then the outcome in sysfs and counters, and the next opener's first record
- * (the interrupt still pending, or a fresh one when the release silenced the card).
+ * One release with quiesce program q (quiesce_silences: its steps acknowledge the card), the card
+ * asserting (an interrupt delivered and not acknowledged) or silent. Expected by the rules of the
+ * header: the steps run unless the policy is RESET; a reset is tried for RESET, and for
+ * QUIESCE_THEN_RESET when the card still interrupts after the steps; the outcome is reset (a reset
+ * worked and the card is silent), quiesced (steps, no reset, silent), none (nothing to do), else
+ * neither. quiesces counts the steps run, quiesce_failures a card left interrupting, resets and
+ * reset_failures the resets tried. Then the next opener's first record carries the outcome's flag.
  */
 static bool release_round(const struct card *c, const struct setup *s, const struct valirq_quiesce *q,
-			  const char *want_outcome, const struct release_counts *want_delta, uint32_t want_flag)
+			  bool quiesce_silences, bool asserting, bool can_reset, const char *what)
 {
 	struct valirq_quiesce good = edu_quiesce();
-	struct release_counts r0, r1;
+	struct release_counts r0, r1, d;
 	struct valirq_event ev;
+	bool steps = q->policy != VALIRQ_RELEASE_RESET && q->n_steps, loud_before, tried, reset_ok, loud;
+	const char *want;
+	uint32_t want_flag;
 	char outcome[32];
 	int fd, r;
 
+	struct valirq_program noack = edu_program();
+
+	/* The driver acknowledges the card itself (no ack steps), so that it can leave it asserting. */
+	noack.n_ack = 0;
 	card_silence(c);
 	r0 = release_counts(c);
-	fd = open_enabled(c, s, q);
-	CHECK(fd >= 0, "open/enable: %s", strerror(-fd));
+	fd = open_enabled_prog(c, s, &noack, q);
+	CHECK(fd >= 0, "%s: open/enable: %s", what, strerror(-fd));
 	if (!stimulus(c, 0x40) || wait_event(fd, &ev, EVENT_TIMEOUT_MS)) {
 		close(fd);
-		fail_msg("no interrupt before the release");
+		fail_msg("%s: no interrupt before the release", what);
 		return false;
+	}
+	if (!asserting) {
+		card_silence(c);
+		ioctl(fd, VALIRQ_IOC_ACK);
 	}
 	close(fd);
 	r1 = release_counts(c);
+	loud = bar_rd32(c, EDU_IRQ_STATUS) != 0;
+	loud_before = asserting && !(steps && quiesce_silences);
+	tried = q->policy == VALIRQ_RELEASE_RESET || (q->policy == VALIRQ_RELEASE_QUIESCE_THEN_RESET && loud_before);
+	reset_ok = tried && can_reset;
+	CHECK(tried || loud == loud_before, "%s: the card %s after the release", what, loud ? "still interrupts" : "is silent");
+	want = reset_ok && !loud ? "reset" : steps && !loud && !tried ? "quiesced" : !steps && !tried && !loud ? "none" : "neither";
+	want_flag = !strcmp(want, "reset") ? VALIRQ_EV_RESET : !strcmp(want, "quiesced") ? VALIRQ_EV_QUIESCED :
+		    !strcmp(want, "neither") ? VALIRQ_EV_UNQUIESCED : 0;
+	d = (struct release_counts){ steps, loud, reset_ok, tried && !reset_ok };
 	attr(c, "last_release", outcome, sizeof(outcome));
-	CHECK(!strcmp(outcome, want_outcome), "policy %u, %u steps: last_release '%s', want '%s'", q->policy, q->n_steps,
-	      outcome, want_outcome);
-	CHECK(r1.quiesces - r0.quiesces == want_delta->quiesces && r1.quiesce_failures - r0.quiesce_failures == want_delta->quiesce_failures &&
-	      r1.resets - r0.resets == want_delta->resets && r1.reset_failures - r0.reset_failures == want_delta->reset_failures,
-	      "policy %u: quiesces +%lld quiesce_failures +%lld resets +%lld reset_failures +%lld, want +%lld +%lld +%lld +%lld",
-	      q->policy, r1.quiesces - r0.quiesces, r1.quiesce_failures - r0.quiesce_failures, r1.resets - r0.resets,
-	      r1.reset_failures - r0.reset_failures, want_delta->quiesces, want_delta->quiesce_failures, want_delta->resets,
-	      want_delta->reset_failures);
-	/* The next opener: flagged first record; a card left asserting delivers its interrupt by itself. */
+	CHECK(!strcmp(outcome, want), "%s: last_release '%s', want '%s'", what, outcome, want);
+	CHECK(r1.quiesces - r0.quiesces == d.quiesces && r1.quiesce_failures - r0.quiesce_failures == d.quiesce_failures &&
+	      r1.resets - r0.resets == d.resets && r1.reset_failures - r0.reset_failures == d.reset_failures,
+	      "%s: quiesces +%lld quiesce_failures +%lld resets +%lld reset_failures +%lld, want +%lld +%lld +%lld +%lld",
+	      what, r1.quiesces - r0.quiesces, r1.quiesce_failures - r0.quiesce_failures, r1.resets - r0.resets,
+	      r1.reset_failures - r0.reset_failures, d.quiesces, d.quiesce_failures, d.resets, d.reset_failures);
+	CHECK(!loud || (counter(c, "intx_disabled") == 1 && hold_has(c, "loud")), "%s: a card left interrupting is not "
+	      "held INTx-disabled (intx_disabled %lld, intx_hold '%s')", what, counter(c, "intx_disabled"),
+	      attr(c, "intx_hold", outcome, sizeof(outcome)));
+	/*
+	 * The next opener: a card left asserting INTx delivers its interrupt by itself (edu's reset
+	 * drops its pin but keeps its status: then it is silenced and raised again).
+	 */
 	fd = open_enabled(c, s, &good);
-	CHECK(fd >= 0, "next opener: %s", strerror(-fd));
-	r = wait_event(fd, &ev, want_flag == VALIRQ_EV_UNQUIESCED ? EVENT_TIMEOUT_MS : 100);
-	if (r == -ETIMEDOUT && want_flag != VALIRQ_EV_UNQUIESCED) {
+	CHECK(fd >= 0, "%s: next opener: %s", what, strerror(-fd));
+	r = wait_event(fd, &ev, loud && !reset_ok ? EVENT_TIMEOUT_MS : 200);
+	if (r == -ETIMEDOUT && (!loud || reset_ok)) {
+		card_silence(c);
 		stimulus(c, 1);
 		r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
 	}
 	handle(fd, s, c);
 	close(fd);
-	CHECK(r == 0, "the next opener got no interrupt: %s", strerror(-r));
-	CHECK(ev.flags & want_flag, "the next opener's first record has flags 0x%x, want 0x%x (%s)", ev.flags, want_flag,
-	      want_outcome);
-	CHECK(!(ev.flags & (VALIRQ_EV_QUIESCED | VALIRQ_EV_RESET | VALIRQ_EV_UNQUIESCED) & ~want_flag),
-	      "the next opener's first record has flags 0x%x: more than one outcome", ev.flags);
+	CHECK(r == 0, "%s: the next opener got no interrupt: %s", what, strerror(-r));
+	CHECK((ev.flags & (VALIRQ_EV_QUIESCED | VALIRQ_EV_RESET | VALIRQ_EV_UNQUIESCED)) == want_flag,
+	      "%s: the next opener's first record has flags 0x%x, want outcome flag 0x%x (%s)", what, ev.flags, want_flag, want);
+	printf("# release %s: %s\n", what, want);
 	return true;
 }
 
@@ -1537,9 +1594,8 @@ static bool release_round(const struct card *c, const struct setup *s, const str
 static bool t_release_policies(const struct card *c)
 {
 	struct setup s = { .mode = topo_intx_mode(), .program = true };
-	struct valirq_quiesce good = edu_quiesce(), bad = broken_quiesce(), reset;
+	struct valirq_quiesce good = edu_quiesce(), bad = broken_quiesce(), reset, none;
 	struct valirq_info info;
-	struct release_counts d;
 	bool can_reset;
 	int fd = open(c->dev, O_RDWR);
 
@@ -1548,32 +1604,20 @@ static bool t_release_policies(const struct card *c)
 	can_reset = info.flags & VALIRQ_INFO_RESET;
 	memset(&reset, 0, sizeof(reset));
 	reset.policy = VALIRQ_RELEASE_RESET;
-
-	d = (struct release_counts){ 1, 0, 0, 0 };
-	if (!release_round(c, &s, &good, "quiesced", &d, VALIRQ_EV_QUIESCED))
+	memset(&none, 0, sizeof(none));
+	if (!release_round(c, &s, &good, true, true, can_reset, "QUIESCE, working steps, card asserting") ||
+	    !release_round(c, &s, &bad, false, true, can_reset, "QUIESCE, broken steps, card asserting") ||
+	    !release_round(c, &s, &none, false, false, can_reset, "QUIESCE, no steps, card silent") ||
+	    !release_round(c, &s, &reset, false, false, can_reset, "RESET, card silent") ||
+	    !release_round(c, &s, &reset, false, true, can_reset, "RESET, card asserting"))
 		return false;
-	d = (struct release_counts){ 0, 1, 0, 0 };
-	if (!release_round(c, &s, &bad, "neither", &d, VALIRQ_EV_UNQUIESCED))
-		return false;
-	if (can_reset) {
-		d = (struct release_counts){ 0, 0, 1, 0 };
-		if (!release_round(c, &s, &reset, "reset", &d, VALIRQ_EV_RESET))
-			return false;
-	} else {
-		d = (struct release_counts){ 0, 0, 0, 1 };
-		if (!release_round(c, &s, &reset, "neither", &d, VALIRQ_EV_UNQUIESCED))
-			return false;
-	}
 	good.policy = bad.policy = VALIRQ_RELEASE_QUIESCE_THEN_RESET;
-	d = (struct release_counts){ 1, 0, 0, 0 };
-	if (!release_round(c, &s, &good, "quiesced", &d, VALIRQ_EV_QUIESCED))
+	if (!release_round(c, &s, &good, true, true, can_reset, "QUIESCE_THEN_RESET, working steps, card asserting") ||
+	    !release_round(c, &s, &bad, false, true, can_reset, "QUIESCE_THEN_RESET, broken steps, card asserting"))
 		return false;
-	d = can_reset ? (struct release_counts){ 0, 1, 1, 0 } : (struct release_counts){ 0, 1, 0, 1 };
-	if (!release_round(c, &s, &bad, can_reset ? "reset" : "neither", &d,
-			   can_reset ? VALIRQ_EV_RESET : VALIRQ_EV_UNQUIESCED))
-		return false;
-	printf("# release policies (%s): quiesce, reset and quiesce-then-reset as INFO says (reset method: %s)\n",
-	       mode_name(s.mode), can_reset ? "yes" : "no");
+	printf("# release policies (%s, reset method: %s): quiesces %lld quiesce_failures %lld resets %lld reset_failures %lld\n",
+	       mode_name(s.mode), can_reset ? "yes" : "no", counter(c, "quiesces"), counter(c, "quiesce_failures"),
+	       counter(c, "resets"), counter(c, "reset_failures"));
 	card_silence(c);
 	return true;
 }
@@ -1584,13 +1628,16 @@ static bool t_release_policies(const struct card *c)
  */
 static bool t_next_opener_asserting(const struct card *c, const struct setup *s)
 {
+	struct valirq_program noack = edu_program();
 	struct valirq_quiesce good = edu_quiesce();
 	struct valirq_event ev;
 	char outcome[32];
 	int fd, r;
 
+	/* The driver acknowledges the card itself (no ack steps), so it can leave it asserting. */
+	noack.n_ack = 0;
 	card_silence(c);
-	fd = open_enabled(c, s, NULL);
+	fd = open_enabled_prog(c, s, &noack, NULL);
 	CHECK(fd >= 0, "open/enable (%s): %s", setup_name(s), strerror(-fd));
 	if (!stimulus(c, 0x2a) || wait_event(fd, &ev, EVENT_TIMEOUT_MS)) {
 		close(fd);
@@ -1601,9 +1648,9 @@ static bool t_next_opener_asserting(const struct card *c, const struct setup *s)
 	CHECK(bar_rd32(c, EDU_IRQ_STATUS) == 0x2a, "the card should still assert: status 0x%x", bar_rd32(c, EDU_IRQ_STATUS));
 	CHECK(intx_asserted(c->addr), "PCI status: the card does not assert INTx");
 	CHECK(!strcmp(attr(c, "last_release", outcome, sizeof(outcome)), "neither"), "last_release '%s', want neither", outcome);
-	CHECK(counter(c, "intx_disabled") == 1 && (pci_command(c->addr) & PCI_COMMAND_INTX_DISABLE),
-	      "a card left asserting should be held INTx-disabled at the card (sysfs %lld, command 0x%04x)",
-	      counter(c, "intx_disabled"), pci_command(c->addr));
+	CHECK(counter(c, "intx_disabled") == 1 && (pci_command(c->addr) & PCI_COMMAND_INTX_DISABLE) && hold_has(c, "loud"),
+	      "a card left asserting should be held INTx-disabled at the card (sysfs %lld, command 0x%04x, intx_hold '%s')",
+	      counter(c, "intx_disabled"), pci_command(c->addr), attr(c, "intx_hold", outcome, sizeof(outcome)));
 	fd = open_enabled(c, s, &good);
 	CHECK(fd >= 0, "next opener: %s", strerror(-fd));
 	r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
@@ -1698,24 +1745,37 @@ static bool uio_unmask(const char *addr)
 	return config_rw(addr, true, PCI_COMMAND, &cmd, 2);
 }
 
+/*
+ * Each raise is delivered when uio_pci_generic's handler ran for it: that handler (and nothing else
+ * here) sets the card's Interrupt Disable bit, which the driver clears after each interrupt. The
+ * uio event count alone cannot tell: uio claims every interrupt of the line while its card is
+ * pending (pci_check_and_mask_intx), so the other card's interrupts add counts of their own (extra).
+ */
 static void *uio_neighbour_run(void *arg)
 {
 	struct uio_neighbour *nb = arg;
-	int64_t prev = -1;
+	int64_t first = -1, last = -1;
 
 	while (!nb->stop) {
 		struct pollfd pfd = { .fd = nb->fd, .events = POLLIN };
+		uint64_t end;
 		uint32_t count;
+		bool masked;
 
 		nb->bar[EDU_IRQ_RAISE / 4] = 1;
 		nb->raised++;
-		if (poll(&pfd, 1, EVENT_TIMEOUT_MS) != 1 || read(nb->fd, &count, 4) != 4) {
-			nb->missed++;
-		} else {
-			if (prev >= 0 && count != prev + 1)
-				nb->extra += (int64_t)count - prev - 1;
-			prev = count;
+		end = now_ns() + EVENT_TIMEOUT_MS * 1000000ull;
+		while (!(masked = pci_command(nb->card->addr) & PCI_COMMAND_INTX_DISABLE) && now_ns() < end)
+			usleep(50);
+		if (masked)
 			nb->handled++;
+		else
+			nb->missed++;
+		/* Take the events counted meanwhile. */
+		while (poll(&pfd, 1, 0) == 1 && read(nb->fd, &count, 4) == 4) {
+			if (first < 0)
+				first = count;
+			last = count;
 		}
 		nb->bar[EDU_IRQ_ACK / 4] = nb->bar[EDU_IRQ_STATUS / 4];
 		if (!uio_unmask(nb->card->addr)) {
@@ -1724,6 +1784,9 @@ static void *uio_neighbour_run(void *arg)
 		}
 		usleep(300);
 	}
+	/* The first count read includes its own interrupt. */
+	if (first >= 0)
+		nb->extra = last - first + 1 - nb->handled;
 	return NULL;
 }
 
@@ -1769,14 +1832,15 @@ static bool uio_neighbour_stop(struct uio_neighbour *nb, pthread_t th, bool chec
 
 	nb->stop = true;
 	pthread_join(th, NULL);
-	if (check && (nb->error || nb->missed || nb->extra || nb->handled != nb->raised || !nb->raised)) {
+	if (check && (nb->error || nb->missed || nb->handled != nb->raised || !nb->raised)) {
 		fail_msg("uio_pci_generic neighbour %s: raised %ld handled %ld missed %ld extra %ld error %s", nb->card->addr,
 			 nb->raised, nb->handled, nb->missed, nb->extra, strerror(nb->error));
 		ok = false;
 	}
 	if (check && ok)
-		printf("# neighbour %s (uio_pci_generic): %ld raised, %ld handled, none lost\n", nb->card->addr, nb->raised,
-		       nb->handled);
+		printf("# neighbour %s (uio_pci_generic): %ld raised, %ld handled by its handler, none lost (%ld uio events "
+		       "beyond those: uio claims the line while its card is pending)\n", nb->card->addr, nb->raised, nb->handled,
+		       nb->extra);
 	nb->bar[EDU_IRQ_ACK / 4] = 0xffffffff;
 	munmap((void *)nb->bar, 4096);
 	close(nb->fd);
@@ -1879,12 +1943,15 @@ static bool t_kill_mid_interrupt(const struct card *c, const struct card *nbcard
 		CHECK(!strcmp(outcome, "quiesced"), "last_release '%s' after a kill with a working quiesce", outcome);
 		CHECK(counter(c, "quiesces") - q0 == reps, "quiesces +%lld, want %d", counter(c, "quiesces") - q0, reps);
 		CHECK(counter(c, "quiesce_failures") == f0, "quiesce failures +%lld", counter(c, "quiesce_failures") - f0);
-		CHECK(counter(c, "intx_disabled") == 0, "INTx left disabled at the card");
+		CHECK(!hold_has(c, "loud") && !hold_has(c, "mismatch"), "INTx held disabled at the card for '%s' after "
+		      "working quiesces", attr(c, "intx_hold", outcome, sizeof(outcome)));
 	} else {
 		CHECK(!strcmp(outcome, "neither"), "last_release '%s' after a kill with a broken quiesce, want neither", outcome);
 		CHECK(counter(c, "quiesce_failures") - f0 == reps, "quiesce failures +%lld, want %d",
 		      counter(c, "quiesce_failures") - f0, reps);
-		CHECK(counter(c, "intx_disabled") == 1, "a card still interrupting should be left masked at the card");
+		CHECK(counter(c, "intx_disabled") == 1 && hold_has(c, "loud"), "a card still interrupting should be left masked "
+		      "at the card (intx_disabled %lld, intx_hold '%s')", counter(c, "intx_disabled"),
+		      attr(c, "intx_hold", outcome, sizeof(outcome)));
 		/* Clean up as a lab would: ack at the card; the next enable unmasks. */
 		card_silence(c);
 	}
@@ -2069,7 +2136,11 @@ static bool t_hardirq_context(const struct card *c, const struct setup *s0)
 	while (!sp.started)
 		usleep(100);
 	EXPECT(!sp.error, "SCHED_FIFO 99 spinner on CPU 1: %s", strerror(sp.error));
-	while (sp.spinning && now_ns() - sp.start_ns < 35000000ull) {
+	/*
+	 * On an INTx (level, IO-APIC) line IRQF_ONESHOT keeps the line masked until the IRQ thread
+	 * has run, so during the spin only the first raise can reach the hard IRQ: one raise there.
+	 */
+	while (sp.spinning && now_ns() - sp.start_ns < 35000000ull && (s.mode == VALIRQ_MODE_MSI || !raised)) {
 		long long h0 = counter(c, "hardirqs");
 
 		EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
@@ -2091,7 +2162,7 @@ static bool t_hardirq_context(const struct card *c, const struct setup *s0)
 		}
 		n++;
 	}
-	EXPECT(raised >= 5, "only %d raises during the spin", raised);
+	EXPECT(raised >= (s.mode == VALIRQ_MODE_MSI ? 5 : 1), "only %d raises during the spin", raised);
 	EXPECT(counted_in_spin == raised, "of %d interrupts raised while a SCHED_FIFO 99 task spun on the IRQ's CPU, the hard "
 	       "IRQ handler counted only %d before the spin ended: it does not run in hard IRQ context", raised, counted_in_spin);
 	EXPECT(total == (uint64_t)raised, "records account for %llu interrupts, %d raised", (unsigned long long)total, raised);
@@ -2163,7 +2234,7 @@ static bool t_overrun(const struct card *c, const struct setup *s0)
 	card_silence(c);
 	fd = open_enabled(c, &s, NULL);
 	CHECK(fd >= 0, "open (%s): %s", setup_name(&s), strerror(-fd));
-	if (!fill_ring(c, n, h0))
+	if (!fill_ring(c, n, h0, 0))
 		goto out;
 	sleep_ms(200);
 	got = nonblock_drain(fd, ev, VALIRQ_RING_SIZE + 8);
@@ -2303,7 +2374,7 @@ static void fz_generate(struct fz_round *rd, bool shared_line)
 	uint32_t r = rnd() % 100;
 
 	memset(rd, 0, sizeof(*rd));
-	if (!strcmp(topology, "single-msi"))
+	if (topo_msi())
 		rd->en.mode = r < 60 ? VALIRQ_MODE_MSI : r < 85 ? VALIRQ_MODE_INTX_EXCLUSIVE : VALIRQ_MODE_INTX_SHARED;
 	else if (shared_line)
 		rd->en.mode = r < 95 ? VALIRQ_MODE_INTX_SHARED : VALIRQ_MODE_INTX_EXCLUSIVE;
@@ -2424,8 +2495,8 @@ static int fz_run(const struct card *c, const struct fz_round *rd, struct fz_res
 			fz_unexpected(res, "raise: %s", strerror(errno));
 		r = wait_event(fd, ev, FZ_WAIT_MS);
 		if (r == 0) {
-			res->events++;
-			if (!ev[0].count && !(ev[0].flags & (VALIRQ_EV_REVOKED | VALIRQ_EV_GONE)))
+			res->events += ev[0].count;
+			if (!ev[0].count && !(ev[0].flags & (VALIRQ_EV_REVOKED | VALIRQ_EV_GONE | VALIRQ_EV_MISMATCH)))
 				fz_unexpected(res, "a record with count 0 and flags 0x%x", ev[0].flags);
 		} else if (r == -ETIMEDOUT) {
 			res->timeouts++;
@@ -2546,7 +2617,7 @@ static bool t_fuzz_run(const struct card *c, const struct card *nbcard, int roun
 	card_silence(c);
 	r1 = release_counts(c);
 	printf("# random programs (%s): %ld rounds in %.1f s: %ld programs rejected, %ld accepted; %ld enabled "
-	       "(refused: %ld EIO, %ld EINVAL, %ld EBUSY); %ld events, %ld timeouts; %ld kills, %ld revocations\n",
+	       "(refused: %ld EIO, %ld EINVAL, %ld EBUSY); %ld interrupts in records, %ld timeouts; %ld kills, %ld revocations\n",
 	       topology, st.rounds, (now_ns() - t0) / 1e9, st.rejected, st.accepted, st.enabled, st.enable_eio,
 	       st.enable_einval, st.enable_ebusy, st.events, st.timeouts, st.kills, st.revokes);
 	printf("# random programs: hardirqs +%lld, irq_none +%lld, mismatches +%lld; quiesces +%lld, quiesce_failures +%lld, "
@@ -2554,7 +2625,7 @@ static bool t_fuzz_run(const struct card *c, const struct card *nbcard, int roun
 	       counter(c, "mismatches") - m0, r1.quiesces - r0.quiesces, r1.quiesce_failures - r0.quiesce_failures,
 	       r1.resets - r0.resets, r1.reset_failures - r0.reset_failures);
 	EXPECT(!st.unexpected, "%ld rounds had an unexpected result; first: %s", st.unexpected, st.first_unexpected);
-	EXPECT(st.events > 0 && counter(c, "hardirqs") - h0 >= st.events, "hardirqs +%lld for %ld events",
+	EXPECT(st.events > 0 && counter(c, "hardirqs") - h0 >= st.events, "hardirqs +%lld for %ld interrupts in records",
 	       counter(c, "hardirqs") - h0, st.events);
 	/* The line is alive: a normal program gets every interrupt. */
 	fd = open_enabled(c, &normal, NULL);
@@ -2585,6 +2656,28 @@ static bool intx_hold_empty(const struct card *c, char *buf, size_t len)
 {
 	attr(c, "intx_hold", buf, len);
 	return !buf[0] || !strcmp(buf, "none");
+}
+
+/*
+ * Reads records until one that counts an interrupt; or-s the flags of all of them and counts those
+ * flagged MISMATCH (a mismatch may have a count-0 record of its own, or ride on the next one).
+ */
+static int read_interrupt(int fd, struct valirq_event *ev, uint32_t *flags, int *mismatch_records)
+{
+	int r, i;
+
+	for (i = 0; i < 8; i++) {
+		r = wait_event(fd, ev, EVENT_TIMEOUT_MS);
+		if (r)
+			return r;
+		*flags |= ev->flags;
+		*mismatch_records += !!(ev->flags & VALIRQ_EV_MISMATCH);
+		if (ev->count)
+			return 0;
+		if (!(ev->flags & VALIRQ_EV_MISMATCH))
+			return -EPROTO;	/* a count-0 record that is no mismatch report */
+	}
+	return -E2BIG;
 }
 
 /* A check that says "interrupting" only for status 1. */
@@ -2648,8 +2741,9 @@ static bool t_intx_guard_check(const struct card *c, const struct card *nbcard)
 	struct valirq_event ev;
 	char hold[128] = "";
 	bool ok = false, nb_running = false;
+	uint32_t flags = 0;
 	pthread_t th;
-	int fd, r;
+	int fd, r, mm = 0;
 
 	card_silence(c);
 	fd = open_enabled_prog(c, &s, &picky, NULL);
@@ -2680,11 +2774,12 @@ static bool t_intx_guard_check(const struct card *c, const struct card *nbcard)
 	EXPECT(counter(c, "intx_disabled") == 0 && intx_hold_empty(c, hold, sizeof(hold)),
 	       "after the re-arm: intx_disabled %lld, intx_hold '%s'", counter(c, "intx_disabled"), hold);
 	EXPECT(counter(c, "mismatches") == m0 + 1, "mismatches +%lld, want 1", counter(c, "mismatches") - m0);
-	/* The line is alive; the next record carries the mismatch. */
+	/* The line is alive; the mismatch is reported on the next record (or one of its own before it). */
 	EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
-	r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
-	EXPECT(r == 0 && (ev.flags & VALIRQ_EV_MISMATCH) && ev.status == 1, "after the mismatch: %s, flags 0x%x status 0x%x "
-	       "(want MISMATCH, 1)", strerror(-r), ev.flags, ev.status);
+	r = read_interrupt(fd, &ev, &flags, &mm);
+	EXPECT(r == 0 && (flags & VALIRQ_EV_MISMATCH) && mm == 1 && ev.count == 1 && ev.status == 1,
+	       "after the mismatch: %s, flags 0x%x (%d records flagged), last record count %u status 0x%x (want MISMATCH once, "
+	       "then the interrupt, status 1)", strerror(-r), flags, mm, ev.count, ev.status);
 	EXPECT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
 	EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
 	r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
@@ -2721,7 +2816,7 @@ static bool t_intx_guard_mask_steps(const struct card *c, const struct card *nbc
 	uint32_t flags = 0;
 	bool ok = false, nb_running = false;
 	pthread_t th;
-	int fd, r;
+	int fd, r, mm = 0;
 
 	p.n_ack = 0;
 	p.n_mask = 1;
@@ -2738,9 +2833,8 @@ static bool t_intx_guard_mask_steps(const struct card *c, const struct card *nbc
 		nb_running = true;
 	}
 	EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
-	r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
+	r = read_interrupt(fd, &ev, &flags, &mm);
 	EXPECT(r == 0, "first event: %s", strerror(-r));
-	flags = ev.flags;
 	EXPECT(wait_counter(c, "mismatches", m0 + 1, 2000) == m0 + 1, "mismatches +%lld: the card kept asserting after its "
 	       "mask steps", counter(c, "mismatches") - m0);
 	EXPECT(counter(c, "intx_disabled") == 1, "not masked at the card after the mask steps failed");
@@ -2749,10 +2843,10 @@ static bool t_intx_guard_mask_steps(const struct card *c, const struct card *nbc
 	EXPECT(bar_wr32(c, EDU_IRQ_ACK, 0xffffffff), "ack at the card: %s", strerror(errno));
 	EXPECT(!ioctl(fd, VALIRQ_IOC_ACK), "re-arm after the ack: %s", strerror(errno));
 	EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
-	r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
 	/* (The first record may carry it, if the guard struck before the IRQ thread queued it.) */
-	EXPECT(r == 0 && ((flags ^ ev.flags) & VALIRQ_EV_MISMATCH), "records: %s, flags 0x%x then 0x%x (want MISMATCH on "
-	       "exactly one)", strerror(-r), flags, ev.flags);
+	r = read_interrupt(fd, &ev, &flags, &mm);
+	EXPECT(r == 0 && (flags & VALIRQ_EV_MISMATCH) && mm == 1, "records: %s, flags 0x%x, %d flagged MISMATCH (want "
+	       "exactly one)", strerror(-r), flags, mm);
 	bar_wr32(c, EDU_IRQ_ACK, 0xffffffff);
 	if (nb_running) {
 		nb_running = false;
@@ -3445,8 +3539,8 @@ int main(int argc, char **argv)
 		RUN(t_nonblock_poll_epoll(&cards[0], &prog), "non-blocking read, poll, epoll");
 		RUN(t_overrun(&cards[0], &prog), "overrun: a stalled reader loses nothing silently (OVERRUN flag, counts)");
 		snprintf(name, sizeof(name), "%d random programs run through real interrupts (MSI and INTx on the card's own "
-			 "line): line alive, hardirqs grew", reps * 10);
-		RUN(t_fuzz_run(&cards[0], NULL, reps * 10), name);
+			 "line): line alive, hardirqs grew", reps * 25);
+		RUN(t_fuzz_run(&cards[0], NULL, reps * 25), name);
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (MSI): quiesced, next opener served", reps);
 		RUN(t_kill_mid_interrupt(&cards[0], NULL, &prog, &q, reps, true), name);
 		RUN(t_unbind_blocked_readers(&cards[0], &prog), "unbind with readers blocked in read() and poll(): ENODEV "
@@ -3456,6 +3550,23 @@ int main(int argc, char **argv)
 		RUN(t_unbind_rebind(&cards[0], &prog, 100, false), "100 unbind/rebind cycles under an interrupt flood");
 		RUN(t_rmmod_insmod(&cards[0], &prog, 100, false), "100 rmmod/insmod cycles under an interrupt flood");
 		RUN(t_ids_param(&cards[0]), "ids= binds by vendor:device; a malformed list is refused");
+	} else if (!strcmp(topology, "msi-reset")) {
+		/* One card behind a root port: a reset exists (the release policies above take the reset path). */
+		struct setup prog = { VALIRQ_MODE_MSI, true, 0 }, intx = { VALIRQ_MODE_INTX_EXCLUSIVE, true, 0 };
+
+		RUN(t_events_in_order(&cards[0], &prog, 500), "events in order: MSI with IRQ program (behind a root port)");
+		RUN(t_events_in_order(&cards[0], &intx, 200), "events in order: INTx exclusive with IRQ program (behind a "
+		    "root port)");
+		RUN(t_hardirq_context(&cards[0], &prog), "hardirq_ns is taken in hard IRQ context (MSI behind a root port)");
+		snprintf(name, sizeof(name), "kill mid-interrupt x%d (MSI behind a root port): quiesced, next opener served",
+			 reps / 2);
+		RUN(t_kill_mid_interrupt(&cards[0], NULL, &prog, &q, reps / 2, true), name);
+		RUN(t_next_opener_asserting(&cards[0], &intx), "next opener starts clean: a card left asserting (INTx behind "
+		    "a root port) delivers its interrupt to the next opener");
+		RUN(t_unbind_blocked_readers(&cards[0], &prog), "unbind with readers blocked in read() and poll(): ENODEV "
+		    "after a GONE record, POLLHUP, within 2 s (behind a root port)");
+		RUN(t_unbind_rebind(&cards[0], &prog, 20, false), "20 unbind/rebind cycles under an interrupt flood (behind a "
+		    "root port)");
 	} else if (!strcmp(topology, "single-intx")) {
 		struct setup prog = { VALIRQ_MODE_INTX_EXCLUSIVE, true, 0 }, user = { VALIRQ_MODE_INTX_EXCLUSIVE, false, 0 };
 
@@ -3470,8 +3581,8 @@ int main(int argc, char **argv)
 		    "the card, counted, EAGAIN until silent, next record MISMATCH, line alive");
 		RUN(t_intx_autorearm_needs_ack(&cards[0]), "AUTOREARM on INTx without ack steps is refused");
 		snprintf(name, sizeof(name), "%d random programs run through real interrupts (INTx exclusive line): line alive, "
-			 "hardirqs grew", reps * 5);
-		RUN(t_fuzz_run(&cards[0], NULL, reps * 5), name);
+			 "hardirqs grew", reps * 10);
+		RUN(t_fuzz_run(&cards[0], NULL, reps * 10), name);
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (INTx exclusive, no program)", reps);
 		RUN(t_kill_mid_interrupt(&cards[0], NULL, &user, &q, reps, true), name);
 		RUN(t_next_opener_asserting(&cards[0], &prog), "next opener starts clean: a card left asserting (INTx "
@@ -3510,8 +3621,8 @@ int main(int argc, char **argv)
 		    "card, counted, MISMATCH, neighbour unharmed");
 		RUN(t_intx_autorearm_needs_ack(&cards[0]), "AUTOREARM on INTx without ack steps is refused (shared)");
 		snprintf(name, sizeof(name), "%d random programs run through real interrupts on the shared line: line alive, "
-			 "hardirqs grew, the uio_pci_generic neighbour lost nothing", reps * 10);
-		RUN(t_fuzz_run(&cards[0], nb, reps * 10), name);
+			 "hardirqs grew, the uio_pci_generic neighbour lost nothing", reps * 25);
+		RUN(t_fuzz_run(&cards[0], nb, reps * 25), name);
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (shared, program) with the neighbour interrupting", reps / 2);
 		RUN(t_kill_mid_interrupt(&cards[0], nb, &prog, &q, reps / 2, true), name);
 		snprintf(name, sizeof(name), "kill mid-interrupt x%d (shared, PCI 2.3) with the neighbour interrupting", reps / 2);
