@@ -77,7 +77,7 @@ static vm_fault_t valirq_fault(struct vm_fault *vmf)
 	vm_fault_t ret;
 
 	mutex_lock(&vd->map_lock);
-	if (vd->revoked || READ_ONCE(vd->dead)) {
+	if (vd->revoked || vd->unmapped) {
 		if (off & VALIRQ_MMAP_SIGBUS)
 			ret = VM_FAULT_SIGBUS;
 		else
@@ -138,9 +138,10 @@ out:
 	return ret;
 }
 
-/* Caller holds lock. Zaps every mapping of the device file; later faults see revoked or dead. */
+/* Caller holds lock. Zaps every mapping of the device file; later faults see revoked/unmapped. */
 void valirq_zap(struct valirq_dev *vd)
 {
+	lockdep_assert_held(&vd->lock);
 	if (vd->mapping)
 		unmap_mapping_range(vd->mapping, 0, 0, 1);
 }
@@ -151,6 +152,7 @@ void valirq_zap(struct valirq_dev *vd)
  */
 void valirq_revoke(struct valirq_dev *vd)
 {
+	lockdep_assert_held(&vd->lock);
 	if (vd->revoked)
 		return;
 	mutex_lock(&vd->map_lock);

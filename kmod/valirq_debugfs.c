@@ -10,7 +10,11 @@
  * They are the harness's side of the card, independent of the user-space driver under test: a
  * raise with its timestamp, a fault injector that takes the card away from a running driver, and
  * an observer of the registers (sysfs resourceN cannot be mapped while valirq holds the BARs).
- * debugfs removal waits for running handlers, so vd outlives every call.
+ *
+ * The files are created "unsafe" (no proxy), because 6.1's debugfs proxy does not forward
+ * compat_ioctl; every handler brackets itself with debugfs_file_get()/debugfs_file_put() instead,
+ * so debugfs removal (the first step of remove) waits for it, and vd outlives every call. The
+ * handlers take lock, which orders them with release, revocation and the function reset.
  */
 #include <linux/compat.h>
 #include <linux/debugfs.h>
@@ -33,6 +37,9 @@ static long valirq_dbg_stimulus_ioctl(struct file *file, unsigned int cmd, unsig
 		return -ENOTTY;
 	if (copy_from_user(&st, uarg, sizeof(st)))
 		return -EFAULT;
+	ret = debugfs_file_get(file->f_path.dentry);
+	if (ret)
+		return ret;
 	mutex_lock(&vd->lock);
 	if (vd->dead) {
 		ret = -ENODEV;
@@ -53,6 +60,7 @@ static long valirq_dbg_stimulus_ioctl(struct file *file, unsigned int cmd, unsig
 	raw_spin_unlock_irqrestore(&vd->ev_lock, flags);
 out:
 	mutex_unlock(&vd->lock);
+	debugfs_file_put(file->f_path.dentry);
 	if (!ret && copy_to_user(uarg, &st, sizeof(st)))
 		ret = -EFAULT;
 	return ret;
@@ -78,12 +86,16 @@ static ssize_t valirq_dbg_revoke_write(struct file *file, const char __user *buf
 		return ret;
 	if (!yes)
 		return count;
+	ret = debugfs_file_get(file->f_path.dentry);
+	if (ret)
+		return ret;
 	mutex_lock(&vd->lock);
 	if (!vd->owner || vd->dead)
 		ret = -ENXIO;
 	else
 		valirq_revoke(vd);
 	mutex_unlock(&vd->lock);
+	debugfs_file_put(file->f_path.dentry);
 	return ret ? ret : count;
 }
 
@@ -111,22 +123,46 @@ static int valirq_dbg_reg(struct valirq_dbg_bar *b, size_t count, loff_t pos,
 	return valirq_validate_reg(b->vd, r);
 }
 
-static ssize_t valirq_dbg_bar_read(struct file *file, char __user *buf, size_t count,
-				   loff_t *ppos)
+/* One access through the window: under lock (not during a reset) and ev_lock (the handler). */
+static int valirq_dbg_bar_access(struct file *file, size_t count, loff_t pos, u32 *v, bool write)
 {
 	struct valirq_dbg_bar *b = file->private_data;
 	struct valirq_dev *vd = b->vd;
 	struct valirq_reg r;
 	unsigned long flags;
-	u32 v;
 	int ret;
 
-	ret = valirq_dbg_reg(b, count, *ppos, &r);
+	ret = valirq_dbg_reg(b, count, pos, &r);
 	if (ret)
 		return ret;
-	raw_spin_lock_irqsave(&vd->ev_lock, flags);
-	v = valirq_rd(vd, &r);
-	raw_spin_unlock_irqrestore(&vd->ev_lock, flags);
+	ret = debugfs_file_get(file->f_path.dentry);
+	if (ret)
+		return ret;
+	mutex_lock(&vd->lock);
+	if (vd->dead) {
+		ret = -ENODEV;
+	} else {
+		raw_spin_lock_irqsave(&vd->ev_lock, flags);
+		if (write)
+			valirq_wr(vd, &r, *v);
+		else
+			*v = valirq_rd(vd, &r);
+		raw_spin_unlock_irqrestore(&vd->ev_lock, flags);
+	}
+	mutex_unlock(&vd->lock);
+	debugfs_file_put(file->f_path.dentry);
+	return ret;
+}
+
+static ssize_t valirq_dbg_bar_read(struct file *file, char __user *buf, size_t count,
+				   loff_t *ppos)
+{
+	u32 v = 0;
+	int ret;
+
+	ret = valirq_dbg_bar_access(file, count, *ppos, &v, false);
+	if (ret)
+		return ret;
 	/* Little-endian x86 and the widths 1, 2, 4: the low bytes of v are the register. */
 	if (copy_to_user(buf, &v, count))
 		return -EFAULT;
@@ -137,21 +173,17 @@ static ssize_t valirq_dbg_bar_read(struct file *file, char __user *buf, size_t c
 static ssize_t valirq_dbg_bar_write(struct file *file, const char __user *buf, size_t count,
 				    loff_t *ppos)
 {
-	struct valirq_dbg_bar *b = file->private_data;
-	struct valirq_dev *vd = b->vd;
-	struct valirq_reg r;
-	unsigned long flags;
 	u32 v = 0;
 	int ret;
 
-	ret = valirq_dbg_reg(b, count, *ppos, &r);
-	if (ret)
-		return ret;
+	/* valirq_dbg_reg() bounds count to 4 before anything is copied. */
+	if (count > sizeof(v))
+		return -EINVAL;
 	if (copy_from_user(&v, buf, count))
 		return -EFAULT;
-	raw_spin_lock_irqsave(&vd->ev_lock, flags);
-	valirq_wr(vd, &r, v);
-	raw_spin_unlock_irqrestore(&vd->ev_lock, flags);
+	ret = valirq_dbg_bar_access(file, count, *ppos, &v, true);
+	if (ret)
+		return ret;
 	*ppos += count;
 	return count;
 }
@@ -172,16 +204,16 @@ void valirq_debugfs_add(struct valirq_dev *vd)
 
 	/* debugfs failures are not fatal and not checked, as debugfs callers are told to do. */
 	vd->debugfs = debugfs_create_dir(pci_name(pdev), valirq_debugfs_root);
-	debugfs_create_file("stimulus", 0600, vd->debugfs, vd, &valirq_dbg_stimulus_fops);
-	debugfs_create_file("revoke", 0200, vd->debugfs, vd, &valirq_dbg_revoke_fops);
+	debugfs_create_file_unsafe("stimulus", 0600, vd->debugfs, vd, &valirq_dbg_stimulus_fops);
+	debugfs_create_file_unsafe("revoke", 0200, vd->debugfs, vd, &valirq_dbg_revoke_fops);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		if (!vd->bar[i])
 			continue;
 		vd->dbg_bar[i].vd = vd;
 		vd->dbg_bar[i].bar = i;
 		snprintf(name, sizeof(name), "bar%d", i);
-		debugfs_create_file_size(name, 0600, vd->debugfs, &vd->dbg_bar[i],
-					 &valirq_dbg_bar_fops, pci_resource_len(pdev, i));
+		debugfs_create_file_unsafe(name, 0600, vd->debugfs, &vd->dbg_bar[i],
+					   &valirq_dbg_bar_fops);
 	}
 }
 

@@ -62,6 +62,7 @@ struct valirq_dev {
 	void __iomem *bar[PCI_STD_NUM_BARS];
 	struct page *scratch;		/* where revoked mappings land */
 	bool pci23;			/* PCI 2.3 INTx masking works (set at probe) */
+	int legacy_irq;			/* the INTx IRQ (pdev->irq is the MSI vector under MSI) */
 	struct dentry *debugfs;
 	struct valirq_dbg_bar dbg_bar[PCI_STD_NUM_BARS];
 
@@ -111,12 +112,13 @@ struct valirq_dev {
 	struct mutex read_lock;
 
 	/*
-	 * map_lock protects revoked for the fault handler, which takes it under mmap_lock, so
-	 * nothing may take mmap_lock (fault on user memory) while holding it. revoked is written
-	 * with both lock and map_lock held, so holding either is enough to read it.
+	 * map_lock protects revoked and unmapped for the fault handler, which takes it under
+	 * mmap_lock, so nothing may take mmap_lock (fault on user memory) while holding it. Both
+	 * are written with lock and map_lock held, so holding either is enough to read them.
 	 */
 	struct mutex map_lock;
 	bool revoked;
+	bool unmapped;			/* remove: no fault maps the BAR any more */
 
 	atomic64_t c_hardirqs, c_irq_none, c_events, c_overruns, c_masks, c_unmasks;
 	atomic64_t c_quiesces, c_quiesce_failures, c_revocations, c_mismatches;
@@ -135,6 +137,7 @@ int valirq_validate_quiesce(struct valirq_dev *vd, const struct valirq_quiesce *
 /* valirq_intrs.c */
 const char *valirq_mode_name(u32 mode);
 const char *valirq_outcome_name(u32 outcome);
+bool valirq_intx_asserted_locked(struct valirq_dev *vd);
 void valirq_intx_hold_locked(struct valirq_dev *vd, u32 reason);
 void valirq_intx_unhold_locked(struct valirq_dev *vd, u32 reason);
 int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en);

@@ -57,7 +57,11 @@ static void valirq_intx_write_locked(struct valirq_dev *vd, bool disable)
 {
 	u16 cmd, new;
 
+	lockdep_assert_held(&vd->ev_lock);
 	pci_read_config_word(vd->pdev, PCI_COMMAND, &cmd);
+	/* All ones: the card is gone; writing it back would turn on everything else. */
+	if (PCI_POSSIBLE_ERROR(cmd))
+		return;
 	new = disable ? cmd | PCI_COMMAND_INTX_DISABLE : cmd & ~PCI_COMMAND_INTX_DISABLE;
 	if (new != cmd)
 		pci_write_config_word(vd->pdev, PCI_COMMAND, new);
@@ -66,6 +70,7 @@ static void valirq_intx_write_locked(struct valirq_dev *vd, bool disable)
 /* Caller holds ev_lock. Adds a reason to hold INTx disabled at the card (and disables it). */
 void valirq_intx_hold_locked(struct valirq_dev *vd, u32 reason)
 {
+	lockdep_assert_held(&vd->ev_lock);
 	vd->intx_hold |= reason;
 	valirq_intx_write_locked(vd, true);
 }
@@ -73,20 +78,26 @@ void valirq_intx_hold_locked(struct valirq_dev *vd, u32 reason)
 /* Caller holds ev_lock. Lifts one reason; INTx is enabled at the card when none is left. */
 void valirq_intx_unhold_locked(struct valirq_dev *vd, u32 reason)
 {
+	lockdep_assert_held(&vd->ev_lock);
 	vd->intx_hold &= ~reason;
 	if (!vd->intx_hold)
 		valirq_intx_write_locked(vd, false);
 }
 
-/* Caller holds ev_lock. The card's PCI 2.3 Interrupt Status: it asserts (or would assert) INTx. */
-static bool valirq_intx_pending_locked(struct valirq_dev *vd)
+/*
+ * Caller holds ev_lock. The card's PCI 2.3 Interrupt Status: it asserts (or would assert, were
+ * INTx enabled) its INTx pin. A card without PCI 2.3 masking has no such bit: never.
+ */
+bool valirq_intx_asserted_locked(struct valirq_dev *vd)
 {
 	u16 status;
 
+	lockdep_assert_held(&vd->ev_lock);
 	if (!vd->pci23 || !vd->pdev->pin)
 		return false;
 	pci_read_config_word(vd->pdev, PCI_STATUS, &status);
-	return status & PCI_STATUS_INTERRUPT;
+	/* All ones: the card is gone (surprise removal), not interrupting. */
+	return !PCI_POSSIBLE_ERROR(status) && (status & PCI_STATUS_INTERRUPT);
 }
 
 /*
@@ -97,9 +108,10 @@ static bool valirq_loud_locked(struct valirq_dev *vd)
 {
 	u32 status;
 
-	if (vd->has_program && valirq_check(vd, &status))
+	/* A revoked opener's check does not touch the card either (a read may clear causes). */
+	if (vd->has_program && !vd->revoked && valirq_check(vd, &status))
 		return true;
-	return valirq_intx_pending_locked(vd);
+	return valirq_intx_asserted_locked(vd);
 }
 
 /* Caller holds lock. Bus mastering, under ev_lock: the handler may touch PCI_COMMAND too. */
@@ -115,38 +127,50 @@ static void valirq_set_master(struct valirq_dev *vd, bool on)
 
 /* Handlers ------------------------------------------------------------------------------- */
 
-/* Caller holds ev_lock. The card asserts INTx against the program: silence it at the card. */
-static irqreturn_t valirq_mismatch_locked(struct valirq_dev *vd, u64 now, u32 status)
+/*
+ * Caller holds ev_lock. The card asserts INTx against the program on a shared line: silence it at
+ * the card, count it, flag it. woken: the thread has a record pending already.
+ */
+static irqreturn_t valirq_mismatch_locked(struct valirq_dev *vd, u64 now, u32 status, bool woken)
 {
 	valirq_intx_hold_locked(vd, VALIRQ_HOLD_MISMATCH);
 	atomic64_inc(&vd->c_mismatches);
-	if (!vd->pending_count && !vd->pending_flags) {
+	if (!woken) {
 		vd->pending_ns = now;
 		vd->pending_status = status;
 	}
 	vd->pending_flags |= VALIRQ_EV_MISMATCH;
-	return IRQ_WAKE_THREAD;
+	return woken ? IRQ_HANDLED : IRQ_WAKE_THREAD;
 }
 
+/*
+ * The hard IRQ handler. On a shared line it claims an interrupt only when the program's check (or
+ * the PCI 2.3 status) says the card is interrupting, and masks the card itself. An MSI vector or
+ * an exclusive line is only ever this card's: a check that does not recognise the interrupt is
+ * wrong, so the interrupt is counted as a mismatch and served (the line masked until re-armed),
+ * never left to the kernel's spurious-interrupt detection.
+ */
 static irqreturn_t valirq_hardirq(int irq, void *data)
 {
 	struct valirq_dev *vd = data;
 	u64 now = ktime_get_ns();
 	bool autorearm = vd->enable_flags & VALIRQ_ENABLE_AUTOREARM;
+	bool shared = vd->mode == VALIRQ_MODE_INTX_SHARED;
 	bool intx = vd->mode != VALIRQ_MODE_MSI;
-	u32 status = 0, still;
+	u32 status = 0, again;
 	irqreturn_t ret;
-	bool ours;
+	bool ours, woken;
 
 	raw_spin_lock(&vd->ev_lock);
-	if (vd->mode == VALIRQ_MODE_INTX_SHARED && (vd->masked || vd->intx_hold)) {
+	woken = vd->pending_count || vd->pending_flags;
+	if (shared && (vd->masked || vd->intx_hold)) {
 		/*
 		 * Masked at the card: the line's assertion is a neighbour's, unless the program's
 		 * mask steps did not silence the card (INTx not disabled, yet it asserts).
 		 */
-		if (vd->intx_hold || !valirq_intx_pending_locked(vd))
+		if (vd->intx_hold || !valirq_intx_asserted_locked(vd))
 			goto not_ours;
-		ret = valirq_mismatch_locked(vd, now, 0);
+		ret = valirq_mismatch_locked(vd, now, 0, woken);
 		raw_spin_unlock(&vd->ev_lock);
 		return ret;
 	}
@@ -157,19 +181,18 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 		ours = pci_check_and_mask_intx(vd->pdev);	/* reads and masks in one go */
 	else
 		ours = true;
-	if (!ours && !intx) {
-		/* An MSI vector is only ever ours: the check is wrong. Flag it, serve it. */
-		atomic64_inc(&vd->c_mismatches);
-		vd->next_flags |= VALIRQ_EV_MISMATCH;
-	} else if (!ours) {
-		if (!vd->has_program || !valirq_intx_pending_locked(vd))
+	if (!ours && shared) {
+		if (!vd->has_program || !valirq_intx_asserted_locked(vd))
 			goto not_ours;
 		/* The card asserts: a raise between the two reads, or a check that disagrees. */
 		if (!valirq_check(vd, &status)) {
-			ret = valirq_mismatch_locked(vd, now, status);
+			ret = valirq_mismatch_locked(vd, now, status, woken);
 			raw_spin_unlock(&vd->ev_lock);
 			return ret;
 		}
+	} else if (!ours) {
+		atomic64_inc(&vd->c_mismatches);
+		vd->next_flags |= VALIRQ_EV_MISMATCH;
 	}
 
 	atomic64_inc(&vd->c_hardirqs);
@@ -181,11 +204,16 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	vd->pending_status = status;
 	vd->total++;
 
-	/* AUTOREARM on INTx relies on the ack steps: masked when they did not silence it. */
-	if (autorearm && intx && valirq_check(vd, &still))
+	/*
+	 * AUTOREARM relies on the ack steps: on INTx a card they did not silence is masked, and a
+	 * burst the thread cannot keep up with (an ack step that raises the next interrupt, a
+	 * starved thread) is masked too, so that no storm holds the CPU in hard IRQ context.
+	 */
+	if (autorearm && ((intx && valirq_check(vd, &again)) ||
+			  vd->pending_count >= VALIRQ_RING_SIZE))
 		autorearm = false;
 	if (!autorearm) {
-		if (vd->mode != VALIRQ_MODE_INTX_SHARED)
+		if (!shared)
 			disable_irq_nosync(irq);
 		else if (!vd->pci23_mask)
 			valirq_run_steps(vd, vd->prog.mask, vd->prog.n_mask, status);
@@ -197,7 +225,8 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 		atomic64_inc(&vd->c_masks);
 	}
 	raw_spin_unlock(&vd->ev_lock);
-	return IRQ_WAKE_THREAD;
+	/* A thread already woken takes this one too: handled, as far as the kernel counts. */
+	return woken ? IRQ_HANDLED : IRQ_WAKE_THREAD;
 
 not_ours:
 	raw_spin_unlock(&vd->ev_lock);
@@ -229,24 +258,32 @@ static irqreturn_t valirq_thread(int irq, void *data)
 
 /* Enable, re-arm, shutdown ----------------------------------------------------------------- */
 
+/*
+ * On a shared line the first attempt is IRQF_PROBE_SHARED (no "Flags mismatch" error in the log
+ * when the line's handlers disagree with us on IRQF_ONESHOT); the second takes their side. Which
+ * handler comes first still matters on a standard kernel booted with threadirqs: a forced-threaded
+ * neighbour that requests after us (NO_THREAD, not ONESHOT) is refused. A module cannot tell
+ * whether threadirqs is on (force_irqthreads_key is not exported).
+ */
 static int valirq_request(struct valirq_dev *vd, int irq, u32 mode)
 {
 	unsigned long flags = IRQF_ONESHOT;
 	int ret;
 
-	if (mode == VALIRQ_MODE_INTX_SHARED)
-		flags = IRQF_SHARED |
-			(IS_ENABLED(CONFIG_PREEMPT_RT) ? IRQF_ONESHOT : IRQF_NO_THREAD);
-	ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags, vd->name, vd);
-	if (ret == -EBUSY && mode == VALIRQ_MODE_INTX_SHARED) {
-		/* The line's other handlers disagree on IRQF_ONESHOT: take their side. */
+	if (mode != VALIRQ_MODE_INTX_SHARED)
+		return request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags,
+					    vd->name, vd);
+	flags = IRQF_SHARED | (IS_ENABLED(CONFIG_PREEMPT_RT) ? IRQF_ONESHOT : IRQF_NO_THREAD);
+	ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags | IRQF_PROBE_SHARED,
+				   vd->name, vd);
+	if (ret == -EBUSY) {
 		flags ^= IRQF_ONESHOT | IRQF_NO_THREAD;
 		ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags, vd->name, vd);
 	}
 	return ret;
 }
 
-/* Caller holds lock. */
+/* Caller holds lock. Installs the handler in a mode; the card's interrupts flow once it returns. */
 int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 {
 	struct pci_dev *pdev = vd->pdev;
@@ -257,6 +294,7 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 	u32 status;
 	int irq, ret;
 
+	lockdep_assert_held(&vd->lock);
 	if (vd->revoked) {
 		dev_dbg(&pdev->dev, "enable: the device was revoked from this opener\n");
 		return -EPERM;
@@ -285,7 +323,7 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		}
 		fallthrough;
 	case VALIRQ_MODE_INTX_EXCLUSIVE:
-		if (!pdev->pin || !pdev->irq) {
+		if (!pdev->pin || !vd->legacy_irq) {
 			dev_dbg(&pdev->dev, "enable: the function has no INTx line\n");
 			return -EINVAL;
 		}
@@ -295,7 +333,7 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		}
 		/* INTx is held disabled (OFF) until our handler is installed. */
 		raw_spin_lock_irq(&vd->ev_lock);
-		if (vd->has_program && valirq_intx_pending_locked(vd))
+		if (vd->has_program && valirq_intx_asserted_locked(vd))
 			mismatch = !valirq_check(vd, &status);
 		raw_spin_unlock_irq(&vd->ev_lock);
 		if (mismatch) {
@@ -316,7 +354,7 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		}
 		irq = pci_irq_vector(pdev, 0);
 	} else {
-		irq = pdev->irq;
+		irq = vd->legacy_irq;
 	}
 
 	raw_spin_lock_irq(&vd->ev_lock);
@@ -332,10 +370,19 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 			 !(vd->has_program && vd->prog.n_mask);
 
 	ret = valirq_request(vd, irq, en->mode);
-	if (ret) {
+	if (ret == -EBUSY) {
+		/* Another driver has the line, or its handlers cannot share it. */
+		dev_dbg(&pdev->dev, "IRQ %d is busy in mode %s\n", irq, valirq_mode_name(en->mode));
+		goto err_mode;
+	} else if (ret) {
 		dev_err(&pdev->dev, "cannot request IRQ %d in mode %s: %pe\n", irq,
 			valirq_mode_name(en->mode), ERR_PTR(ret));
 		goto err_mode;
+	}
+	if (en->flags & VALIRQ_ENABLE_BUSMASTER) {
+		/* As vfio no-IOMMU: user space may DMA anywhere now; say so. */
+		dev_warn_once(&pdev->dev, "bus mastering granted to user space: DMA without IOMMU protection\n");
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
 	}
 	if (master)
 		valirq_set_master(vd, true);
@@ -374,6 +421,7 @@ int valirq_ack(struct valirq_dev *vd)
 	bool was, still = false;
 	u32 status;
 
+	lockdep_assert_held(&vd->lock);
 	if (vd->revoked) {
 		dev_dbg(&vd->pdev->dev, "ack: the device was revoked from this opener\n");
 		return -EPERM;
@@ -385,7 +433,7 @@ int valirq_ack(struct valirq_dev *vd)
 	raw_spin_lock_irq(&vd->ev_lock);
 	if (vd->intx_hold & VALIRQ_HOLD_MISMATCH) {
 		/* Lifted once the card is silent, or its check agrees with it again. */
-		if (valirq_intx_pending_locked(vd) &&
+		if (valirq_intx_asserted_locked(vd) &&
 		    !(vd->has_program && valirq_check(vd, &status)))
 			still = true;
 		else
@@ -450,6 +498,7 @@ void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
 	bool reset = false, tried = false, loud;
 	u32 outcome;
 
+	lockdep_assert_held(&vd->lock);
 	valirq_set_master(vd, false);
 	raw_spin_lock_irq(&vd->ev_lock);
 	valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);

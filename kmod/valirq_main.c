@@ -36,6 +36,8 @@
  * file open works: the opener's mappings are revoked, a GONE record is queued, and its reads
  * return -ENODEV after the queued records.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -112,6 +114,10 @@ static int valirq_release(struct inode *inode, struct file *file)
 		valirq_shutdown(vd, true, false);
 	vd->owner = NULL;
 	vd->mapping = NULL;
+	/* A revocation ends with its opener: the hooks serve the harness again. */
+	mutex_lock(&vd->map_lock);
+	vd->revoked = false;
+	mutex_unlock(&vd->map_lock);
 	mutex_unlock(&vd->lock);
 	kref_put(&vd->kref, valirq_free);
 	return 0;
@@ -171,7 +177,7 @@ static void valirq_info(struct valirq_dev *vd, struct valirq_info *info)
 	info->irq_pin = pdev->pin;
 	info->msi_capable = !!pdev->msi_cap;
 	info->intx_mask_capable = vd->pci23;
-	info->legacy_irq = pdev->pin ? pdev->irq : 0;
+	info->legacy_irq = vd->legacy_irq;
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (cmd & PCI_COMMAND_MASTER)
 		info->flags |= VALIRQ_INFO_BUSMASTER;
@@ -234,6 +240,18 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = 0;
 		break;
 	case VALIRQ_IOC_SET_PROGRAM:
+	case VALIRQ_IOC_SET_QUIESCE:
+		if (vd->revoked) {
+			/* The revoked opener's programs never reach the card again. */
+			ret = -EPERM;
+			break;
+		}
+		if (cmd == VALIRQ_IOC_SET_QUIESCE) {
+			ret = valirq_validate_quiesce(vd, &u.quiesce);
+			if (!ret)
+				vd->quiesce = u.quiesce;
+			break;
+		}
 		if (vd->mode != VALIRQ_MODE_OFF) {
 			dev_dbg(&vd->pdev->dev, "program: cannot change while interrupts are enabled\n");
 			ret = -EBUSY;
@@ -244,11 +262,6 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			vd->prog = *prog;
 			vd->has_program = true;
 		}
-		break;
-	case VALIRQ_IOC_SET_QUIESCE:
-		ret = valirq_validate_quiesce(vd, &u.quiesce);
-		if (!ret)
-			vd->quiesce = u.quiesce;
 		break;
 	case VALIRQ_IOC_ENABLE:
 		ret = valirq_enable(vd, &u.enable);
@@ -435,15 +448,19 @@ static int valirq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "cannot enable the device: %pe\n", ERR_PTR(ret));
 		goto err_free_page;
 	}
-	ret = valirq_bars_setup(vd);
-	if (ret)
-		goto err_disable;
+	/*
+	 * pci_enable_device() enabled INTx. No DMA and no INTx until an opener asks for them
+	 * (bus mastering, VALIRQ_HOLD_OFF), from here on.
+	 */
 	vd->pci23 = pci_intx_mask_supported(pdev);
-	/* No DMA and no INTx until an opener asks for them (bus mastering, VALIRQ_HOLD_OFF). */
+	vd->legacy_irq = pdev->pin ? pdev->irq : 0;
 	raw_spin_lock_irq(&vd->ev_lock);
 	pci_clear_master(pdev);
 	valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
 	raw_spin_unlock_irq(&vd->ev_lock);
+	ret = valirq_bars_setup(vd);
+	if (ret)
+		goto err_disable;
 
 	vd->misc.minor = MISC_DYNAMIC_MINOR;
 	vd->misc.name = vd->name;
@@ -464,6 +481,9 @@ static int valirq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_bars:
 	valirq_bars_teardown(vd);
 err_disable:
+	raw_spin_lock_irq(&vd->ev_lock);
+	valirq_intx_unhold_locked(vd, VALIRQ_HOLD_OFF);
+	raw_spin_unlock_irq(&vd->ev_lock);
 	pci_disable_device(pdev);
 err_free_page:
 	__free_page(vd->scratch);
@@ -483,6 +503,10 @@ static void valirq_remove(struct pci_dev *pdev)
 	misc_deregister(&vd->misc);
 
 	mutex_lock(&vd->lock);
+	/* No fault maps a BAR page from here on, whatever revoked says. */
+	mutex_lock(&vd->map_lock);
+	vd->unmapped = true;
+	mutex_unlock(&vd->map_lock);
 	if (vd->owner) {
 		/* The opener loses the card: mappings first, then the release as if it had died. */
 		valirq_zap(vd);
@@ -496,16 +520,18 @@ static void valirq_remove(struct pci_dev *pdev)
 
 	/*
 	 * dead is set under lock: no file operation touches the BARs any more. Leave INTx as the
-	 * next driver expects it (enabled), unless the card is still interrupting.
+	 * next driver expects it (enabled), unless the card is interrupting now (the harness may
+	 * have raised it since the last release). The next driver's pci_enable_device() enables
+	 * INTx anyway; its handler is there by then.
 	 */
 	raw_spin_lock_irq(&vd->ev_lock);
-	loud = vd->intx_hold & VALIRQ_HOLD_LOUD;
+	loud = valirq_intx_asserted_locked(vd);
 	if (!loud)
 		valirq_intx_unhold_locked(vd, VALIRQ_HOLD_OFF);
 	pci_clear_master(pdev);
 	raw_spin_unlock_irq(&vd->ev_lock);
 	if (loud)
-		dev_warn(&pdev->dev, "unbound while the card is still interrupting: INTx left disabled at the card\n");
+		dev_warn(&pdev->dev, "unbound while the card is interrupting: INTx left disabled at the card\n");
 	valirq_bars_teardown(vd);
 	pci_disable_device(pdev);
 	kref_put(&vd->kref, valirq_free);
@@ -535,8 +561,7 @@ static int __init valirq_add_ids(void)
 			continue;
 		if (sscanf(tok, "%x:%x", &vendor, &device) != 2 || vendor > 0xffff ||
 		    device > 0xffff) {
-			pr_err(DRV_NAME ": ids: '%s' is not vendor:device in hex (e.g. 1234:11e8)\n",
-			       tok);
+			pr_err("ids: '%s' is not vendor:device in hex (e.g. 1234:11e8)\n", tok);
 			ret = -EINVAL;
 			break;
 		}
