@@ -117,12 +117,18 @@ struct valirq_quiesce {
  *                  PCI 2.3 Interrupt Disable bit when the program has no mask steps. Refused
  *                  (EINVAL) on a card without PCI 2.3 masking unless the program has mask steps.
  *
- * In the INTx modes the kernel guards the line against a wrong program: when the card asserts
+ * The kernel guards the line against a wrong program. On a shared line, when the card asserts
  * INTx (PCI 2.3 Interrupt Status) while the program's check says it is not interrupting, or
  * while the program's mask steps should have silenced it, valirq masks it at the card with the
  * PCI 2.3 Interrupt Disable bit, counts it (sysfs mismatches) and flags the next record
- * (VALIRQ_EV_MISMATCH); a re-arm lifts that mask once the card is silent (EAGAIN before).
- * ENABLE fails with EIO while the card asserts INTx against its own check.
+ * (VALIRQ_EV_MISMATCH); a re-arm lifts that mask once the card is silent (EAGAIN before). An
+ * MSI vector or an exclusive line is only ever the card's: an interrupt the check does not
+ * recognise is counted and flagged the same way and served (masked at the line until re-armed).
+ * ENABLE fails with EIO while the card asserts INTx against its own check. A card without
+ * PCI 2.3 masking has no Interrupt Status bit: on a shared line its guard is its mask steps.
+ *
+ * The check must have no side effects (no read-to-clear register): valirq reads it in the hard
+ * IRQ handler, again to rule out races, at ENABLE, at re-arm and at release.
  */
 #define VALIRQ_MODE_OFF			0
 #define VALIRQ_MODE_MSI			1
