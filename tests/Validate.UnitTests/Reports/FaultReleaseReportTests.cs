@@ -1,0 +1,68 @@
+using System.Text.Json;
+using NUnit.Framework;
+using Validate.Faults;
+using Validate.Reports.Html;
+using Validate.Results;
+
+namespace Validate.UnitTests.Reports;
+
+/// <summary>What valirq's release did, per repetition and summed per suite: in results.json and in the report's fault section.</summary>
+public class FaultReleaseReportTests
+{
+    private static RunResults WithFaultSuite()
+    {
+        var r = ReportTests.Sample();
+        var parts = new Dictionary<string, long> { ["exit"] = 5_000_000, ["start"] = 80_000_000, ["setup"] = 100_000_000, ["first-irq"] = 2_000_000, ["total"] = 187_000_000 };
+        var fr = new FaultResult
+        {
+            Kind = "kill-in-handler", Driver = "edu-aot", Program = "artifacts/drivers/edu-aot/validate-edu-driver", Mode = "msi", RepetitionsPlanned = 3,
+            ReleasePolicy = "quiesce-then-reset",
+            Repetitions =
+            {
+                new FaultRepetition(1, 1000, [new TimelineEvent("SIGKILL", 0), new TimelineEvent("first interrupt", 187_000_000)], parts, [], ReleaseOutcome.Quiesced),
+                new FaultRepetition(2, 2000, [new TimelineEvent("SIGKILL", 0), new TimelineEvent("first interrupt", 187_000_000)], parts, [], ReleaseOutcome.Reset),
+                new FaultRepetition(3, 3000, [new TimelineEvent("SIGKILL", 0), new TimelineEvent("first interrupt", 187_000_000)], parts, [], ReleaseOutcome.Neither),
+            },
+            Accounting = new FaultCounts(100, 90, 100, 0, 0, 0, 0, 0, 0, []),
+        };
+        var findings = FaultRunner.ReleaseFindings(fr.Kind, fr.ReleasePolicy!, fr);
+        _ = FaultRunner.MismatchFinding("msi", 4, fr);
+        var suite = new SuiteResult
+        {
+            Name = "fault-kill-in-handler-msi-aot", Backend = "valirq", Mode = "msi", Verdict = Verdict.Fail, Message = string.Join("; ", findings),
+            Stages = { RecoveryStats.Stage("total", [187_000_000, 187_000_000, 187_000_000]) },
+            Fault = fr,
+        };
+        r.Suites.Add(suite);
+        return r;
+    }
+
+    [Test]
+    public void Results_json_has_each_repetitions_release_the_suites_sums_policy_and_explanations()
+    {
+        var json = JsonSerializer.Serialize(WithFaultSuite(), RunResults.Json);
+        using var doc = JsonDocument.Parse(json);
+        var fault = doc.RootElement.GetProperty("suites")[3].GetProperty("fault");
+        Assert.That(fault.GetProperty("releasePolicy").GetString(), Is.EqualTo("quiesce-then-reset"));
+        var rel = fault.GetProperty("release");
+        Assert.That((rel.GetProperty("quiesced").GetInt64(), rel.GetProperty("reset").GetInt64(), rel.GetProperty("neither").GetInt64(), rel.GetProperty("none").GetInt64(), rel.GetProperty("unobserved").GetInt64()),
+            Is.EqualTo((1L, 1L, 1L, 0L, 0L)));
+        Assert.That(fault.GetProperty("repetitions").EnumerateArray().Select(x => x.GetProperty("release").GetString()), Is.EqualTo(new[] { "quiesced", "reset", "neither" }));
+        Assert.That(fault.GetProperty("explained")[0].GetString(), Does.StartWith("4 MSIs valirq's check did not recognise"));
+        var back = JsonSerializer.Deserialize<RunResults>(json, RunResults.Json)!;
+        Assert.That(back.Suites[3].Fault!.Release, Is.EqualTo(new ReleaseCounts(1, 1, 1, 0, 0)), "read back as written");
+    }
+
+    [Test]
+    public void The_report_shows_the_release_per_suite_and_per_repetition_and_the_verdict_names_neither()
+    {
+        var r = WithFaultSuite();
+        var html = HtmlReport.Render(r);
+        Assert.That(html, Does.Contain("valirq&#39;s release").Or.Contain("valirq's release"));
+        Assert.That(html, Does.Contain("policy quiesce-then-reset: 1 quiesced, 1 reset, 1 neither (the card left interrupting)"));
+        Assert.That(html, Does.Contain("<th>release</th>"));
+        Assert.That(html, Does.Contain("<td>reset</td>").And.Contain("<td>neither</td>"));
+        Assert.That(html, Does.Contain("4 MSIs valirq&#39;s check did not recognise").Or.Contain("4 MSIs valirq's check did not recognise"));
+        Assert.That(r.Suites[3].Message, Does.Contain("valirq's release left the card interrupting (neither quiesced nor reset) in 1 of 3 repetitions (repetition 3)"));
+    }
+}
