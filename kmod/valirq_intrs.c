@@ -419,7 +419,6 @@ err_mode:
 int valirq_ack(struct valirq_dev *vd)
 {
 	bool was, still = false;
-	u32 status;
 
 	lockdep_assert_held(&vd->lock);
 	if (vd->revoked) {
@@ -432,9 +431,11 @@ int valirq_ack(struct valirq_dev *vd)
 	}
 	raw_spin_lock_irq(&vd->ev_lock);
 	if (vd->intx_hold & VALIRQ_HOLD_MISMATCH) {
-		/* Lifted once the card is silent, or its check agrees with it again. */
-		if (valirq_intx_asserted_locked(vd) &&
-		    !(vd->has_program && valirq_check(vd, &status)))
+		/*
+		 * Lifted once the card is silent: while it asserts, lifting it would only bring
+		 * the same interrupt back (its mask steps do not work, or its check is wrong).
+		 */
+		if (valirq_intx_asserted_locked(vd))
 			still = true;
 		else
 			valirq_intx_unhold_locked(vd, VALIRQ_HOLD_MISMATCH);
