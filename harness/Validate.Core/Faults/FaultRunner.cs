@@ -42,10 +42,14 @@ public static class FaultRunner
         var neither = fr.Repetitions.Where(r => r.Release == ReleaseOutcome.Neither && !explained.Contains(r)).Select(r => r.Index).ToList();
         if (neither.Count > 0)
         {
+            var c = fr.ValirqCounters;
+            var reset = c.GetValueOrDefault("reset_failures") > 0 ? $"the reset failed (reset_failures +{c["reset_failures"]})"
+                : c.GetValueOrDefault("resets") > 0 ? $"the card still interrupted after valirq reset it (resets +{c["resets"]}: it keeps its interrupt state over a function reset)"
+                : "the reset did not silence it";
             var what = policy switch
             {
-                "reset" => "the reset failed",
-                "quiesce-then-reset" => "the quiesce program did not silence it and the reset failed",
+                "reset" => reset,
+                "quiesce-then-reset" => "the quiesce program did not silence it and " + reset,
                 _ => "the quiesce program did not silence it",
             };
             reasons.Add($"valirq's release left the card interrupting (neither quiesced nor reset) in {neither.Count} of {fr.Repetitions.Count} repetitions " +
@@ -75,6 +79,14 @@ public static class FaultRunner
             ? $"{mismatches} MSIs valirq's check did not recognise (sysfs mismatches), and the accounting does not explain them: the IRQ program's check is wrong for this card"
             : $"valirq masked the card {mismatches} times because it asserted INTx against the IRQ program (sysfs mismatches): the program's check or mask steps are wrong for this card";
     }
+
+    /// <summary>What valirq's release ran under a policy, for messages: "the quiesce program", "the reset", "the quiesce program and the reset".</summary>
+    public static string ReleasePhrase(string policy) => policy switch
+    {
+        "reset" => "the reset",
+        "quiesce-then-reset" => "the quiesce program and the reset",
+        _ => "the quiesce program",
+    };
 
     /// <summary>
     /// With INTx disabled at the card and no driver on it: the line problem, or null when valirq holds the
@@ -213,8 +225,6 @@ public static class FaultRunner
                 if (!drv.WaitExit(_f.RecoveryTimeoutMs)) Problem($"driver {_f.Driver.Name} did not exit within {_f.RecoveryTimeoutMs} ms of its stdin closing");
                 var after = ReadCounters();
                 CheckLine("after the driver stopped", before, after, stim.Window);
-                if (ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither)
-                    Problem($"after the driver stopped: valirq's release left the card interrupting (neither quiesced nor reset; last_release {after.LastRelease})");
                 EndSegment();
             }
             finally
@@ -549,13 +559,17 @@ public static class FaultRunner
         /// </summary>
         private void CheckLine(string when, ValirqSysfs before, ValirqSysfs? after, Backends.BarWindow? bar, bool driverBack = false)
         {
-            var failures = after is null ? 0 : after["quiesce_failures"] - before["quiesce_failures"];
-            var resets = after is null ? 0 : after["resets"] - before["resets"];
-            if (failures > 0 && resets < failures && !(driverBack && _f.Kind == "revoke"))
-                _fr.LineProblems.Add($"{when}: the card was still interrupting after the quiesce program (screaming): valirq quiesce_failures +{failures}{(after!.LastRelease is { } lr ? $", last_release {lr}" : "")}");
+            var ran = ReleasePhrase(plan.Release);
+            if (after is not null && ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither && !(driverBack && _f.Kind == "revoke"))
+            {
+                long D(string n) => after[n] - before[n];
+                _fr.LineProblems.Add($"{when}: the card was still interrupting after {ran} (screaming): valirq " + string.Join(", ",
+                    new[] { ("quiesce_failures", D("quiesce_failures")), ("resets", D("resets")), ("reset_failures", D("reset_failures")) }.Where(x => x.Item2 != 0).Select(x => $"{x.Item1} +{x.Item2}")
+                    .Append($"last_release {after.LastRelease ?? "?"}")));
+            }
             else if (driverBack) return;
             else if (bar is not null && bar.Read(StatusReg) is var status and not 0)
-                _fr.LineProblems.Add($"{when}: the card still interrupting after the quiesce program (screaming): status 0x{status:x}");
+                _fr.LineProblems.Add($"{when}: the card still interrupting after {ran} (screaming): status 0x{status:x}");
             if (IntxDisabled(_card.Address) && LineProblemOfIntx(after) is { } intx)
                 _fr.LineProblems.Add($"{when}: {intx}");
             if (after is not null && after.Mode is { } mode && mode != "off")

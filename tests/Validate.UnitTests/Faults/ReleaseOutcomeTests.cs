@@ -88,6 +88,20 @@ public class ReleaseOutcomeTests
     }
 
     [Test]
+    public void Under_reset_the_finding_says_whether_the_reset_failed_or_the_card_kept_interrupting_after_it()
+    {
+        var kept = Result("neither");
+        kept.ValirqCounters["resets"] = 1;
+        Assert.That(FaultRunner.ReleaseFindings("kill-in-handler", "reset", kept).Single(),
+            Does.EndWith("release is reset and the card still interrupted after valirq reset it (resets +1: it keeps its interrupt state over a function reset)"));
+        var failed = Result("neither");
+        failed.ValirqCounters["reset_failures"] = 1;
+        Assert.That(FaultRunner.ReleaseFindings("kill-in-handler", "quiesce-then-reset", failed).Single(),
+            Does.EndWith("release is quiesce-then-reset and the quiesce program did not silence it and the reset failed (reset_failures +1)"));
+        Assert.That(FaultRunner.ReleasePhrase("quiesce-then-reset"), Is.EqualTo("the quiesce program and the reset"));
+    }
+
+    [Test]
     public void A_revoked_openers_release_runs_no_quiesce_steps_so_neither_is_explained_when_the_reopened_driver_served_the_card()
     {
         var fr = Result("neither", "none");
