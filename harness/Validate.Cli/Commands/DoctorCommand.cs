@@ -55,6 +55,12 @@ internal static class DoctorCommand
             var mounted = Interop.ValirqDebugfs.IsMounted();
             Add(mounted ? CheckLevel.Ok : CheckLevel.Fail, $"debugfs {(mounted ? "mounted" : "not mounted")} at {Interop.ValirqDebugfs.Root} (valirq's stimulus, revoke and BAR hooks)",
                 mounted ? null : Interop.ValirqDebugfs.Mount + " (systemd mounts it at boot: sys-kernel-debug.mount)");
+            // valirq's open needs CAP_SYS_RAWIO and is refused under kernel lockdown (as sysfs resource mmap is).
+            if (Interop.ValirqDebugfs.Lockdown() is { } lockdown)
+                Add(lockdown == "none" ? CheckLevel.Ok : CheckLevel.Fail, $"kernel lockdown: {lockdown}",
+                    lockdown == "none" ? null : "valirq refuses its devices under kernel lockdown (LOCKDOWN_PCI_ACCESS), which Debian turns on with Secure Boot: disable Secure Boot on a lab machine (or mokutil --disable-validation)");
+            if (!root)
+                Add(CheckLevel.Warn, "not root: valirq's devices need CAP_SYS_RAWIO and its debugfs hooks root", "run valirq plans as root (the nightly service does)");
             if (mounted && root)
             {
                 var hooks = Directory.Exists(Path.Combine(Interop.ValirqDebugfs.Root, "valirq"));

@@ -27,6 +27,22 @@ public static class ValirqDebugfs
     }
 
     /// <summary>
+    /// The kernel's lockdown mode (none, integrity, confidentiality) from securityfs, or null when the
+    /// kernel has no lockdown or securityfs is not mounted. valirq refuses its devices under lockdown.
+    /// </summary>
+    public static string? Lockdown(string path = "/sys/kernel/security/lockdown")
+    {
+        try
+        {
+            // "none [integrity] confidentiality": the selected mode is bracketed.
+            var text = File.ReadAllText(path);
+            var m = System.Text.RegularExpressions.Regex.Match(text, @"\[(\w+)\]");
+            return m.Success ? m.Groups[1].Value : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>
     /// Why a debugfs hook of the card cannot be used, with the fix, or null when it can: debugfs not
     /// mounted, no valirq directory for the card (not bound to valirq, or a valirq without the hooks).
     /// </summary>

@@ -76,6 +76,17 @@ public class ValirqSysfsTests
         Assert.That(ValirqDebugfs.IsMounted(Path.Combine(_root, "no-such-mounts")), Is.False);
     }
 
+    [TestCase("[none] integrity confidentiality\n", "none")]
+    [TestCase("none [integrity] confidentiality\n", "integrity")]
+    [TestCase("none integrity [confidentiality]\n", "confidentiality")]
+    public void The_kernels_lockdown_mode_is_the_bracketed_one(string text, string mode)
+    {
+        var path = Path.Combine(_root, "lockdown");
+        File.WriteAllText(path, text);
+        Assert.That(ValirqDebugfs.Lockdown(path), Is.EqualTo(mode));
+        Assert.That(ValirqDebugfs.Lockdown(Path.Combine(_root, "absent")), Is.Null);
+    }
+
     [Test]
     public void The_hooks_are_per_card_under_debugfs_valirq()
     {
