@@ -1,0 +1,38 @@
+using NUnit.Framework;
+using Validate.Faults;
+using Validate.Plans;
+
+namespace Validate.UnitTests.Faults;
+
+/// <summary>The driver channel as the harness reads it: a fake driver (sh) speaks it, release lines included.</summary>
+public class DriverChannelTests
+{
+    private static DriverProcess Fake(string script, List<DriverReport> reports, List<string> problems)
+    {
+        var log = Path.Combine(Path.GetTempPath(), $"validate-fake-driver-{Guid.NewGuid():N}.log");
+        return DriverProcess.Start(new DriverCommand("fake", "/bin/sh", ["-c", script], null), "/bin/sh", new Dictionary<string, string>(), 0, log, 0, 1,
+            r => { lock (reports) reports.Add(r); }, p => { lock (problems) problems.Add(p); });
+    }
+
+    [Test]
+    public void A_release_line_says_what_valirqs_last_release_did_and_is_no_protocol_error()
+    {
+        var reports = new List<DriverReport>();
+        using var d = Fake("echo hello $$ 100; echo ready 200; echo release 250 reset; echo irq 0x1 240 260 270 1; echo release 300 neither; cat >/dev/null", reports, []);
+        Assert.That(d.WaitFor(x => x.ReleaseNs == 300, 10_000), Is.True);
+        Assert.That((d.Release, d.ReleaseNs, d.ReadyNs, d.FirstIrqNs), Is.EqualTo(("neither", 300L, 200L, 270L)));
+        Assert.That(d.ProtocolErrors, Is.Empty);
+        Assert.That(reports.Single().Status, Is.EqualTo(1u));
+    }
+
+    [TestCase("release 250 rebooted")]
+    [TestCase("release 250")]
+    [TestCase("release x quiesced")]
+    public void A_release_line_with_an_unknown_outcome_is_a_protocol_error(string line)
+    {
+        using var d = Fake($"echo ready 200; echo '{line}'; cat >/dev/null", [], []);
+        Assert.That(d.WaitFor(x => x.ProtocolErrors.Count > 0, 10_000), Is.True, "the bad line is caught");
+        Assert.That(d.ProtocolErrors.Single(), Is.EqualTo(line));
+        Assert.That(d.Release, Is.Null);
+    }
+}
