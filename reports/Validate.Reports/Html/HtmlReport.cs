@@ -177,10 +177,10 @@ public static class HtmlReport
         }
     }
 
-    /// <summary>"policy quiesce: 9 quiesced, 0 reset, 1 neither (the card left interrupting)" and, when there are, "2 none (no steps asked)", "1 unobserved".</summary>
+    /// <summary>"policy quiesce: 9 quiesced, 0 reset, 1 neither (the card left interrupting)" and, when there are, "2 none (no steps run)", "1 unobserved".</summary>
     public static string ReleaseText(string? policy, ReleaseCounts r) =>
         $"policy {policy ?? "quiesce"}: {r.Quiesced} quiesced, {r.Reset} reset, {r.Neither} neither (the card left interrupting)" +
-        (r.None > 0 ? $", {r.None} none (no steps asked, the card silent)" : "") + (r.Unobserved > 0 ? $", {r.Unobserved} unobserved" : "");
+        (r.None > 0 ? $", {r.None} none (no steps run: none asked, or the opener was revoked; the card silent)" : "") + (r.Unobserved > 0 ? $", {r.Unobserved} unobserved" : "");
 
     private static void HistorySection(StringBuilder h, Validate.Reports.History.HistoryView v)
     {
