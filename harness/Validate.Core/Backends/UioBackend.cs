@@ -1,5 +1,6 @@
 using System.Text;
 using Tmds.Linux;
+using Validate.Devices;
 using Validate.Interop;
 using Validate.Recording;
 using static Tmds.Linux.LibC;

@@ -117,14 +117,14 @@ public sealed unsafe class ValirqDevice : IDisposable
     /// page-aligned BARs of at least a page (VALIRQ_BAR_MMAP): a smaller one shares its page with other
     /// registers.
     /// </summary>
-    public Backends.MappedBar MapBar(int bar, in ValirqBarInfo info)
+    public MappedBar MapBar(int bar, in ValirqBarInfo info)
     {
         if ((info.Flags & Valirq.BarMmap) == 0)
             throw new InteropException($"mmap(BAR {bar})", Errno.EINVAL,
                 $"{Path}: valirq cannot map BAR {bar} ({((info.Flags & Valirq.BarPresent) == 0 ? "absent" : (info.Flags & Valirq.BarIo) != 0 ? "an I/O BAR" : $"{info.Size} bytes, smaller than a page or not page-aligned")}); acknowledge the card in the kernel instead (mode intx-shared with the plan's ack steps)");
         var map = mmap(null, (size_t)(nuint)info.Size, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, Valirq.MmapOffset(bar));
         if (map == (void*)-1) throw new InteropException($"mmap(BAR {bar}, {info.Size} bytes)", errno, Path);
-        return new Backends.MappedBar((byte*)map, (nuint)info.Size, bar, $"{Path} BAR {bar}");
+        return new MappedBar((byte*)map, (nuint)info.Size, bar, $"{Path} BAR {bar}");
     }
 
     /// <summary>Re-arms the interrupt (VALIRQ_IOC_ACK). Returns 0 or -errno (EAGAIN: the card still interrupts).</summary>

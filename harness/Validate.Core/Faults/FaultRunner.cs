@@ -348,7 +348,7 @@ public static class FaultRunner
                     Write(Path.Combine(PciDevice.SysfsRoot, _card.Address, "driver", "unbind"), _card.Address);
                     events.Add(("unbound", MonotonicClock.NowNs()));
                     // Unbound, valirq's debugfs window went with it and the BARs are free: sysfs resourceN.
-                    stim.Use(Backends.BarWindow.ForCard(_card.Address, plan.Stimulus!.Register.Bar));
+                    stim.Use(BarWindow.ForCard(_card.Address, plan.Stimulus!.Register.Bar));
                     break;
                 case "reload":
                     stim.Gate(false);
@@ -396,7 +396,7 @@ public static class FaultRunner
                     stim.Use(null);
                     Write(Path.Combine(PciDevice.SysfsRoot, "..", "drivers_probe"), _card.Address);
                     WaitNode(timeout);
-                    stim.Use(Backends.DebugfsBar.Open(_card.Address, plan.Stimulus!.Register.Bar, timeout));
+                    stim.Use(DebugfsBar.Open(_card.Address, plan.Stimulus!.Register.Bar, timeout));
                     events.Add(("rebound", MonotonicClock.NowNs()));
                     BeginSegment();
                 }
@@ -481,7 +481,7 @@ public static class FaultRunner
             // While the module is out the card is unbound, its BARs free: raise through sysfs resourceN for
             // a while (on MSI the gate is open: those raises must reach the next driver), and drop that window
             // before the module's load binds the card again (valirq's reservation zaps the mapping).
-            stim.Use(Backends.BarWindow.ForCard(_card.Address, bar));
+            stim.Use(BarWindow.ForCard(_card.Address, bar));
             Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(50, 20_000.0 / suite.RateHz)));
             stim.Use(null);
             r = ko == "modprobe" ? ProcessRunner.Capture("modprobe", ["valirq"], TimeSpan.FromMilliseconds(timeoutMs))
@@ -490,7 +490,7 @@ public static class FaultRunner
             events.Add(("insmod", MonotonicClock.NowNs()));
             // driver_override is still valirq: the module's registration binds the card again.
             WaitNode(timeoutMs);
-            stim.Use(Backends.DebugfsBar.Open(_card.Address, bar, timeoutMs));
+            stim.Use(DebugfsBar.Open(_card.Address, bar, timeoutMs));
             events.Add(("bound", MonotonicClock.NowNs()));
         }
 
@@ -557,7 +557,7 @@ public static class FaultRunner
         /// release runs no quiesce steps by design, so a card it left interrupting is the release
         /// accounting's to explain, not a line problem.
         /// </summary>
-        private void CheckLine(string when, ValirqSysfs before, ValirqSysfs? after, Backends.BarWindow? bar, bool driverBack = false)
+        private void CheckLine(string when, ValirqSysfs before, ValirqSysfs? after, BarWindow? bar, bool driverBack = false)
         {
             var ran = ReleasePhrase(plan.Release);
             if (after is not null && ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither && !(driverBack && _f.Kind == "revoke"))
@@ -591,7 +591,7 @@ public static class FaultRunner
             catch (IOException) { return false; }
         }
 
-        private static void RunSteps(Backends.BarWindow bar, in ValirqQuiesce q)
+        private static void RunSteps(BarWindow bar, in ValirqQuiesce q)
         {
             for (int i = 0; i < q.NSteps; i++)
             {
@@ -610,7 +610,7 @@ public static class FaultRunner
         /// edu's health after all the faults, when the plan names its registers: liveness returns the
         /// complement of what was written, and the factorial unit computes 5! = 120.
         /// </summary>
-        private void CardCheck(Backends.BarWindow bar)
+        private void CardCheck(BarWindow bar)
         {
             if (!plan.Registers.TryGetValue("liveness", out var live) || !plan.Registers.TryGetValue("factorial", out var fact) || !plan.Registers.TryGetValue("status", out var st))
             {

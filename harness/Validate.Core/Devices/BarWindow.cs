@@ -1,9 +1,8 @@
 using System.Text;
-using Validate.Devices;
 using Validate.Interop;
 using static Tmds.Linux.LibC;
 
-namespace Validate.Backends;
+namespace Validate.Devices;
 
 /// <summary>
 /// The harness's own window on one BAR of a card, independent of the driver under test: register reads

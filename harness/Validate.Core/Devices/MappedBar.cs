@@ -1,7 +1,6 @@
-using Validate.Devices;
 using Validate.Interop;
 
-namespace Validate.Backends;
+namespace Validate.Devices;
 
 /// <summary>
 /// A memory BAR mapped into this process (through sysfs resourceN of a card not bound to valirq, or
