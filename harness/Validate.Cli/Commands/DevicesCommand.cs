@@ -16,7 +16,7 @@ internal static class DevicesCommand
 
     private static int Run(bool all)
     {
-        var handlers = PciDevice.InterruptHandlers();
+        var handlers = ProcInterrupts.Handlers();
         var devices = PciDevice.Enumerate();
         Console.WriteLine($"{"ADDRESS",-13} {"ID",-10} {"REV",-4} {"DRIVER",-18} {"IRQ",-4} {"MSI",-4} {"MSIX",-5} LINE HANDLERS");
         foreach (var d in devices)

@@ -92,7 +92,7 @@ internal static class DoctorCommand
             // The drivers the fault suites start (docs/driver-channel.md).
             foreach (var d in plan.Suites.Where(s => s.Fault is not null).Select(s => s.Fault!.Driver).DistinctBy(d => d.Name))
             {
-                var program = Path.IsPathRooted(d.Program) ? d.Program : Path.Combine(RepositoryLayout.Find().Root, d.Program);
+                var program = Faults.DriverProcess.ResolveProgram(d);
                 var ok = File.Exists(program) && (File.GetUnixFileMode(program) & UnixFileMode.UserExecute) != 0;
                 if (ok) Add(CheckLevel.Ok, $"driver {d.Name}: {program}");
                 else Add(CheckLevel.Fail, $"driver {d.Name}: {program} is missing or not executable",

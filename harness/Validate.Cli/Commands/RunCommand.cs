@@ -63,7 +63,6 @@ internal static class RunCommand
         psi.Environment["VALIDATE_PLAN"] = Path.GetFullPath(planPath);
         psi.Environment["VALIDATE_PLAN_SET"] = string.Join('\n', overrides);
         psi.Environment["VALIDATE_RUN_DIR"] = outDir;
-        psi.Environment["VALIDATE_CLI"] = Environment.ProcessPath;
         psi.Environment["VALIDATE_ROOT"] = layout.Root;
 
         Console.WriteLine($"run: {plan.Name} ({planPath}), {plan.Suites.Count} suite(s); output in {outDir}");

@@ -37,27 +37,8 @@ public abstract class BarWindow : IDisposable
     /// <summary>Binds whatever the window calls (P/Invokes), without touching the card: a real-time loop calls it before it counts.</summary>
     public virtual void Prepare() { }
 
-    /// <summary>The program's check, and when the card is interrupting, its ack steps. Returns whether it was.</summary>
-    public bool CheckAndAck(in ValirqProgram p)
-    {
-        ref readonly var check = ref p.Check;
-        var status = Read(check.Reg);
-        var masked = status & check.Mask;
-        var interrupting = check.Op == Valirq.OpReadEq ? masked == check.Value : masked != check.Value;
-        if (!interrupting) return false;
-        for (int i = 0; i < p.NAck; i++)
-        {
-            ref readonly var s = ref p.Ack[i];
-            switch (s.Op)
-            {
-                case Valirq.OpWrite: TryWrite(s.Reg, s.Value); break;
-                case Valirq.OpWriteStatus: TryWrite(s.Reg, status & s.Mask); break;
-                case Valirq.OpSetBits: TryWrite(s.Reg, Read(s.Reg) | s.Value); break;
-                case Valirq.OpClearBits: TryWrite(s.Reg, Read(s.Reg) & ~s.Mask); break;
-            }
-        }
-        return true;
-    }
+    /// <summary>The program's check, and when the card is interrupting, its ack steps (<see cref="RegisterProgram"/>). Returns whether it was.</summary>
+    public bool CheckAndAck(in ValirqProgram p) => RegisterProgram.CheckAndAck(this, p);
 
     /// <summary>Throws unless every register of the program and the stimulus is inside this BAR (memory).</summary>
     public void CheckCovers(in ValirqProgram program, in ValirqReg stimulus, string what)

@@ -15,22 +15,28 @@ public sealed class RunSession : IDisposable
     private readonly ProcessSetup _setup;
     private readonly RunContext _ctx;
     private readonly ManualResetEventSlim _idle = new(true);
+    private readonly IReadOnlyList<ISuiteRunner> _runners;
     private int _disposed;
 
     public Plan Plan { get; }
     public RunResults Results { get; }
     public string ResultsPath => Path.Combine(_ctx.OutDir, ResultsFileName);
 
-    private RunSession(Plan plan, RunContext ctx, ProcessSetup setup, RunResults results)
+    private RunSession(Plan plan, RunContext ctx, IReadOnlyList<ISuiteRunner> runners, ProcessSetup setup, RunResults results)
     {
         Plan = plan;
+        _runners = runners;
         _ctx = ctx;
         _setup = setup;
         Results = results;
     }
 
-    public static RunSession Start(Plan plan, RunContext ctx)
+    /// <param name="runners">one per kind of suite (latency, fault, ...): each suite goes to the first that handles it</param>
+    public static RunSession Start(Plan plan, RunContext ctx, IReadOnlyList<ISuiteRunner> runners)
     {
+        foreach (var s in plan.Suites)
+            if (!runners.Any(r => r.Runs(s)))
+                throw new ValidateException(ExitCodes.InputError, $"{plan.SourcePath}: suite {s.Name}: no runner for its kind in this harness");
         Directory.CreateDirectory(ctx.OutDir);
         var env = SystemSnapshot.Capture();
         foreach (var w in env.Warnings) ctx.Log($"WARNING: {w}");
@@ -45,7 +51,7 @@ public sealed class RunSession : IDisposable
             Environment = env,
             Realtime = setup.State,
         };
-        var session = new RunSession(plan, ctx, setup, results);
+        var session = new RunSession(plan, ctx, runners, setup, results);
         session.Save();
         return session;
     }
@@ -75,10 +81,9 @@ public sealed class RunSession : IDisposable
             r = new SuiteResult { Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode, Verdict = Verdict.Skipped, Message = $"not run: {RunAbort.Why}" };
         else
         {
-            _ctx.Log(suite.Fault is { } f
-                ? $"{suite.Name}: fault {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}, {suite.Mode}{(f.Neighbour ? ", neighbour on the shared line" : "")}"
-                : $"{suite.Name}: {suite.Backend.ToString().ToLowerInvariant()} {suite.Mode}, load {suite.Load.Name}");
-            r = suite.IsFault ? Faults.FaultRunner.Run(Plan, suite, _ctx) : SuiteRunner.Run(Plan, suite, _ctx);
+            var runner = _runners.First(x => x.Runs(suite));
+            _ctx.Log($"{suite.Name}: {runner.Describe(suite)}");
+            r = SuiteScope.Run(runner, Plan, suite, _ctx);
         }
         lock (Results)
         {

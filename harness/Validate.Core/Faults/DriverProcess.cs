@@ -1,14 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using Validate.Analysis;
 using Validate.Interop;
 using Validate.Loads;
 using Validate.Plans;
 using Validate.Realtime;
 
 namespace Validate.Faults;
-
-/// <summary>One line a driver wrote on the channel (docs/driver-channel.md), with its CLOCK_MONOTONIC times.</summary>
-public readonly record struct DriverReport(int Instance, uint Status, long HardirqNs, long ReadNs, long DoneNs);
 
 /// <summary>
 /// A user-space driver process under test, started with the driver channel: environment in, lines on its
@@ -70,6 +68,27 @@ public sealed class DriverProcess : IDisposable
         _errors = new Thread(ReadErrors) { IsBackground = true, Name = $"driver-{instance}-stderr" };
         _reader.Start();
         _errors.Start();
+    }
+
+    /// <summary>The driver's executable: the plan's path, relative to the checkout when not absolute.</summary>
+    public static string ResolveProgram(DriverCommand cmd) =>
+        Path.IsPathRooted(cmd.Program) ? cmd.Program : Path.Combine(RepositoryLayout.Find().Root, cmd.Program);
+
+    /// <summary>The plan's quiesce program as the driver channel passes it (VALIDATE_DRIVER_QUIESCE): op:bar:offset:width:mask:value;...</summary>
+    public static string QuiesceText(in ValirqQuiesce q)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < q.NSteps; i++)
+        {
+            var s = q.Steps[i];
+            var op = s.Op switch
+            {
+                Valirq.OpWrite => "write", Valirq.OpWriteStatus => "write-status", Valirq.OpSetBits => "set-bits", Valirq.OpClearBits => "clear-bits",
+                _ => throw new ArgumentOutOfRangeException(nameof(q), s.Op, "not a quiesce op"),
+            };
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{op}:{s.Reg.Bar}:0x{s.Reg.Offset:x}:{s.Reg.Width}:0x{s.Mask:x}:0x{s.Value:x}"));
+        }
+        return string.Join(';', parts);
     }
 
     /// <summary>

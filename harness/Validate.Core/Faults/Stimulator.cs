@@ -20,7 +20,7 @@ namespace Validate.Faults;
 /// </summary>
 public sealed class Stimulator : IDisposable
 {
-    public const int Tags = 32;
+    public const int Tags = Analysis.FaultAccounting.Tags;
     private volatile BarWindow? _window;
     private readonly ValirqReg _raise;
     private readonly long _periodNs;

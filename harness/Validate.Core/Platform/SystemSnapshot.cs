@@ -133,7 +133,7 @@ public sealed record IrqState(int Irq, string? Affinity, string? EffectiveAffini
                 threads.Add(new IrqThread(pid, comm, policy, prio));
             }
         }
-        var handlers = Devices.PciDevice.InterruptHandlers(Path.Combine(proc, "interrupts")).TryGetValue(irq, out var h) ? h : [];
+        var handlers = Devices.ProcInterrupts.Handlers(Path.Combine(proc, "interrupts")).TryGetValue(irq, out var h) ? h : [];
         return new IrqState(irq,
             SystemSnapshot.Read(Path.Combine(proc, "irq", irq.ToString(CultureInfo.InvariantCulture), "smp_affinity_list")),
             SystemSnapshot.Read(Path.Combine(proc, "irq", irq.ToString(CultureInfo.InvariantCulture), "effective_affinity_list")),

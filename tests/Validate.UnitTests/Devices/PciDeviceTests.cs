@@ -14,7 +14,7 @@ public class PciDeviceTests
         cfg[0x34] = 0x40;
         cfg[0x40] = 0x05;
         cfg[0x41] = 0x00;
-        Assert.That(PciDevice.Capabilities(cfg), Is.EqualTo((true, false)));
+        Assert.That(PciConfig.Capabilities(cfg), Is.EqualTo((true, false)));
     }
 
     [Test]
@@ -26,7 +26,7 @@ public class PciDeviceTests
         cfg[0x50] = 0x09; // vendor specific
         cfg[0x51] = 0x60;
         cfg[0x60] = 0x11; // MSI-X
-        Assert.That(PciDevice.Capabilities(cfg), Is.EqualTo((false, true)));
+        Assert.That(PciConfig.Capabilities(cfg), Is.EqualTo((false, true)));
     }
 
     [Test]
@@ -37,14 +37,14 @@ public class PciDeviceTests
         cfg[0x34] = 0x40;
         cfg[0x40] = 0x01;
         cfg[0x41] = 0x40; // points at itself
-        Assert.That(PciDevice.Capabilities(cfg), Is.EqualTo((false, false)));
+        Assert.That(PciConfig.Capabilities(cfg), Is.EqualTo((false, false)));
     }
 
     [Test]
     public void Both_handlers_of_a_shared_line_are_read_from_proc_interrupts()
     {
         var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "proc-interrupts-shared.txt");
-        var handlers = PciDevice.InterruptHandlers(path);
+        var handlers = ProcInterrupts.Handlers(path);
         Assert.Multiple(() =>
         {
             Assert.That(handlers[11], Is.EqualTo(new[] { "uio_pci_generic", "uio_pci_generic" }));

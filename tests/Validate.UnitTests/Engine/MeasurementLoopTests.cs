@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Validate.Backends;
+using Validate.Analysis;
 using Validate.Engine;
 using Validate.Plans;
 using Validate.Recording;
@@ -24,9 +25,9 @@ public class MeasurementLoopTests
         {
             using var recorder = new LatencyRecorder(backend.Stages, path, 65536);
             using (var warm = new LatencyRecorder(backend.Stages, null, 1024))
-                SuiteRunner.MeasureLoop(backend, warm, 1000, 0, long.MaxValue, out _);
+                LatencySuiteRunner.MeasureLoop(backend, warm, 1000, 0, long.MaxValue, out _);
             var gc0 = GC.CollectionCount(0);
-            var allocated = SuiteRunner.MeasureLoop(backend, recorder, 100_000, 0, long.MaxValue, out var gaveUp);
+            var allocated = LatencySuiteRunner.MeasureLoop(backend, recorder, 100_000, 0, long.MaxValue, out var gaveUp);
             Assert.That(allocated, Is.Zero, "bytes allocated by the measuring thread in the loop");
             Assert.That(GC.CollectionCount(0) - gc0, Is.Zero, "collections during the loop");
             Assert.That((recorder.Count, gaveUp), Is.EqualTo((100_000L, false)));
@@ -67,7 +68,7 @@ public class MeasurementLoopTests
     public void Limits_have_a_marginal_band_below_them(long p99, Verdict expected)
     {
         var r = Result(p99);
-        SuiteRunner.Judge(Suite(new Limits(0.1, 0, 0, [new StageLimit("total", "p99", 100_000)])), r);
+        LimitVerdict.Judge(Suite(new Limits(0.1, 0, 0, [new StageLimit("total", "p99", 100_000)])), r);
         Assert.That(r.Verdict, Is.EqualTo(expected), r.Message);
         Assert.That(r.Limits.Single().ValueNs, Is.EqualTo(p99));
     }
@@ -76,7 +77,7 @@ public class MeasurementLoopTests
     public void A_lost_interrupt_fails_the_suite_with_the_count()
     {
         var r = Result(10, lost: 3);
-        SuiteRunner.Judge(Suite(new Limits(0.1, 0, 0, [])), r);
+        LimitVerdict.Judge(Suite(new Limits(0.1, 0, 0, [])), r);
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.Message, Does.Contain("3 interrupts lost (limit 0)"));
     }

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Validate.Analysis;
 using Validate.Faults;
 using Validate.Plans;
 

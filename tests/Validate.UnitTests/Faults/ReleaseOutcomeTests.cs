@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Validate.Devices;
+using Validate.Analysis;
 using Validate.Faults;
 using Validate.Interop;
 using Validate.Plans;
@@ -70,7 +71,7 @@ public class ReleaseOutcomeTests
     public void The_outcomes_are_summed_per_suite_and_a_clean_suite_has_no_finding()
     {
         var fr = Result("quiesced", "quiesced", "reset", "none", null);
-        var findings = FaultRunner.ReleaseFindings("kill-in-handler", "quiesce-then-reset", fr);
+        var findings = FaultVerdict.ReleaseFindings("kill-in-handler", "quiesce-then-reset", fr);
         Assert.That(findings, Is.Empty);
         Assert.That(fr.Release, Is.EqualTo(new ReleaseCounts(2, 1, 0, 1, 1)));
     }
@@ -79,7 +80,7 @@ public class ReleaseOutcomeTests
     public void A_release_that_left_the_card_interrupting_is_a_finding_naming_the_repetitions_and_the_policy()
     {
         var fr = Result("quiesced", "neither", "quiesced", "neither");
-        var findings = FaultRunner.ReleaseFindings("kill-random", "quiesce", fr);
+        var findings = FaultVerdict.ReleaseFindings("kill-random", "quiesce", fr);
         Assert.That(findings, Has.Count.EqualTo(1));
         Assert.That(findings[0], Does.StartWith("valirq's release left the card interrupting (neither quiesced nor reset) in 2 of 4 repetitions (repetition 2, 4)")
             .And.Contain("release is quiesce and the quiesce program did not silence it"));
@@ -92,25 +93,25 @@ public class ReleaseOutcomeTests
     {
         var kept = Result("neither");
         kept.ValirqCounters["resets"] = 1;
-        Assert.That(FaultRunner.ReleaseFindings("kill-in-handler", "reset", kept).Single(),
+        Assert.That(FaultVerdict.ReleaseFindings("kill-in-handler", "reset", kept).Single(),
             Does.EndWith("release is reset and the card still interrupted after valirq reset it (resets +1: it keeps its interrupt state over a function reset)"));
         var failed = Result("neither");
         failed.ValirqCounters["reset_failures"] = 1;
-        Assert.That(FaultRunner.ReleaseFindings("kill-in-handler", "quiesce-then-reset", failed).Single(),
+        Assert.That(FaultVerdict.ReleaseFindings("kill-in-handler", "quiesce-then-reset", failed).Single(),
             Does.EndWith("release is quiesce-then-reset and the quiesce program did not silence it and the reset failed (reset_failures +1)"));
-        Assert.That(FaultRunner.ReleasePhrase("quiesce-then-reset"), Is.EqualTo("the quiesce program and the reset"));
+        Assert.That(FaultVerdict.ReleasePhrase("quiesce-then-reset"), Is.EqualTo("the quiesce program and the reset"));
     }
 
     [Test]
     public void A_revoked_openers_release_runs_no_quiesce_steps_so_neither_is_explained_when_the_reopened_driver_served_the_card()
     {
         var fr = Result("neither", "none");
-        Assert.That(FaultRunner.ReleaseFindings("revoke", "quiesce", fr), Is.Empty);
+        Assert.That(FaultVerdict.ReleaseFindings("revoke", "quiesce", fr), Is.Empty);
         Assert.That(fr.Explained.Single(), Does.StartWith("neither in repetition 1: a revoked opener's release runs no quiesce steps"));
 
         var stuck = Result("neither");
         stuck.Repetitions[0].Events.Clear();    // the reopened driver never handled an interrupt
-        Assert.That(FaultRunner.ReleaseFindings("revoke", "quiesce", stuck), Has.Count.EqualTo(1), "not explained when nobody served the card afterwards");
+        Assert.That(FaultVerdict.ReleaseFindings("revoke", "quiesce", stuck), Has.Count.EqualTo(1), "not explained when nobody served the card afterwards");
     }
 
     [Test]
@@ -119,15 +120,15 @@ public class ReleaseOutcomeTests
         var clean = new FaultCounts(100, 90, 100, 0, 0, 0, 0, 0, 3, []);
         var intx = Result("quiesced");
         intx.Accounting = clean;
-        Assert.That(FaultRunner.MismatchFinding("intx-pci23", 2, intx), Does.StartWith("valirq masked the card 2 times because it asserted INTx against the IRQ program"));
+        Assert.That(FaultVerdict.MismatchFinding("intx-pci23", 2, intx), Does.StartWith("valirq masked the card 2 times because it asserted INTx against the IRQ program"));
         var msi = Result("quiesced");
         msi.Accounting = clean;
-        Assert.That(FaultRunner.MismatchFinding("msi", 27, msi), Is.Null);
+        Assert.That(FaultVerdict.MismatchFinding("msi", 27, msi), Is.Null);
         Assert.That(msi.Explained.Single(), Does.StartWith("27 MSIs valirq's check did not recognise"));
         var lossy = Result("quiesced");
         lossy.Accounting = clean with { LostUnexplained = 1 };
-        Assert.That(FaultRunner.MismatchFinding("msi", 27, lossy), Does.Contain("the accounting does not explain them"));
-        Assert.That(FaultRunner.MismatchFinding("msi", 0, lossy), Is.Null);
+        Assert.That(FaultVerdict.MismatchFinding("msi", 27, lossy), Does.Contain("the accounting does not explain them"));
+        Assert.That(FaultVerdict.MismatchFinding("msi", 0, lossy), Is.Null);
     }
 
     [Test]
@@ -135,11 +136,11 @@ public class ReleaseOutcomeTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(FaultRunner.LineProblemOfIntx(Sysfs("quiesced", "off")), Is.Null);
-            Assert.That(FaultRunner.LineProblemOfIntx(Sysfs("neither", "off loud")), Does.StartWith("INTx left disabled at the card (masked), valirq holds it: off loud"));
-            Assert.That(FaultRunner.LineProblemOfIntx(Sysfs("quiesced", "handler")), Does.Contain("valirq holds it: handler"));
-            Assert.That(FaultRunner.LineProblemOfIntx(Sysfs("quiesced", "none")), Does.Contain("not by valirq (intx_hold none)"));
-            Assert.That(FaultRunner.LineProblemOfIntx(null), Does.Contain("by nobody (not bound to valirq)"));
+            Assert.That(FaultVerdict.LineProblemOfIntx(Sysfs("quiesced", "off")), Is.Null);
+            Assert.That(FaultVerdict.LineProblemOfIntx(Sysfs("neither", "off loud")), Does.StartWith("INTx left disabled at the card (masked), valirq holds it: off loud"));
+            Assert.That(FaultVerdict.LineProblemOfIntx(Sysfs("quiesced", "handler")), Does.Contain("valirq holds it: handler"));
+            Assert.That(FaultVerdict.LineProblemOfIntx(Sysfs("quiesced", "none")), Does.Contain("not by valirq (intx_hold none)"));
+            Assert.That(FaultVerdict.LineProblemOfIntx(null), Does.Contain("by nobody (not bound to valirq)"));
         });
     }
 

@@ -82,7 +82,7 @@ public class FaultPlanTests
     public void The_quiesce_program_reaches_the_driver_in_the_channel_format()
     {
         var p = PlanLoader.Load(Write("""{ "name": "kill", "kind": "fault", "fault": "kill-idle", "driver": "mine", "cpus": [ 1 ] }"""), cpuCount: 2);
-        Assert.That(FaultRunner.QuiesceText(p.Quiesce), Is.EqualTo("write:0:0x64:4:0xffffffff:0xffffffff;clear-bits:0:0x20:4:0x80:0x0"));
+        Assert.That(DriverProcess.QuiesceText(p.Quiesce), Is.EqualTo("write:0:0x64:4:0xffffffff:0xffffffff;clear-bits:0:0x20:4:0x80:0x0"));
     }
 
     private const string KillSuite = """{ "name": "kill", "kind": "fault", "fault": "kill-idle", "driver": "mine", "cpus": [ 1 ] }""";

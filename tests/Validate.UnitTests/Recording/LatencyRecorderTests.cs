@@ -104,7 +104,7 @@ public class LatencyRecorderTests
             // Interval 0: 1..100 us; interval 1: 101..200 us (1 s intervals, 100 samples each).
             for (int i = 0; i < 200; i++) r.Record(At(i * 10_000_000L, (i + 1) * 1000L));
             r.Dispose();
-            var p99 = Validate.Engine.SuiteRunner.IntervalP99([r], 0, 1_000_000_000);
+            var p99 = Validate.Analysis.StageStatistics.IntervalP99([r], 0, 1_000_000_000);
             Assert.That(p99, Is.EqualTo(new long[] { 99_000, 199_000 }));
         }
         finally
@@ -118,6 +118,6 @@ public class LatencyRecorderTests
     {
         using var r = new LatencyRecorder(["total"], rawPath: null, rawRing: 1024);
         r.Record(At(0, 1));
-        Assert.That(Validate.Engine.SuiteRunner.IntervalP99([r], 0, 1_000_000_000), Is.Null);
+        Assert.That(Validate.Analysis.StageStatistics.IntervalP99([r], 0, 1_000_000_000), Is.Null);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NUnit.Framework;
+using Validate.Analysis;
 using Validate.Faults;
 using Validate.Reports.Html;
 using Validate.Results;
@@ -25,12 +26,12 @@ public class FaultReleaseReportTests
             },
             Accounting = new FaultCounts(100, 90, 100, 0, 0, 0, 0, 0, 0, []),
         };
-        var findings = FaultRunner.ReleaseFindings(fr.Kind, fr.ReleasePolicy!, fr);
-        _ = FaultRunner.MismatchFinding("msi", 4, fr);
+        var findings = FaultVerdict.ReleaseFindings(fr.Kind, fr.ReleasePolicy!, fr);
+        _ = FaultVerdict.MismatchFinding("msi", 4, fr);
         var suite = new SuiteResult
         {
             Name = "fault-kill-in-handler-msi-aot", Backend = "valirq", Mode = "msi", Verdict = Verdict.Fail, Message = string.Join("; ", findings),
-            Stages = { RecoveryStats.Stage("total", [187_000_000, 187_000_000, 187_000_000]) },
+            Stages = { StageStatistics.Exact("total", [187_000_000, 187_000_000, 187_000_000]) },
             Fault = fr,
         };
         r.Suites.Add(suite);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NUnit.Framework;
+using Validate.Analysis;
 using Validate.Engine;
 using Validate.Recording;
 using Validate.Reports;
@@ -36,7 +37,7 @@ public class ReportBenchmark
         var run = ReportTests.Sample(samples: 10_000_000);
         var suite = run.Suites[0];
         suite.Stages.Clear();
-        suite.Stages.AddRange(SuiteRunner.StageSummaries([rec], stages));
+        suite.Stages.AddRange(StageStatistics.FromRecorders([rec], stages));
         run.Suites.RemoveRange(1, run.Suites.Count - 1);
         var dir = Directory.CreateTempSubdirectory("validate-report-bench-");
         var results = Path.Combine(dir.FullName, "results.json");

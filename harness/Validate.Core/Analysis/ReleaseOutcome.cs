@@ -1,7 +1,7 @@
 using Validate.Devices;
 using Validate.Interop;
 
-namespace Validate.Faults;
+namespace Validate.Analysis;
 
 /// <summary>
 /// What valirq's release did with the card when a driver went away (docs/faults.md): quiesced (the plan's

@@ -1,4 +1,7 @@
-namespace Validate.Faults;
+namespace Validate.Analysis;
+
+/// <summary>One line a driver wrote on the channel (docs/driver-channel.md), with its CLOCK_MONOTONIC times: what the accounting consumes.</summary>
+public readonly record struct DriverReport(int Instance, uint Status, long HardirqNs, long ReadNs, long DoneNs);
 
 /// <summary>
 /// A span of time in which a raise may go unhandled for a known reason. Raises in
@@ -32,9 +35,12 @@ public sealed record AccountingResult(
 /// </summary>
 public static class FaultAccounting
 {
+    /// <summary>How many raises the stimulus tells apart: raise i sets status bit i % 32.</summary>
+    public const int Tags = 32;
+
     public static AccountingResult Compute(ReadOnlySpan<long> raises, IReadOnlyList<DriverReport> reports, IReadOnlyList<ExplainedWindow> windows)
     {
-        var queues = new Queue<int>[Stimulator.Tags];
+        var queues = new Queue<int>[Tags];
         for (int i = 0; i < queues.Length; i++) queues[i] = new Queue<int>();
         var ordered = reports.OrderBy(r => r.ReadNs).ToList();
         long handled = 0, coalescedOk = 0, late = 0, duplicated = 0, empty = 0;
@@ -48,11 +54,11 @@ public static class FaultAccounting
             // Every raise made before the driver read the status could be in it.
             while (ri < raises.Length && raises[ri] < rep.ReadNs)
             {
-                queues[ri % Stimulator.Tags].Enqueue(ri);
+                queues[ri % Tags].Enqueue(ri);
                 ri++;
             }
             if (rep.Status == 0) { empty++; continue; }
-            for (int bit = 0; bit < Stimulator.Tags; bit++)
+            for (int bit = 0; bit < Tags; bit++)
             {
                 if ((rep.Status & (1u << bit)) == 0) continue;
                 var q = queues[bit];
@@ -78,7 +84,7 @@ public static class FaultAccounting
             }
         }
         long lostOk = 0, lostBad = 0;
-        for (; ri < raises.Length; ri++) queues[ri % Stimulator.Tags].Enqueue(ri);
+        for (; ri < raises.Length; ri++) queues[ri % Tags].Enqueue(ri);
         foreach (var q in queues)
         {
             foreach (var i in q)

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Validate.Analysis;
+using Validate.Backends;
+using Validate.Interop;
+using Validate.Platform;
+using Validate.Plans;
+using Validate.Realtime;
+using Validate.Recording;
+using Validate.Results;
+
+namespace Validate.Engine;
+
+/// <summary>
+/// A latency suite, in the three phases every measurement here has:
+/// set up (bind the card, start the load and let it settle, start the measuring threads: affinity,
+/// SCHED_FIFO, stack prefaulted, device opened, code warmed up, a no-GC region entered),
+/// measure (each thread: backend.MeasureOne into a preallocated recorder; nothing else),
+/// report (stop the load, close the devices, statistics, verdict against the plan's limits).
+/// </summary>
+public sealed class LatencySuiteRunner : ISuiteRunner
+{
+    /// <summary>Consecutive lost interrupts after which a suite stops: the card is not interrupting.</summary>
+    public const int GiveUpAfterLost = 10;
+
+    // What Run leaves for Conclude: one suite at a time per runner (the session runs suites one by one).
+    private LatencyBackend[] _backends = [];
+    private LatencyRecorder[] _recorders = [];
+
+    public bool Runs(SuitePlan suite) => !suite.IsFault;
+
+    public string Describe(SuitePlan suite) => $"{suite.Backend.ToString().ToLowerInvariant()} {suite.Mode}, load {suite.Load.Name}";
+
+    public void Run(SuiteScope scope)
+    {
+        var (plan, suite, ctx, result) = (scope.Plan, scope.Suite, scope.Context, scope.Result);
+        var periodNs = suite.RateHz > 0 ? 1_000_000_000L / suite.RateHz : 0;
+        var threads = suite.Backend == BackendKind.Timer ? suite.Cpus.Count : 1;
+        var backends = _backends = new LatencyBackend[threads];
+        var recorders = _recorders = new LatencyRecorder[threads];
+        Devices.PciDevice? card = null;
+        try
+        {
+            // ---- set up ----
+            if (suite.Backend != BackendKind.Timer)
+            {
+                card = scope.FindCard();
+                result.Facts["driver"] = scope.Bind(card.Address, suite.Backend == BackendKind.Valirq ? "valirq" : "uio_pci_generic").Driver;
+            }
+            scope.StartLoads(card);
+
+            var samplesDir = Path.Combine(ctx.OutDir, "samples");
+            Directory.CreateDirectory(samplesDir);
+            for (int i = 0; i < threads; i++)
+            {
+                backends[i] = suite.Backend switch
+                {
+                    BackendKind.Timer => new TimerBackend(periodNs),
+                    BackendKind.Valirq => new ValirqBackend(card!.Address, suite.Mode, plan.Program!.Value, plan.Quiesce, plan.Stimulus!, periodNs, suite.TimeoutMs),
+                    _ => new UioBackend(card!.Address, plan.Program!.Value, plan.Stimulus!, periodNs, suite.TimeoutMs),
+                };
+                var raw = Path.Combine(samplesDir, threads == 1 ? $"{suite.Name}.bin.gz" : $"{suite.Name}-cpu{suite.Cpus[i]}.bin.gz");
+                recorders[i] = new LatencyRecorder(backends[i].Stages, raw, suite.RawRing);
+                result.RawFiles.Add(Path.GetRelativePath(ctx.OutDir, raw));
+            }
+
+            // ---- measure ----
+            var m = Measure(suite, plan.Realtime, backends, recorders, ctx);
+            result.Measurement = m.Info;
+            result.Realtime = new SuiteRealtime(m.ThreadStates, suite.Priority, suite.Cpus, m.Problems);
+            foreach (var (k, v) in backends[0].Facts) result.Facts[k] = v;
+            if (card is not null)
+            {
+                var msi = IrqState.MsiIrqs(card.Address);
+                var irq = suite.Mode == "msi" && msi.Count > 0 ? msi[0] : card.Irq;
+                result.Irq = IrqState.Capture(irq);
+            }
+            if (m.Error is not null) throw m.Error;
+            if (m.GaveUp)
+                throw new ValidateException(ExitCodes.Failed, $"{GiveUpAfterLost} interrupts in a row were lost (timeout {suite.TimeoutMs} ms each): the card is not interrupting; check the IRQ program, the mode and the binding");
+        }
+        finally
+        {
+            // ---- report (and leave the machine as found): the load first, then the devices ----
+            scope.StopLoads();
+            foreach (var b in backends) b?.Dispose();
+            foreach (var r in recorders) r?.Dispose();
+        }
+    }
+
+    public void Conclude(SuiteScope scope)
+    {
+        Summarize(scope.Suite, _backends, _recorders, scope.Result);
+        LimitVerdict.Judge(scope.Suite, scope.Result);
+    }
+
+    private sealed record MeasureOutcome(MeasurementInfo Info, IReadOnlyList<ThreadSchedState> ThreadStates, IReadOnlyList<string> Problems, Exception? Error, bool GaveUp);
+
+    private static MeasureOutcome Measure(SuitePlan suite, RealtimeSettings rt, LatencyBackend[] backends, LatencyRecorder[] recorders, RunContext ctx)
+    {
+        var n = backends.Length;
+        var states = new ThreadSchedState[n];
+        var allocated = new long[n];
+        var errors = new Exception?[n];
+        var gaveUp = new bool[n];
+        var problems = new List<string>();
+        using var ready = new CountdownEvent(n);
+        using var go = new ManualResetEventSlim(false);
+        var durationNs = suite.DurationS is { } d ? (long)(d * 1e9) : long.MaxValue;
+        var startNs = 0L;
+
+        var workers = new Thread[n];
+        for (int i = 0; i < n; i++)
+        {
+            var index = i;
+            var cpu = suite.Cpus[i];
+            workers[i] = new Thread(() =>
+            {
+                try
+                {
+                    // Set up, on the measuring thread itself: scheduling applies per thread.
+                    try { RealtimeCalls.SetAffinity([cpu]); }
+                    catch (InteropException e) { lock (problems) problems.Add(e.Message); }
+                    try { RealtimeCalls.SetFifo(suite.Priority); }
+                    catch (InteropException e)
+                    {
+                        var why = e.ErrorNumber == Errno.EPERM
+                            ? $"{e.Message}: no permission for real-time priority; raise the rtprio limit (limits.d: @validate - rtprio 95; systemd: LimitRTPRIO=95) or run as root"
+                            : e.Message;
+                        lock (problems) problems.Add(why);
+                        if (rt.AbortOnFailure) throw new ValidateException(ExitCodes.SetupError, why + " (realtime:onFailure=abort)");
+                    }
+                    RealtimeCalls.PrefaultStack();
+                    backends[index].Open();
+                    states[index] = RealtimeCalls.ReadThread();
+                    Warmup(backends[index], backends[index].Stages, suite.Warmup);
+                }
+                catch (Exception e) when (e is ValidateException or InteropException or IOException or UnauthorizedAccessException)
+                {
+                    errors[index] = e;
+                }
+                finally
+                {
+                    ready.Signal();
+                }
+                go.Wait();
+                if (errors[index] is not null) return;
+                allocated[index] = MeasureLoop(backends[index], recorders[index], suite.Count, startNs, durationNs, out gaveUp[index]);
+            }, maxStackSize: 1 << 20) { IsBackground = true, Name = $"measure-{suite.Name}-cpu{cpu}" };
+            workers[i].Start();
+        }
+
+        ready.Wait();
+        // Everything the run needs is allocated: collect now, then ask for no GC during the window.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var noGc = false;
+        try { noGc = GC.TryStartNoGCRegion(32L << 20); }
+        catch (InvalidOperationException) { }
+        catch (ArgumentOutOfRangeException) { }
+        var gen0 = GC.CollectionCount(0);
+        var gen1 = GC.CollectionCount(1);
+        var gen2 = GC.CollectionCount(2);
+        var started = DateTime.UtcNow;
+        var sw = Stopwatch.StartNew();
+        startNs = MonotonicClock.NowNs();
+        go.Set();
+        foreach (var w in workers) w.Join();
+        sw.Stop();
+        var info = new MeasurementInfo(started, sw.Elapsed.TotalSeconds, n, allocated.Sum(),
+            GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2,
+            noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion, suite.Warmup);
+        if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+        {
+            try { GC.EndNoGCRegion(); }
+            catch (InvalidOperationException) { }
+        }
+        ctx.Log($"{suite.Name}: measured {recorders.Sum(r => r.Count)} samples in {sw.Elapsed.TotalSeconds:0.0} s");
+        // One line per distinct problem, however many measuring threads had it.
+        var distinct = problems.Select(p => System.Text.RegularExpressions.Regex.Replace(p, @" on thread \d+", "")).Distinct().ToList();
+        return new MeasureOutcome(info, states.Where(s => s is not null).ToList(), distinct, errors.FirstOrDefault(e => e is not null), gaveUp.Any(g => g));
+    }
+
+    /// <summary>
+    /// Warm-up: the measurement loop itself, into a scratch recorder, so that every method it calls is
+    /// compiled and every type initialized before the first measured iteration. Then the counters restart.
+    /// </summary>
+    private static void Warmup(LatencyBackend backend, IReadOnlyList<string> stages, int iterations)
+    {
+        using (var scratch = new LatencyRecorder(stages, rawPath: null, rawRing: 1024))
+            MeasureLoop(backend, scratch, Math.Max(iterations, 1), MonotonicClock.NowNs(), long.MaxValue, out _);
+        var c = backend.Counters;
+        c.Stimuli = c.Events = c.Interrupts = c.Lost = c.Extra = c.Missed = c.Overruns = c.Errors = 0;
+        c.LastErrno = 0;
+    }
+
+    /// <summary>
+    /// The measurement loop. Allocates nothing, logs nothing, takes no lock: backend.MeasureOne into a
+    /// preallocated sample, the recorder's arithmetic, the stop conditions. Returns the bytes this thread
+    /// allocated during the loop (expected: 0; the results carry it and a test asserts it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static long MeasureLoop(LatencyBackend backend, LatencyRecorder recorder, long count, long startNs, long durationNs, out bool gaveUp)
+    {
+        backend.ResetPacing();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var s = default(Sample);
+        var deadline = durationNs == long.MaxValue ? long.MaxValue : startNs + durationNs;
+        var lostInRow = 0;
+        gaveUp = false;
+        for (long i = 0; i < count; i++)
+        {
+            if (RunAbort.Requested) break;
+            var o = backend.MeasureOne(ref s);
+            if (o == Outcome.Measured)
+            {
+                recorder.Record(s);
+                lostInRow = 0;
+            }
+            else if (o == Outcome.Lost && ++lostInRow >= GiveUpAfterLost)
+            {
+                gaveUp = true;
+                break;
+            }
+            if (deadline != long.MaxValue && MonotonicClock.NowNs() >= deadline) break;
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private static void Summarize(SuitePlan suite, LatencyBackend[] backends, LatencyRecorder[] recorders, SuiteResult result)
+    {
+        var live = recorders.Where(r => r is not null).ToList();
+        if (live.Count == 0 || backends.Any(b => b is null)) return;
+        long Sum(Func<BackendCounters, long> f) => backends.Sum(b => f(b.Counters));
+        var lastErrno = backends.Select(b => b.Counters.LastErrno).FirstOrDefault(e => e != 0);
+        result.Counts = new SuiteCounts(
+            suite.Count == int.MaxValue ? 0 : suite.Count * (long)backends.Length,
+            live.Sum(r => r.Count), Sum(c => c.Stimuli), Sum(c => c.Events), Sum(c => c.Interrupts), Sum(c => c.Lost),
+            Sum(c => c.Extra), Sum(c => c.Missed), Sum(c => c.Overruns), Sum(c => c.Errors),
+            lastErrno == 0 ? null : $"{Errno.Name(lastErrno)} ({Errno.Text(lastErrno)})",
+            live.Sum(r => r.RawWritten), live.Sum(r => r.RawDropped), live.Sum(r => r.Clamped));
+        var stages = backends[0].Stages;
+        result.Stages.AddRange(StageStatistics.FromRecorders(live, stages));
+        if (StageStatistics.IntervalP99(live, stages.Count - 1, result.Stages[^1].IntervalNs) is { } p99)
+            result.Stages[^1] = result.Stages[^1] with { IntervalP99Ns = p99 };
+        var last = stages.Count - 1;
+        foreach (var w in live.SelectMany(r => r.Worst()).OrderByDescending(w => w.Stages[last]).Take(LatencyRecorder.WorstKept))
+        {
+            var v = new long[stages.Count];
+            for (int k = 0; k < v.Length; k++) v[k] = w.Stages[k];
+            result.Worst.Add(new WorstEvent(w.TimestampNs, v));
+        }
+    }
+}

@@ -1,0 +1,392 @@
+using System.Globalization;
+using Validate.Analysis;
+using Validate.Devices;
+using Validate.Engine;
+using Validate.Faults.Injectors;
+using Validate.Interop;
+using Validate.Plans;
+using Validate.Results;
+
+namespace Validate.Faults;
+
+/// <summary>
+/// The fault suites (docs/faults.md): a driver process serves the card through valirq while a stimulus
+/// thread makes the card interrupt; the plan's fault (<see cref="FaultInjector"/>) is injected repetition
+/// after repetition; after each the line is checked and the driver restarted, and the recovery is timed:
+/// exit, process start, setup, first interrupt. On a shared line a neighbour card keeps interrupting,
+/// served by its own driver through uio. Afterwards every raise is accounted for and the card is checked;
+/// the verdict is <see cref="FaultVerdict"/>'s.
+/// </summary>
+public sealed class FaultSuiteRunner : ISuiteRunner
+{
+    private FaultSuiteRun? _run;
+
+    public bool Runs(SuitePlan suite) => suite.IsFault;
+
+    public string Describe(SuitePlan suite)
+    {
+        var f = suite.Fault!;
+        return $"fault {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}, {suite.Mode}{(f.Neighbour ? ", neighbour on the shared line" : "")}";
+    }
+
+    public void Run(SuiteScope scope)
+    {
+        _run = new FaultSuiteRun(scope, FaultInjectors.For(scope.Suite.Fault!.Kind));
+        _run.Execute();
+    }
+
+    public void Conclude(SuiteScope scope)
+    {
+        var run = _run!;
+        List<string> problems;
+        lock (run.ProblemList) problems = [.. run.ProblemList];
+        FaultVerdict.Judge(scope.Suite, scope.Plan.Release, run.Card.Irq, problems, RunAbort.Requested, scope.Result);
+    }
+}
+
+/// <summary>One fault suite's run: its set-up, the repetitions, the drain and what is left to account for.</summary>
+internal sealed class FaultSuiteRun
+{
+    private const string StatusRegister = "irqStatus";
+
+    private readonly SuiteScope _scope;
+    private readonly FaultInjector _injector;
+    private readonly List<DriverReport> _reports = [];
+    private readonly List<DriverReport> _nbReports = [];
+    private readonly List<ExplainedWindow> _windows = [];
+    private readonly List<(long From, long To)> _faultSpans = [];
+    private string _program = "";
+    private string _logDir = "";
+
+    public FaultSuiteRun(SuiteScope scope, FaultInjector injector)
+    {
+        _scope = scope;
+        _injector = injector;
+        Fault = scope.Suite.Fault!;
+    }
+
+    public Plan Plan => _scope.Plan;
+    public SuitePlan Suite => _scope.Suite;
+    public FaultPlan Fault { get; }
+    public FaultResult Result { get; private set; } = null!;
+    public PciDevice Card { get; private set; } = null!;
+    public Stimulator? Stimulus { get; private set; }
+    public CounterSegments Counters { get; private set; } = null!;
+    /// <summary>Problems met on the way (each fails the suite), from this thread and the drivers' channel threads.</summary>
+    public List<string> ProblemList { get; } = [];
+    /// <summary>On a shared INTx line the stimulus pauses while no driver serves the card; on MSI it goes on through every fault.</summary>
+    public bool Gated => Suite.Mode != "msi";
+
+    public void Problem(string p)
+    {
+        lock (ProblemList) ProblemList.Add(p);
+    }
+
+    public void Execute()
+    {
+        var (plan, suite, f, result) = (Plan, Suite, Fault, _scope.Result);
+        if (plan.Stimulus is null) throw new ValidateException(ExitCodes.InputError, $"{suite.Name}: the plan has no stimulus");
+        _program = DriverProcess.ResolveProgram(f.Driver);
+        Result = new FaultResult
+        {
+            Kind = f.Kind, Driver = f.Driver.Name, Program = _program, Mode = suite.Mode, RepetitionsPlanned = f.Repetitions,
+            ReleasePolicy = plan.Release,
+        };
+        result.Fault = Result;
+        Card = _scope.FindCard();
+        Counters = new CounterSegments(Card.Address);
+        result.Facts["driver"] = $"{f.Driver.Name} ({_program})";
+        result.Facts["fault"] = f.Kind;
+        result.Facts["stimulus"] = $"{suite.RateHz}/s{(Gated ? ", paused while no driver serves the shared line" : ", through every fault")}";
+        result.Facts["release"] = plan.Release;
+        PciDevice? nbCard = null;
+        if (f.Neighbour)
+        {
+            nbCard = CardLocator.FindFlood(plan.Card, Card.Address);
+            if (nbCard is null || nbCard.Irq != Card.Irq)
+            {
+                result.Verdict = Verdict.Skipped;
+                result.Message = nbCard is null
+                    ? "needs a second card of the plan's type on the shared line (the virtual lab's shared-intx topology); this machine has one"
+                    : $"the other card {nbCard.Address} is on IRQ {nbCard.Irq}, not on the card's line {Card.Irq}: no shared line here";
+                return;
+            }
+        }
+
+        Stimulator? nbStim = null;
+        DriverProcess? drv = null, nbDrv = null;
+        _logDir = Path.Combine(_scope.Context.OutDir, "drivers");
+        Directory.CreateDirectory(_logDir);
+        var lineIrqBefore = Gated ? ProcInterrupts.Count(Card.Irq) : null;
+        try
+        {
+            _scope.Bind(Card.Address, "valirq");
+            CheckResetPolicy();
+            var capacity = (int)Math.Min(8_000_000, (long)suite.RateHz * (f.Repetitions * (f.RecoveryTimeoutMs / 1000L + f.HangMs / 1000L + 2) + 120));
+            var stim = Stimulus = new Stimulator(Card.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
+            if (nbCard is not null)
+            {
+                _scope.Bind(nbCard.Address, "uio_pci_generic");
+                nbStim = new Stimulator(nbCard.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
+                nbDrv = StartNeighbour(nbCard);
+                nbStim.Start(open: true);
+            }
+            _scope.StartLoads(Card);
+            Counters.BeginSegment();
+            drv = StartDriver(0);
+            if (!drv.WaitFor(d => d.ReadyNs >= 0, f.RecoveryTimeoutMs))
+                throw new ValidateException(ExitCodes.SetupError, $"driver {f.Driver.Name} did not report ready within {f.RecoveryTimeoutMs} ms (exit {Describe(drv)}); see {drv.LogPath}");
+            stim.Start(open: true);
+            if (!drv.WaitFor(d => d.FirstIrqNs >= 0, f.RecoveryTimeoutMs))
+                throw new ValidateException(ExitCodes.Failed, $"driver {f.Driver.Name} handled no interrupt within {f.RecoveryTimeoutMs} ms of starting; see {drv.LogPath}");
+            _scope.Log($"{suite.Name}: {f.Kind} x{f.Repetitions} into {f.Driver.Name} ({suite.Mode}){(nbCard is null ? "" : $", neighbour {nbCard.Address} on IRQ {Card.Irq}")}");
+
+            for (int rep = 0; rep < f.Repetitions && !RunAbort.Requested; rep++)
+            {
+                // Let interrupts flow between faults: at least 20 periods, at least 50 ms.
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(50, 20_000.0 / suite.RateHz)));
+                drv = Repeat(rep + 1, drv, out var recovered);
+                if (!recovered) break;
+            }
+
+            // Drain: no more raises; the driver handles what is pending, then stops cleanly.
+            stim.Gate(false);
+            var last = stim.LastRaiseNs;
+            drv.WaitFor(d => d.LastIrqReadNs >= last, suite.TimeoutMs);
+            nbStim?.Gate(false);
+            var nbLast = nbStim?.LastRaiseNs ?? -1;
+            nbDrv?.WaitFor(d => d.LastIrqReadNs >= nbLast, suite.TimeoutMs);
+            var before = Counters.Read();
+            drv.CloseInput();
+            if (!drv.WaitExit(f.RecoveryTimeoutMs)) Problem($"driver {f.Driver.Name} did not exit within {f.RecoveryTimeoutMs} ms of its stdin closing");
+            var after = Counters.Read();
+            CheckLine("after the driver stopped", before, after, stim.Window);
+            Counters.EndSegment();
+        }
+        finally
+        {
+            var stim = Stimulus;
+            stim?.Stop();
+            nbStim?.Stop();
+            Result.StimulusAllocatedBytes = (stim?.AllocatedBytes ?? 0) + (nbStim?.AllocatedBytes ?? 0);
+            drv?.Dispose();
+            nbDrv?.Dispose();
+            foreach (var d in new[] { drv, nbDrv })
+                if (d is not null) Result.ProtocolErrors.AddRange(d.ProtocolErrors.Select(l => $"driver {d.Instance}: '{l}'"));
+            if (stim?.Window is { } window) LeaveCard(window);
+            if (stim is { WriteErrors: > 0 } se)
+                Problem($"the stimulus failed to write the card {se.WriteErrors} times (last {Errno.Name(se.LastErrno)}); those raises were not made");
+            if (nbStim is { WriteErrors: > 0 } ne)
+                Problem($"the neighbour's stimulus failed to write its card {ne.WriteErrors} times (last {Errno.Name(ne.LastErrno)})");
+            _scope.StopLoads();
+            if (Gated && lineIrqBefore is { } b0 && ProcInterrupts.Count(Card.Irq) is { } b1)
+            {
+                Result.LineInterrupts = b1 - b0;
+                Result.LineRaises = (stim?.Count ?? 0) + (nbStim?.Count ?? 0);
+            }
+            Account(stim, nbStim, nbCard);
+            stim?.Dispose();
+            nbStim?.Dispose();
+        }
+    }
+
+    /// <summary>One injection, its phases in the injector's order, and the recovery after it. Returns the driver now serving the card.</summary>
+    private DriverProcess Repeat(int index, DriverProcess drv, out bool recovered)
+    {
+        var r = new Repetition(this, index, drv);
+        var lastRead = drv.LastIrqReadNs >= 0 ? drv.LastIrqReadNs : drv.ReadyNs;
+        var readyCount = drv.ReadyCount;
+        var timeout = Fault.RecoveryTimeoutMs;
+
+        // The stimulus pauses from the fault until the release is checked, so that the check sees only
+        // what the driver left, not a raise that came after it; on MSI it resumes right after (raises
+        // with no driver must reach the next one), on the shared line when a driver is ready.
+        _injector.Prepare(r);
+        r.FaultNs = _injector.Inject(r);
+        r.Event(_injector.FaultEvent, r.FaultNs);
+        var releasedNs = _injector.AwaitRelease(r);
+        _injector.CheckLine(r);
+        _injector.Recover(r);
+        foreach (var p in r.Problems) Problem($"repetition {index}: {p}");
+
+        var next = drv;
+        if (_injector.Restarts)
+        {
+            Result.ProtocolErrors.AddRange(drv.ProtocolErrors.Select(l => $"driver {drv.Instance}: '{l}'"));
+            drv.Dispose();
+            next = StartDriver(drv.Instance + 1);
+            readyCount = 0;
+            r.Event("spawn", next.SpawnNs);
+        }
+        var ready = next.WaitFor(d => d.ReadyCount > readyCount, timeout);
+        if (Gated) Stimulus!.Gate(true);
+        var first = ready && next.WaitFor(d => d.FirstIrqNs >= 0, timeout);
+        var restarted = _injector.Restarts && next.HelloNs >= 0;
+        if (restarted) r.Event("hello", next.HelloNs);
+        if (ready) r.Event("ready", next.ReadyNs);
+        if (first) r.Event("first interrupt", next.FirstIrqNs);
+        var parts = new Dictionary<string, long> { ["exit"] = releasedNs - r.FaultNs };
+        if (restarted) parts["start"] = next.HelloNs - next.SpawnNs;
+        if (ready) parts["setup"] = next.ReadyNs - (restarted ? next.HelloNs : releasedNs);
+        if (first)
+        {
+            parts["first-irq"] = Math.Max(0, next.FirstIrqNs - next.ReadyNs);
+            parts["total"] = next.FirstIrqNs - r.FaultNs;
+        }
+        else
+        {
+            var why = !ready ? $"the driver did not report ready within {timeout} ms (exit {Describe(next)}; see {next.LogPath})"
+                : $"the driver handled no interrupt within {timeout} ms of ready";
+            Problem($"repetition {index}: no recovery: {why}");
+        }
+        recovered = first;
+        var stoppedServing = r.StopNs >= 0 ? r.StopNs : r.FaultNs;
+        _windows.Add(new ExplainedWindow(Math.Min(lastRead, stoppedServing), releasedNs, first ? next.FirstIrqNs : long.MaxValue));
+        _faultSpans.Add((stoppedServing, first ? next.FirstIrqNs : MonotonicClock.NowNs()));
+        // What valirq's release did: its sysfs around the fault, else what the drivers read in a record's
+        // flags (the old driver's GONE record on unbind, the new driver's first record).
+        var fromSysfs = r.After is null ? ReleaseOutcome.Unobserved : ReleaseOutcome.FromSysfs(r.Before, r.After);
+        string? fromDriver = null;
+        if (drv.ReleaseNs >= r.FaultNs) fromDriver = drv.Release;
+        if (next.ReleaseNs >= r.FaultNs) fromDriver = next.Release;
+        List<string> repProblems;
+        lock (ProblemList) repProblems = [.. ProblemList.Where(p => p.StartsWith($"repetition {index}:", StringComparison.Ordinal))];
+        Result.Repetitions.Add(new FaultRepetition(index, r.FaultNs,
+            [.. r.Events.OrderBy(e => e.Ns).Select(e => new TimelineEvent(e.Name, e.Ns - r.FaultNs))], parts, repProblems,
+            ReleaseOutcome.Combine(fromSysfs, fromDriver)));
+        return next;
+    }
+
+    private DriverProcess StartDriver(int instance)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["VALIDATE_DRIVER_DEVICE"] = ValirqDevice.PathOf(Card.Address),
+            ["VALIDATE_DRIVER_PCI"] = Card.Address,
+            ["VALIDATE_DRIVER_MODE"] = Suite.Mode,
+            ["VALIDATE_DRIVER_QUIESCE"] = DriverProcess.QuiesceText(Plan.Quiesce),
+            ["VALIDATE_DRIVER_RELEASE"] = Plan.Release,
+        };
+        return DriverProcess.Start(Fault.Driver, _program, env, instance, Path.Combine(_logDir, $"{Suite.Name}.log"), Suite.Cpus[0], Suite.Priority - 1,
+            r => { lock (_reports) _reports.Add(r); }, Problem);
+    }
+
+    /// <summary>The neighbour's driver on the shared line: the same driver program, through uio_pci_generic.</summary>
+    private DriverProcess StartNeighbour(PciDevice nbCard)
+    {
+        var uio = Directory.GetDirectories(Path.Combine(PciDevice.SysfsRoot, nbCard.Address, "uio")).Select(Path.GetFileName).First();
+        var env = new Dictionary<string, string>
+        {
+            ["VALIDATE_DRIVER_DEVICE"] = $"/dev/{uio}", ["VALIDATE_DRIVER_PCI"] = nbCard.Address, ["VALIDATE_DRIVER_MODE"] = "uio", ["VALIDATE_DRIVER_QUIESCE"] = "", ["VALIDATE_DRIVER_RELEASE"] = "",
+        };
+        var nb = DriverProcess.Start(Fault.Driver, _program, env, 1000, Path.Combine(_logDir, $"{Suite.Name}-neighbour.log"), Suite.Cpus[0], Suite.Priority - 1,
+            r => { lock (_nbReports) _nbReports.Add(r); }, Problem);
+        if (!nb.WaitFor(d => d.ReadyNs >= 0, Fault.RecoveryTimeoutMs))
+        {
+            nb.Dispose();
+            throw new ValidateException(ExitCodes.SetupError, $"the neighbour's driver did not report ready within {Fault.RecoveryTimeoutMs} ms; see {nb.LogPath}");
+        }
+        return nb;
+    }
+
+    private static string Describe(DriverProcess d) => d.HasExited && d.WaitExit(0) ? d.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?" : "still running";
+
+    /// <summary>
+    /// A plan whose release is reset needs a card with a reset method (sysfs reset, which the kernel
+    /// offers when the function has one): say so before the first fault, not as 20 failed resets.
+    /// </summary>
+    private void CheckResetPolicy()
+    {
+        if (Plan.Quiesce.Policy != Valirq.ReleaseReset) return;
+        if (!File.Exists(Path.Combine(PciDevice.SysfsRoot, Card.Address, "reset")))
+            throw new ValidateException(ExitCodes.SetupError,
+                $"{Plan.SourcePath}: release: 'reset', but the card {Card.Address} has no reset method (no {PciDevice.SysfsRoot}/{Card.Address}/reset); use \"release\": \"quiesce\" or \"quiesce-then-reset\"");
+    }
+
+    /// <summary>
+    /// The line after a fault, with no driver on the card and the stimulus paused: the release left the
+    /// card silent (its status register reads 0; valirq's quiesce_failures did not move unless a reset
+    /// followed), INTx not left disabled at the card (PCI command register) unless valirq holds it only
+    /// because no INTx handler of its own is installed (intx_hold "off": by design, a card bound to valirq
+    /// asserts no line while nobody serves it), valirq's handler gone (mode off). With
+    /// <paramref name="driverBack"/> (after a revocation the driver has opened the card again) only
+    /// valirq's counters are read: the card's state is the new opener's by then; and a revoked opener's
+    /// release runs no quiesce steps by design, so a card it left interrupting is the release
+    /// accounting's to explain, not a line problem.
+    /// </summary>
+    internal void CheckLine(string when, ValirqSysfs before, ValirqSysfs? after, BarWindow? bar, bool driverBack = false)
+    {
+        var ran = FaultVerdict.ReleasePhrase(Plan.Release);
+        if (after is not null && ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither && !(driverBack && Fault.Kind == "revoke"))
+        {
+            long D(string n) => after[n] - before[n];
+            Result.LineProblems.Add($"{when}: the card was still interrupting after {ran} (screaming): valirq " + string.Join(", ",
+                new[] { ("quiesce_failures", D("quiesce_failures")), ("resets", D("resets")), ("reset_failures", D("reset_failures")) }.Where(x => x.Item2 != 0).Select(x => $"{x.Item1} +{x.Item2}")
+                .Append($"last_release {after.LastRelease ?? "?"}")));
+        }
+        else if (driverBack) return;
+        else if (bar is not null && bar.Read(StatusReg) is var status and not 0)
+            Result.LineProblems.Add($"{when}: the card still interrupting after {ran} (screaming): status 0x{status:x}");
+        if (PciConfig.IntxDisabled(Card.Address) && FaultVerdict.LineProblemOfIntx(after) is { } intx)
+            Result.LineProblems.Add($"{when}: {intx}");
+        if (after is not null && after.Mode is { } mode && mode != "off")
+            Result.LineProblems.Add($"{when}: valirq still enabled with no driver (mode {mode}): interrupt handler left installed");
+    }
+
+    private ValirqReg StatusReg => Plan.Registers.TryGetValue(StatusRegister, out var r) ? r : Plan.Program!.Value.Check.Reg;
+
+    /// <summary>
+    /// Leaves the card as found: what the plan's quiesce does (edu: acknowledged, which also lowers an
+    /// INTx level it raised while its MSI was off), then its health.
+    /// </summary>
+    private void LeaveCard(BarWindow window)
+    {
+        try
+        {
+            RegisterProgram.Quiesce(window, Plan.Quiesce);
+            var (passed, text) = CardHealth.Check(window, Plan.Registers);
+            Result.CardCheck = text;
+            Result.CardCheckPassed = passed;
+        }
+        catch (InteropException e)
+        {
+            Result.CardCheck = $"could not reach the card after the faults: {e.Message}";
+            Result.CardCheckPassed = false;
+        }
+    }
+
+    private void Account(Stimulator? stim, Stimulator? nbStim, PciDevice? nbCard)
+    {
+        foreach (var (k, v) in Counters.Totals) Result.ValirqCounters[k] = v;
+        if (stim is not null)
+        {
+            List<DriverReport> reports;
+            lock (_reports) reports = [.. _reports];
+            var a = FaultAccounting.Compute(stim.Raises, reports, _windows);
+            var t0 = stim.Raises.Length > 0 ? stim.Raises[0] : 0;
+            var lat = StageStatistics.Window([.. a.HandledLatencyNs], 0);
+            Result.Accounting = new FaultCounts(a.Raised, Counters.Totals.GetValueOrDefault("hardirqs"), a.Handled, a.CoalescedExplained, a.Late,
+                a.Duplicated, a.LostExplained, a.LostUnexplained, a.EmptyReports, [.. a.UnexplainedNs.Take(20).Select(t => t - t0)],
+                lat.P50Ns, lat.P99Ns, lat.MaxNs);
+            if (stim.Full) Problem($"the stimulus log filled up after {stim.Count} raises; later raises were not made");
+            if (stim.Problem is { } sp) Problem($"stimulus thread: {sp}");
+        }
+        if (nbStim is not null && nbCard is not null)
+        {
+            List<DriverReport> reports;
+            lock (_nbReports) reports = [.. _nbReports];
+            var a = FaultAccounting.Compute(nbStim.Raises, reports, []);
+            var during = new List<long>();
+            var outside = new List<long>();
+            for (int i = 0; i < a.HandledAtNs.Length; i++)
+            {
+                var t = a.HandledAtNs[i];
+                (_faultSpans.Any(s => t >= s.From && t <= s.To) ? during : outside).Add(a.HandledLatencyNs[i]);
+            }
+            var spanS = _faultSpans.Sum(s => (s.To - s.From) / 1e9);
+            var totalS = nbStim.Raises.Length > 1 ? (nbStim.Raises[^1] - nbStim.Raises[0]) / 1e9 : 0;
+            Result.Neighbour = new NeighbourResult(nbCard.Address, $"{Fault.Driver.Name} (uio_pci_generic)", a.Raised, a.Handled, a.Unexplained, a.Late, a.Duplicated,
+                StageStatistics.Window(outside, totalS - spanS), StageStatistics.Window(during, spanS));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using Validate.Backends;
+using Validate.Devices;
+using Validate.Plans;
+using Validate.Recording;
+
+namespace Validate.Loads;
+
+/// <summary>
+/// The irq-flood load: another card of the plan's type, bound to valirq, raising interrupts as fast as
+/// it takes them (or at a rate) through the plan's stimulus, IRQ program and quiesce program, on a thread
+/// of this process at normal priority (SCHED_OTHER, any CPU: a load competes, it does not measure).
+/// The loop is the backend's own: it allocates nothing (<see cref="AllocatedBytes"/>, in the load's
+/// record), so it cannot start a collection that would stop the measuring threads. Stopped after the
+/// measurement window; the card is unbound from valirq again.
+/// </summary>
+public sealed class IrqFlood : IRunningLoad
+{
+    private readonly LatencyBackend _backend;
+    private readonly PciBinding? _binding;
+    private readonly Thread _thread;
+    private readonly string? _log;
+    private readonly string _card;
+    private readonly DateTime _started = DateTime.UtcNow;
+    private volatile bool _stop;
+    private bool _early;
+    private Exception? _error;
+    private LoadRecord? _record;
+
+    public string Shown { get; }
+    public long AllocatedBytes { get; private set; }
+
+    private IrqFlood(LatencyBackend backend, PciBinding? binding, string card, string shown, string? log)
+    {
+        _card = card;
+        _backend = backend;
+        _binding = binding;
+        Shown = shown;
+        _log = log;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "load-irq-flood" };
+    }
+
+    /// <summary>
+    /// Binds <paramref name="address"/> to valirq, opens it in <paramref name="mode"/> with the plan's programs and
+    /// starts flooding; returns when it is running. Throws <see cref="ValidateException"/> (set-up) when it cannot.
+    /// <paramref name="log"/> gets the counts at the end (null: nowhere).
+    /// </summary>
+    public static IrqFlood Start(Plan plan, string address, LoadCommand cmd, string? log, string mode = "msi")
+    {
+        if (plan.Program is null || plan.Stimulus is null)
+            throw new ValidateException(ExitCodes.InputError, $"{plan.SourcePath}: the irq-flood load needs irqProgram and stimulus in the plan");
+        var binding = PciBinding.Bind(address, "valirq");
+        LatencyBackend? backend = null;
+        try
+        {
+            backend = new ValirqBackend(address, mode, plan.Program.Value, plan.Quiesce, plan.Stimulus, cmd.RateHz > 0 ? 1_000_000_000L / cmd.RateHz : 0, 1000);
+            var shown = $"irq-flood {address} through valirq ({mode}) at {(cmd.RateHz > 0 ? $"{cmd.RateHz}/s" : "full speed")}";
+            return Start(backend, binding, address, shown, log);
+        }
+        catch (Interop.InteropException e)
+        {
+            backend?.Dispose();
+            binding.Dispose();
+            throw new ValidateException(ExitCodes.SetupError, $"load irq-flood on {address}: {e.Message}");
+        }
+        catch
+        {
+            backend?.Dispose();
+            binding.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Floods through any backend (the tests use a timer) named <paramref name="card"/>; <paramref name="binding"/> is undone at dispose.</summary>
+    public static IrqFlood Start(LatencyBackend backend, PciBinding? binding, string card, string shown, string? log)
+    {
+        backend.Open();
+        var f = new IrqFlood(backend, binding, card, shown, log);
+        f._thread.Start();
+        return f;
+    }
+
+    private void Loop()
+    {
+        try
+        {
+            var s = default(Sample);
+            _backend.ResetPacing();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            while (!_stop) _backend.MeasureOne(ref s);
+            AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        catch (Exception e) when (e is ValidateException or Interop.InteropException or IOException)
+        {
+            _error = e;
+        }
+    }
+
+    public bool HasExited => !_thread.IsAlive;
+
+    public string ExitDescription => _error is { } e ? $"{Shown} (failed: {e.Message})" : $"{Shown} (stopped on its own)";
+
+    public void RequestStop()
+    {
+        if (_stop) return;
+        _early = HasExited;
+        _stop = true;
+    }
+
+    public LoadRecord Finish()
+    {
+        if (_record is not null) return _record;
+        RequestStop();
+        var early = _early;
+        _thread.Join();
+        var c = _backend.Counters;
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"flood {_card}: {c.Stimuli} raised, {c.Events} events, {c.Interrupts} interrupts, {c.Lost} lost, {c.Errors} errors, {AllocatedBytes} bytes allocated{(_error is { } e ? $"; {e.Message}" : "")}");
+        if (_log is not null)
+        {
+            try { File.WriteAllText(_log, line + "\n"); }
+            catch (IOException) { }
+        }
+        _record = new LoadRecord(Shown, Environment.ProcessId, _started, DateTime.UtcNow, _error is null ? 0 : 1, early, line);
+        return _record;
+    }
+
+    public void Dispose()
+    {
+        Finish();
+        _backend.Dispose();
+        _binding?.Dispose();
+    }
+}
