@@ -52,4 +52,16 @@ public class PciDeviceTests
             Assert.That(handlers[0], Is.EqualTo(new[] { "timer" }));
         });
     }
+
+    [Test]
+    public void A_lines_count_is_summed_over_the_cpus_from_proc_interrupts()
+    {
+        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "TestData", "proc-interrupts-shared.txt");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ProcInterrupts.Count(0, path), Is.EqualTo(108));
+            Assert.That(ProcInterrupts.Count(4, path), Is.EqualTo(2), "CPU1's count counts too");
+            Assert.That(ProcInterrupts.Count(99, path), Is.Null, "a line the kernel does not list");
+        });
+    }
 }
