@@ -346,6 +346,8 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (l is { MaxDuplicated: < 0 }) Error($"{path}:limits:maxDuplicated", $"{l.MaxDuplicated}: give 0 or more");
 
         var shared = SharedKeys(s, dflt, path, FaultRules, loads);
+        if (neighbour && shared.Load.Commands.Any(c => c.Kind == LoadKind.IrqFlood))
+            Error($"{path}:load", $"'{shared.Load.Name}' floods the other card, which the neighbour drives through uio_pci_generic: give this suite a load without irq-flood, or no neighbour");
         if (_errors.Count > errorsBefore) return null;
         var plan = new FaultPlan(fault!, reps, driver!, neighbour, hang, recovery, l?.MaxDuplicated ?? 0);
         return new SuitePlan(name!, BackendKind.Valirq, mode, reps, null, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, 0,

@@ -163,4 +163,19 @@ public class SharedSuiteKeysTests
         var e = Errors(Write("{}", Suite("fault", key, json))).Single();
         Assert.That((e.KeyPath, e.Message), Is.EqualTo(($"suites:0:{key}", faultSays)));
     }
+
+    /// <summary>The neighbour and an irq-flood load would both take the other card on the line; now that
+    /// suiteDefaults.load reaches fault suites, the plan check says so, not the run.</summary>
+    [TestCase("""{ "load": "flood" }""", null)]
+    [TestCase("{}", "flood")]
+    public void A_fault_suite_with_a_neighbour_refuses_an_irq_flood_load(string defaults, string? load)
+    {
+        var alone = Suite("fault", "mode", "\"intx-pci23\"");
+        if (load is not null) alone["load"] = load;
+        Assert.That(PlanLoader.Load(Write(defaults, alone), cpuCount: 2).Suites.Single().Load.Name, Is.EqualTo("flood"), "without a neighbour the flood runs");
+        var shared = alone.DeepClone().AsObject();
+        shared["neighbour"] = true;
+        var e = Errors(Write(defaults, shared)).Single();
+        Assert.That((e.KeyPath, e.Message), Is.EqualTo(("suites:0:load", "'flood' floods the other card, which the neighbour drives through uio_pci_generic: give this suite a load without irq-flood, or no neighbour")));
+    }
 }
