@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Validate.Interop;
 
@@ -181,6 +180,11 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         return new ValirqStep { Reg = reg, Op = op, Mask = s.Mask, Value = s.Value };
     }
 
+    /// <summary>
+    /// One suite: the name and kind every suite has, then its kind's method, which checks the kind's own keys
+    /// and has the keys every kind shares checked by <see cref="SharedKeys"/> under the kind's
+    /// <see cref="KindRules"/>. A new kind is a case here, its rules and a method for its own keys.
+    /// </summary>
     private SuitePlan? Suite(SuiteSpec s, SuiteSpec dflt, string path, Dictionary<string, LoadProfile> loads,
         Dictionary<string, ValirqReg> regs, ValirqProgram? program, Stimulus? stimulus, Dictionary<string, DriverCommand> drivers)
     {
@@ -191,10 +195,79 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var kind = s.Kind ?? dflt.Kind ?? "latency";
         if (kind is not ("latency" or "fault")) Error($"{path}:kind", $"'{kind}' is not a suite kind this engine runs; use latency or fault");
         if (kind == "fault") return FaultSuite(s, dflt, path, name, loads, stimulus, drivers, errorsBefore);
+        RefuseFaultKeys(s, path);
+        return LatencySuite(s, dflt, path, name, loads, program, stimulus, errorsBefore);
+    }
+
+    /// <summary>
+    /// What a suite kind asks of the keys every suite shares: the rates and priorities it runs at, whether it
+    /// takes one CPU only, the stages its limits may name. <see cref="SharedKeys"/> does the checking.
+    /// </summary>
+    /// <param name="RateWhy">appended to a rateHz error: why the kind's range is what it is ("" for none)</param>
+    /// <param name="PriorityWhy">appended to "N is not a SCHED_FIFO priority" ("" for none)</param>
+    /// <param name="OneCpu">null: any number of CPUs; else the error for a list of more than one</param>
+    private sealed record KindRules(int DefaultRateHz, int MinRateHz, int MaxRateHz, string RateWhy,
+        int MinPriority, string PriorityWhy, string? OneCpu, IReadOnlyList<string> Stages);
+
+    private static KindRules LatencyRules(BackendKind backend) => new(
+        DefaultRateHz: 1000, MinRateHz: 0, MaxRateHz: 1_000_000, RateWhy: "",
+        MinPriority: 1, PriorityWhy: "",
+        OneCpu: backend == BackendKind.Timer ? null : "interrupt backends measure on one CPU: give one",
+        Stages: StagesOf(backend));
+
+    private static readonly KindRules FaultRules = new(
+        DefaultRateHz: 200, MinRateHz: 1, MaxRateHz: 100_000, RateWhy: " (the stimulus of a fault suite needs a rate)",
+        MinPriority: 2, PriorityWhy: " for a fault suite (its driver runs one below the stimulus)",
+        OneCpu: "a fault suite runs its driver and the stimulus on one CPU: give one",
+        Stages: FaultPlan.Stages);
+
+    /// <summary>The keys every suite kind reads, checked: what <see cref="SharedKeys"/> gives the kind's method.</summary>
+    private sealed record SharedSuiteKeys(IReadOnlyList<int> Cpus, int Priority, int RateHz, int TimeoutMs, LoadProfile Load, double LoadSettleS, Limits Limits);
+
+    /// <summary>
+    /// Checks the keys every suite kind shares, each taken from the suite, else from suiteDefaults, else the
+    /// default: rateHz, cpus, priority, timeoutMs, load, loadSettleS, limits. Ranges that differ by kind come
+    /// from <paramref name="rules"/>; the checks and their messages are the same for every kind.
+    /// </summary>
+    private SharedSuiteKeys SharedKeys(SuiteSpec s, SuiteSpec dflt, string path, KindRules rules, Dictionary<string, LoadProfile> loads)
+    {
+        var rate = s.RateHz ?? dflt.RateHz ?? rules.DefaultRateHz;
+        if (rate < rules.MinRateHz || rate > rules.MaxRateHz)
+            Error($"{path}:rateHz", $"{rate}: use {(rules.MinRateHz == 0 ? "0 (back to back)" : $"{rules.MinRateHz}")} up to {rules.MaxRateHz} per second{rules.RateWhy}");
+        var cpus = s.Cpus ?? dflt.Cpus ?? [cpuCount - 1];
+        if (cpus.Count == 0) Error($"{path}:cpus", "empty; list the CPUs to measure on, e.g. [1]");
+        foreach (var c in cpus)
+            if (c < 0 || c >= cpuCount) Error($"{path}:cpus", $"CPU {c} does not exist on this machine (it has 0 to {cpuCount - 1})");
+        if (rules.OneCpu is { } one && cpus.Count > 1) Error($"{path}:cpus", one);
+        var priority = s.Priority ?? dflt.Priority ?? 80;
+        if (priority < rules.MinPriority || priority > 99)
+            Error($"{path}:priority", $"{priority} is not a SCHED_FIFO priority{rules.PriorityWhy}; use {rules.MinPriority} to 99");
+        var timeout = s.TimeoutMs ?? dflt.TimeoutMs ?? 1000;
+        if (timeout is < 1 or > 60000) Error($"{path}:timeoutMs", $"{timeout}: give 1 to 60000 ms");
+        var loadName = s.Load ?? dflt.Load ?? "idle";
+        if (!loads.TryGetValue(loadName, out var load))
+        {
+            Error($"{path}:load", $"'{loadName}' is not a load profile; use one of: {string.Join(", ", loads.Keys.Order(StringComparer.Ordinal))} (or define it under \"loads\")");
+            load = LoadProfile.Idle;
+        }
+        var settle = s.LoadSettleS ?? dflt.LoadSettleS ?? 1.0;
+        if (settle is not (>= 0 and <= 600)) Error($"{path}:loadSettleS", $"{settle}: give 0 to 600 seconds");
+        var limits = Limits(s.Limits ?? dflt.Limits, $"{path}:limits", rules.Stages);
+        return new SharedSuiteKeys(cpus, priority, rate, timeout, load, settle, limits);
+    }
+
+    /// <summary>Keys only a fault suite reads are an error on any other kind.</summary>
+    private void RefuseFaultKeys(SuiteSpec s, string path)
+    {
         foreach (var (key, set) in new[] { ("fault", s.Fault is not null), ("repetitions", s.Repetitions is not null), ("driver", s.Driver is not null),
                      ("neighbour", s.Neighbour is not null), ("hangMs", s.HangMs is not null), ("recoveryTimeoutMs", s.RecoveryTimeoutMs is not null) })
             if (set) Error($"{path}:{key}", "only fault suites take this key; set \"kind\": \"fault\" or remove it");
+    }
 
+    /// <summary>A latency suite: a backend (valirq, uio, timer) measuring interrupt or timer latency by stage.</summary>
+    private SuitePlan? LatencySuite(SuiteSpec s, SuiteSpec dflt, string path, string? name, Dictionary<string, LoadProfile> loads,
+        ValirqProgram? program, Stimulus? stimulus, int errorsBefore)
+    {
         BackendKind backend = BackendKind.Timer;
         var backendName = s.Backend ?? dflt.Backend;
         switch (backendName)
@@ -226,39 +299,21 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (backend == BackendKind.Uio && program is null)
             Error($"{path}:backend", "uio acknowledges the card from user space with the plan's IRQ program (check and ack): add \"irqProgram\"");
 
+        var shared = SharedKeys(s, dflt, path, LatencyRules(backend), loads);
+        if (backend == BackendKind.Timer && shared.RateHz == 0) Error($"{path}:rateHz", "the timer backend needs a period: give rateHz above 0 (1000 is cyclictest's -i 1000)");
         var count = s.Count ?? dflt.Count;
         var duration = s.DurationS ?? dflt.DurationS;
         if (count is null && duration is null) Error($"{path}:count", "give count (samples) or durationS (seconds), or both (whichever comes first)");
         if (count is <= 0) Error($"{path}:count", $"{count}: give a number of samples above 0");
         if (duration is <= 0 or > 86400) Error($"{path}:durationS", $"{duration}: give seconds above 0 and at most 86400");
-        var rate = s.RateHz ?? dflt.RateHz ?? 1000;
-        if (rate is < 0 or > 1_000_000) Error($"{path}:rateHz", $"{rate}: use 0 (back to back) up to 1000000 per second");
-        if (backend == BackendKind.Timer && rate == 0) Error($"{path}:rateHz", "the timer backend needs a period: give rateHz above 0 (1000 is cyclictest's -i 1000)");
-        var cpus = s.Cpus ?? dflt.Cpus ?? [cpuCount - 1];
-        if (cpus.Count == 0) Error($"{path}:cpus", "empty; list the CPUs to measure on, e.g. [1]");
-        foreach (var c in cpus)
-            if (c < 0 || c >= cpuCount) Error($"{path}:cpus", $"CPU {c} does not exist on this machine (it has 0 to {cpuCount - 1})");
-        if (backend != BackendKind.Timer && cpus.Count != 1) Error($"{path}:cpus", "interrupt backends measure on one CPU: give one");
-        var priority = s.Priority ?? dflt.Priority ?? 80;
-        if (priority is < 1 or > 99) Error($"{path}:priority", $"{priority} is not a SCHED_FIFO priority; use 1 to 99");
-        var loadName = s.Load ?? dflt.Load ?? "idle";
-        if (!loads.TryGetValue(loadName, out var load))
-        {
-            Error($"{path}:load", $"'{loadName}' is not a load profile; use one of: {string.Join(", ", loads.Keys.Order(StringComparer.Ordinal))} (or define it under \"loads\")");
-            load = LoadProfile.Idle;
-        }
         var warmup = s.Warmup ?? dflt.Warmup ?? 100;
         if (warmup < 0) Error($"{path}:warmup", $"{warmup}: give a number of unrecorded iterations, 0 or more");
-        var timeout = s.TimeoutMs ?? dflt.TimeoutMs ?? 1000;
-        if (timeout is < 1 or > 60000) Error($"{path}:timeoutMs", $"{timeout}: give 1 to 60000 ms");
-        var settle = s.LoadSettleS ?? dflt.LoadSettleS ?? 1.0;
-        if (settle is < 0 or > 600) Error($"{path}:loadSettleS", $"{settle}: give 0 to 600 seconds");
         var ring = s.RawRing ?? dflt.RawRing ?? 65536;
         if (ring < 1024 || (ring & (ring - 1)) != 0) Error($"{path}:rawRing", $"{ring}: give a power of two, at least 1024");
-        var limits = Limits(s.Limits ?? dflt.Limits, $"{path}:limits", StagesOf(backend));
 
         if (_errors.Count > errorsBefore) return null;
-        return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, rate, cpus, priority, load, warmup, timeout, settle, ring, limits);
+        return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, warmup,
+            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits);
     }
 
     /// <summary>A fault suite: a driver process under test, a fault injected into it many times, recovery measured.</summary>
@@ -286,27 +341,16 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (hang is < 1 or > 600_000) Error($"{path}:hangMs", $"{hang}: give 1 to 600000 ms");
         var recovery = s.RecoveryTimeoutMs ?? dflt.RecoveryTimeoutMs ?? 10_000;
         if (recovery is < 100 or > 600_000) Error($"{path}:recoveryTimeoutMs", $"{recovery}: give 100 to 600000 ms");
-        var rate = s.RateHz ?? dflt.RateHz ?? 200;
-        if (rate is < 1 or > 100_000) Error($"{path}:rateHz", $"{rate}: the stimulus of a fault suite needs a rate, 1 to 100000 per second");
-        var cpus = s.Cpus ?? dflt.Cpus ?? [cpuCount - 1];
-        if (cpus.Count != 1 || cpus[0] < 0 || cpus[0] >= cpuCount) Error($"{path}:cpus", $"give one CPU of this machine (0 to {cpuCount - 1}) for the driver and the stimulus");
-        var priority = s.Priority ?? dflt.Priority ?? 80;
-        if (priority is < 2 or > 99) Error($"{path}:priority", $"{priority}: use 2 to 99 (the driver runs one below the stimulus)");
-        var loadName = s.Load ?? "idle";
-        if (!loads.TryGetValue(loadName, out var load))
-        {
-            Error($"{path}:load", $"'{loadName}' is not a load profile; use one of: {string.Join(", ", loads.Keys.Order(StringComparer.Ordinal))}");
-            load = LoadProfile.Idle;
-        }
-        var settle = s.LoadSettleS ?? dflt.LoadSettleS ?? 1.0;
-        var timeout = s.TimeoutMs ?? dflt.TimeoutMs ?? 1000;
-        if (timeout is < 1 or > 60000) Error($"{path}:timeoutMs", $"{timeout}: give 1 to 60000 ms");
         var l = s.Limits ?? dflt.Limits;
         if (l is { MaxDuplicated: < 0 }) Error($"{path}:limits:maxDuplicated", $"{l.MaxDuplicated}: give 0 or more");
-        var limits = Limits(l, $"{path}:limits", FaultPlan.Stages);
+
+        var shared = SharedKeys(s, dflt, path, FaultRules, loads);
+        if (neighbour && shared.Load.Commands.Any(c => c.Kind == LoadKind.IrqFlood))
+            Error($"{path}:load", $"'{shared.Load.Name}' floods the other card, which the neighbour drives through uio_pci_generic: give this suite a load without irq-flood, or no neighbour");
         if (_errors.Count > errorsBefore) return null;
         var plan = new FaultPlan(fault!, reps, driver!, neighbour, hang, recovery, l?.MaxDuplicated ?? 0);
-        return new SuitePlan(name!, BackendKind.Valirq, mode, reps, null, rate, cpus, priority, load, 0, timeout, settle, 1024, limits, plan);
+        return new SuitePlan(name!, BackendKind.Valirq, mode, reps, null, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, 0,
+            shared.TimeoutMs, shared.LoadSettleS, 1024, shared.Limits, plan);
     }
 
     private Limits Limits(LimitsSpec? l, string path, IReadOnlyList<string> stages)
@@ -340,29 +384,4 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex SuiteName();
-}
-
-/// <summary>Durations as plans write them: "500ns", "150us", "2ms", "1.5s"; a bare number is ns.</summary>
-public static class Duration
-{
-    public static long? TryParseNs(string text)
-    {
-        text = text.Trim();
-        (string unit, double scale)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)];
-        foreach (var (unit, scale) in units)
-        {
-            if (text.EndsWith(unit, StringComparison.Ordinal) &&
-                double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-                return (long)Math.Round(v * scale);
-        }
-        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns) ? ns : null;
-    }
-
-    public static string Format(long ns) => ns switch
-    {
-        >= 1_000_000_000 => $"{ns / 1e9:0.00} s",
-        >= 1_000_000 => $"{ns / 1e6:0.00} ms",
-        >= 1_000 => $"{ns / 1e3:0.0} us",
-        _ => $"{ns} ns",
-    };
 }

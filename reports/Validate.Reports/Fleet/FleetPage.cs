@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Validate.Plans;
 using Validate.Reports.History;
 
 namespace Validate.Reports.Fleet;

@@ -261,7 +261,7 @@ public sealed class HistoryStore : IDisposable
         var threshold = Math.Max(mean + 3 * sd, mean * 1.1);
         if (tonight <= threshold) return null;
         var z = sd > 0 ? (tonight - mean) / sd : double.PositiveInfinity;
-        return $"p99 {Plans.Duration.Format(tonight)} against {Plans.Duration.Format((long)mean)} ± {Plans.Duration.Format((long)sd)} over the {before.Length} nights before (z = {(double.IsInfinity(z) ? "inf" : z.ToString("0.0", CultureInfo.InvariantCulture))}, +{(tonight - mean) * 100 / mean:0} %)";
+        return $"p99 {Duration.Format(tonight)} against {Duration.Format((long)mean)} ± {Duration.Format((long)sd)} over the {before.Length} nights before (z = {(double.IsInfinity(z) ? "inf" : z.ToString("0.0", CultureInfo.InvariantCulture))}, +{(tonight - mean) * 100 / mean:0} %)";
     }
 
     /// <summary>What changed between two environment snapshots (JSON), one line per key.</summary>
