@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using MathNet.Numerics.Statistics;
 using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Validate.Analysis;
 using Validate.Results;
 
 namespace Validate.Reports.History;
@@ -41,7 +41,7 @@ public sealed record HistoryView(
 public sealed class HistoryStore : IDisposable
 {
     /// <summary>Nights of history needed before a regression is judged.</summary>
-    public const int MinNights = 3;
+    public const int MinNights = RegressionVerdict.MinNights;
 
     private static readonly string[] Migrations =
     [
@@ -247,22 +247,8 @@ public sealed class HistoryStore : IDisposable
             runs.Count >= 2 ? runs[^2].Id : null);
     }
 
-    /// <summary>
-    /// Tonight (the last point) against the nights before: a regression when tonight's p99 is above the
-    /// earlier nights' mean by more than 3 standard deviations (MathNet) and by more than 10 %, so that
-    /// neither noise on a quiet series nor a tiny shift on a wide one is flagged. Needs <see cref="MinNights"/> earlier nights.
-    /// </summary>
-    public static string? Judge(IReadOnlyList<StagePoint> points)
-    {
-        if (points.Count < MinNights + 1) return null;
-        var before = points.Take(points.Count - 1).Select(p => (double)p.P99Ns).ToArray();
-        var tonight = points[^1].P99Ns;
-        var (mean, sd) = (before.Mean(), before.StandardDeviation());
-        var threshold = Math.Max(mean + 3 * sd, mean * 1.1);
-        if (tonight <= threshold) return null;
-        var z = sd > 0 ? (tonight - mean) / sd : double.PositiveInfinity;
-        return $"p99 {Duration.Format(tonight)} against {Duration.Format((long)mean)} ± {Duration.Format((long)sd)} over the {before.Length} nights before (z = {(double.IsInfinity(z) ? "inf" : z.ToString("0.0", CultureInfo.InvariantCulture))}, +{(tonight - mean) * 100 / mean:0} %)";
-    }
+    /// <summary>Tonight (the last point) against the nights before: <see cref="RegressionVerdict.Judge"/> on the p99s.</summary>
+    public static string? Judge(IReadOnlyList<StagePoint> points) => RegressionVerdict.Judge([.. points.Select(p => p.P99Ns)]);
 
     /// <summary>What changed between two environment snapshots (JSON), one line per key.</summary>
     public static IReadOnlyList<string> EnvironmentDiff(string beforeJson, string afterJson)
