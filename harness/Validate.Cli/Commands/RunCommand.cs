@@ -37,7 +37,7 @@ internal static class RunCommand
             Console.WriteLine($"{planPath}: valid: {plan.Name}, {plan.Suites.Count} suite(s); valirq release: {plan.Release}");
             foreach (var s in plan.Suites)
                 if (s.Fault is { } f)
-                    Console.WriteLine($"  {s.Name,-32} fault   {s.Mode,-15} {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}{(f.Neighbour ? ", neighbour" : "")}, stimulus {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
+                    Console.WriteLine($"  {s.Name,-32} fault   {s.Mode,-15} {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}{(f.Neighbour ? ", neighbour" : "")}{(s.Load.Commands.Count > 0 ? $", load {s.Load.Name}" : "")}, stimulus {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
                 else
                     Console.WriteLine($"  {s.Name,-32} {s.Backend.ToString().ToLowerInvariant(),-7} {s.Mode,-15} load {s.Load.Name,-10} {(s.Count == int.MaxValue ? "" : $"{s.Count} samples ")}{(s.DurationS is { } d ? $"<= {d} s " : "")}at {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
             return ExitCodes.Ok;

@@ -68,6 +68,15 @@ public class CliRunTests
     }
 
     [Test]
+    public void Check_lists_the_load_a_fault_suite_takes_from_suiteDefaults()
+    {
+        Assert.That(Cli.Run(Limit, "run", Plan("qemu/edu.json"), "--check").Stdout, Does.Not.Contain(", load "), "the demo's fault suites run idle");
+        var run = Cli.Run(Limit, "run", Plan("qemu/edu.json"), "--check", "--set", "suiteDefaults:load=cpu");
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Stdout, Does.Contain("fault-kill-idle-msi").And.Match(@"fault-kill-idle-msi +fault +msi +kill-idle x10, driver edu-aot, load cpu, stimulus"));
+    }
+
+    [Test]
     public void The_timer_plan_runs_on_the_host_and_writes_results_with_a_zero_allocation_loop()
     {
         var dir = Directory.CreateTempSubdirectory("validate-cli-timer-");
