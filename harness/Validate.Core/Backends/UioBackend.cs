@@ -1,9 +1,6 @@
-using System.Text;
-using Tmds.Linux;
 using Validate.Devices;
 using Validate.Interop;
 using Validate.Recording;
-using static Tmds.Linux.LibC;
 
 namespace Validate.Backends;
 
@@ -13,11 +10,11 @@ namespace Validate.Backends;
 /// (the plan's IRQ program: check and ack steps, run here on the BAR mapped through sysfs resourceN) and
 /// clears Interrupt Disable (bit 10 of the command register) through the sysfs config file. Measures one
 /// stage, total: CLOCK_MONOTONIC before the raise write to after read() of /dev/uioN returns.
+/// The descriptors are owned by <see cref="FileDescriptor"/>s; <see cref="MeasureOne"/> uses their raw
+/// numbers, cached at open (see <see cref="FileDescriptor"/>): disposed only after the loop.
 /// </summary>
 public sealed unsafe class UioBackend : LatencyBackend
 {
-    private const int PciCommand = 0x04;
-    private const ushort InterruptDisable = 1 << 10;
     private static readonly string[] StageNames = ["total"];
 
     private readonly string _address;
@@ -25,6 +22,7 @@ public sealed unsafe class UioBackend : LatencyBackend
     private readonly ValirqReg _stimulusReg;
     private readonly uint _stimulusValue;
     private readonly int _timeoutMs;
+    private FileDescriptor? _uio, _config;
     private int _uioFd = -1, _configFd = -1;
     private MappedBar? _bar;
     private uint _uioCount;
@@ -41,15 +39,6 @@ public sealed unsafe class UioBackend : LatencyBackend
 
     public override IReadOnlyList<string> Stages => StageNames;
 
-    private static int OpenFile(string path, int flags)
-    {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = open(p, flags | O_CLOEXEC, 0);
-        if (fd < 0) throw new InteropException("open", errno, path);
-        return fd;
-    }
-
     public override void Open()
     {
         var sysfs = $"/sys/bus/pci/devices/{_address}";
@@ -58,8 +47,10 @@ public sealed unsafe class UioBackend : LatencyBackend
             throw new InteropException("find uio device", Errno.ENODEV, $"{sysfs}: not bound to uio_pci_generic (no uio/ directory)");
         var uio = Directory.GetDirectories(uioDir).Select(Path.GetFileName).First()!;
         var barIndex = _stimulusReg.Bar;
-        _uioFd = OpenFile($"/dev/{uio}", O_RDWR);
-        _configFd = OpenFile(Path.Combine(sysfs, "config"), O_RDWR);
+        _uio = FileDescriptor.Open($"/dev/{uio}", OpenMode.ReadWrite);
+        _uioFd = _uio.Number;
+        _config = FileDescriptor.Open(Path.Combine(sysfs, "config"), OpenMode.ReadWrite);
+        _configFd = _config.Number;
         _bar = MappedBar.MapSysfsResource(_address, barIndex);
         _bar.CheckCovers(_program, _stimulusReg, Path.Combine(sysfs, $"resource{barIndex}"));
         // Start clean: whatever a previous user left at the card acknowledged, the line unmasked.
@@ -77,9 +68,12 @@ public sealed unsafe class UioBackend : LatencyBackend
     private int SetInterruptDisable(bool disable)
     {
         ushort cmd;
-        if (pread(_configFd, &cmd, 2, PciCommand) != 2) return -errno;
-        cmd = disable ? (ushort)(cmd | InterruptDisable) : (ushort)(cmd & ~InterruptDisable);
-        return pwrite(_configFd, &cmd, 2, PciCommand) == 2 ? 0 : -errno;
+        var n = Posix.Pread(_configFd, &cmd, 2, PciConfig.Command);
+        if (n != 2) return n < 0 ? (int)n : -Errno.EIO;
+        cmd = disable ? (ushort)(cmd | PciConfig.CommandIntxDisable) : (ushort)(cmd & ~PciConfig.CommandIntxDisable);
+        n = Posix.Pwrite(_configFd, &cmd, 2, PciConfig.Command);
+        GC.KeepAlive(_config);
+        return n == 2 ? 0 : n < 0 ? (int)n : -Errno.EIO;
     }
 
     public override Outcome MeasureOne(ref Sample sample)
@@ -93,26 +87,23 @@ public sealed unsafe class UioBackend : LatencyBackend
         var before = MonotonicClock.NowNs();
         _bar!.Write(_stimulusReg, _stimulusValue);
         c.Stimuli++;
-        pollfd pfd = default;
-        pfd.fd = _uioFd;
-        pfd.events = POLLIN;
-        int r;
-        do r = poll(&pfd, 1, _timeoutMs); while (r < 0 && errno == Errno.EINTR);
+        var r = Posix.PollIn(_uioFd, _timeoutMs);
         if (r <= 0)
         {
             if (r == 0) c.Lost++;
-            else { c.Errors++; c.LastErrno = errno; }
+            else { c.Errors++; c.LastErrno = -r; }
             Acknowledge();
             SetInterruptDisable(false);
             return r == 0 ? Outcome.Lost : Outcome.Error;
         }
         uint count;
-        var n = read(_uioFd, &count, 4);
+        var n = Posix.Read(_uioFd, &count, 4);
         var user = MonotonicClock.NowNs();
+        GC.KeepAlive(_uio);
         if (n != 4)
         {
             c.Errors++;
-            c.LastErrno = errno;
+            c.LastErrno = n < 0 ? (int)-n : Errno.EIO;
             return Outcome.Error;
         }
         c.Events++;
@@ -138,8 +129,12 @@ public sealed unsafe class UioBackend : LatencyBackend
             _bar.Unmap();
             _bar = null;
         }
-        if (_uioFd >= 0) { _ = close(_uioFd); _uioFd = -1; }
-        if (_configFd >= 0) { _ = close(_configFd); _configFd = -1; }
+        _uio?.Dispose();
+        _uio = null;
+        _uioFd = -1;
+        _config?.Dispose();
+        _config = null;
+        _configFd = -1;
         base.Dispose(disposing);
     }
 }

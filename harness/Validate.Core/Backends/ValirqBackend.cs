@@ -68,7 +68,7 @@ public sealed class ValirqBackend : LatencyBackend
             // No program in the kernel: valirq masks with the PCI 2.3 Interrupt Disable bit, and the
             // driver (we) acknowledges the card through the BAR before re-arming, as a uio driver does.
             var bar = _stimulusReg.Bar;
-            _bar = _dev.MapBar(bar, info.Bars[bar]);
+            _bar = new MappedBar(_dev.MapBar(bar, info.Bars[bar]), bar, $"{path} BAR {bar}");
             _bar.CheckCovers(_program, _stimulusReg, path);
         }
         else

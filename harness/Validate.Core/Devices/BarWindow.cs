@@ -1,6 +1,4 @@
-using System.Text;
 using Validate.Interop;
-using static Tmds.Linux.LibC;
 
 namespace Validate.Devices;
 
@@ -70,17 +68,21 @@ public abstract class BarWindow : IDisposable
 /// valirq's debugfs window on a BAR of a card it is bound to (/sys/kernel/debug/valirq/ADDRESS/barN):
 /// pread/pwrite of exactly the register's width at its offset. The file goes away with the binding (unbind,
 /// rmmod): later accesses fail (EIO, ENODEV), and an open file holds a reference on the valirq module, so
-/// close it before rmmod.
+/// close it before rmmod. The descriptor is owned by a <see cref="FileDescriptor"/>; reads and writes use
+/// its raw number, cached at open (see <see cref="FileDescriptor"/>): dispose it only when no access is in
+/// flight (the fault stimulator closes its gate before it replaces a window).
 /// </summary>
 public sealed unsafe class DebugfsBar : BarWindow
 {
-    private int _fd;
+    private readonly FileDescriptor _handle;
+    private readonly int _fd;
     private readonly string _path;
 
-    private DebugfsBar(int fd, string path, int bar, ulong size)
+    private DebugfsBar(FileDescriptor handle, int bar, ulong size)
     {
-        _fd = fd;
-        _path = path;
+        _handle = handle;
+        _fd = handle.Number;
+        _path = handle.Path;
         Bar = bar;
         Size = size;
     }
@@ -95,31 +97,39 @@ public sealed unsafe class DebugfsBar : BarWindow
         var deadline = Environment.TickCount64 + waitMs;
         while (!File.Exists(path) && Environment.TickCount64 < deadline) Thread.Sleep(1);
         if (ValirqDebugfs.Problem(pciAddress, path) is { } problem) throw new ValidateException(ExitCodes.SetupError, problem);
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = open(p, O_RDWR | O_CLOEXEC, 0);
-        if (fd < 0) throw new InteropException("open(O_RDWR)", errno, path);
-        // The BAR's size as sysfs has it (stat of resourceN works whoever holds the BAR).
+        // The BAR's size as sysfs has it (stat of resourceN works whoever holds the BAR), before the open:
+        // from the open on, nothing can throw before the window owns the descriptor.
         ulong size = 0;
         try { size = (ulong)new FileInfo($"{PciDevice.SysfsRoot}/{pciAddress}/resource{bar}").Length; }
         catch (IOException) { }
-        return new DebugfsBar(fd, path, bar, size);
+        var handle = FileDescriptor.Open(path, OpenMode.ReadWrite);
+        try
+        {
+            return new DebugfsBar(handle, bar, size);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     public override uint Read(in ValirqReg r)
     {
         uint v = 0;
-        var n = (long)pread(_fd, &v, (Tmds.Linux.size_t)(nuint)r.Width, (Tmds.Linux.off_t)(long)r.Offset);
+        var n = Posix.Pread(_fd, &v, r.Width, r.Offset);
+        GC.KeepAlive(_handle);
         if (n != r.Width)
-            throw new InteropException($"pread of {r.Width} bytes at 0x{r.Offset:x}", n < 0 ? errno : Errno.EIO, _path);
+            throw new InteropException($"pread of {r.Width} bytes at 0x{r.Offset:x}", n < 0 ? (int)-n : Errno.EIO, _path);
         return r.Width switch { 1 => v & 0xff, 2 => v & 0xffff, _ => v };
     }
 
     public override bool TryWrite(in ValirqReg r, uint v)
     {
-        var n = (long)pwrite(_fd, &v, (Tmds.Linux.size_t)(nuint)r.Width, (Tmds.Linux.off_t)(long)r.Offset);
+        var n = Posix.Pwrite(_fd, &v, r.Width, r.Offset);
+        GC.KeepAlive(_handle);
         if (n == r.Width) return true;
-        LastErrno = n < 0 ? errno : Errno.EIO;
+        LastErrno = n < 0 ? (int)-n : Errno.EIO;
         return false;
     }
 
@@ -127,15 +137,9 @@ public sealed unsafe class DebugfsBar : BarWindow
     {
         // pread/pwrite on fd -1: EBADF at once, the card untouched; binds both P/Invokes (and errno).
         uint v = 0;
-        _ = pread(-1, &v, 0, 0);
-        _ = pwrite(-1, &v, 0, 0);
-        _ = errno;
+        _ = Posix.Pread(-1, &v, 0, 0);
+        _ = Posix.Pwrite(-1, &v, 0, 0);
     }
 
-    public override void Dispose()
-    {
-        if (_fd < 0) return;
-        _ = close(_fd);
-        _fd = -1;
-    }
+    public override void Dispose() => _handle.Dispose();
 }

@@ -7,13 +7,27 @@ namespace Validate.Devices;
 /// valirq's own mmap for the driver of a card), with the card's IRQ program run from user space over it:
 /// the check (is the card interrupting?) and the ack steps. This is what a user-space driver does when the
 /// kernel only masks the line (uio_pci_generic, valirq's PCI 2.3 mode). Allocation-free.
+/// The mapping is owned by a <see cref="MappedMemory"/>; register accesses use its address, cached here
+/// (see <see cref="FileDescriptor"/> for the contract): unmap only when no access is in flight.
 /// </summary>
-public sealed unsafe class MappedBar(byte* address, nuint size, int bar, string describe = "mapped BAR") : BarWindow
+public sealed unsafe class MappedBar : BarWindow
 {
-    public override ulong Size { get; } = size;
-    public override int Bar { get; } = bar;
-    public override string Describe { get; } = describe;
-    public byte* Address { get; private set; } = address;
+    private MappedMemory? _map;
+
+    /// <summary>Takes ownership of <paramref name="map"/>: BAR <paramref name="bar"/> of a card, <paramref name="describe"/> for messages.</summary>
+    public MappedBar(MappedMemory map, int bar, string describe)
+    {
+        _map = map;
+        Address = map.Address;
+        Size = map.Length;
+        Bar = bar;
+        Describe = describe;
+    }
+
+    public override ulong Size { get; }
+    public override int Bar { get; }
+    public override string Describe { get; }
+    public byte* Address { get; private set; }
 
     public override uint Read(in ValirqReg r) => r.Width switch
     {
@@ -42,28 +56,32 @@ public sealed unsafe class MappedBar(byte* address, nuint size, int bar, string 
     public static MappedBar MapSysfsResource(string pciAddress, int bar)
     {
         var resource = $"/sys/bus/pci/devices/{pciAddress}/resource{bar}";
-        var bytes = System.Text.Encoding.UTF8.GetBytes(resource + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = Tmds.Linux.LibC.open(p, Tmds.Linux.LibC.O_RDWR | Tmds.Linux.LibC.O_SYNC | Tmds.Linux.LibC.O_CLOEXEC, 0);
-        if (fd < 0) throw new InteropException("open", Tmds.Linux.LibC.errno, resource);
+        // The mapping outlives the descriptor: closed here whatever happens.
+        using var fd = FileDescriptor.Open(resource, OpenMode.ReadWrite | OpenMode.Sync);
         var size = (nuint)new FileInfo(resource).Length;
-        var map = Tmds.Linux.LibC.mmap(null, (Tmds.Linux.size_t)size, Tmds.Linux.LibC.PROT_READ | Tmds.Linux.LibC.PROT_WRITE, Tmds.Linux.LibC.MAP_SHARED, fd, 0);
-        var mmapErrno = Tmds.Linux.LibC.errno;
-        _ = Tmds.Linux.LibC.close(fd);
-        if (map == (void*)-1)
+        var map = MappedMemory.TryMap(fd, size, 0, out var error);
+        if (map is null)
         {
             if (PciBinding.CurrentDriver(pciAddress) == "valirq")
-                throw new InteropException("mmap", mmapErrno, $"{resource} (the card is bound to valirq, which holds its BARs: use valirq's debugfs bar{bar})");
-            throw new InteropException("mmap", mmapErrno, resource);
+                throw new InteropException("mmap", error, $"{resource} (the card is bound to valirq, which holds its BARs: use valirq's debugfs bar{bar})");
+            throw new InteropException("mmap", error, resource);
         }
-        return new MappedBar((byte*)map, size, bar, resource);
+        try
+        {
+            return new MappedBar(map, bar, resource);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
     }
 
     public void Unmap()
     {
-        if (Address == null) return;
-        _ = Tmds.Linux.LibC.munmap(Address, (Tmds.Linux.size_t)(nuint)Size);
         Address = null;
+        _map?.Dispose();
+        _map = null;
     }
 
     public override void Dispose() => Unmap();

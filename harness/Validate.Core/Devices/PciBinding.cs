@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Validate.Interop;
 
 namespace Validate.Devices;
 

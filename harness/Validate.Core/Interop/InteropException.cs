@@ -13,13 +13,13 @@ public sealed class InteropException(string call, int errno, string target)
 public static class Errno
 {
     public const int EPERM = 1, ENOENT = 2, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENOMEM = 12,
-        EACCES = 13, EBUSY = 16, ENODEV = 19, EINVAL = 22, ETIMEDOUT = 110;
+        EACCES = 13, EBUSY = 16, ENODEV = 19, EINVAL = 22, EPIPE = 32, ETIMEDOUT = 110;
 
     public static string Name(int errno) => errno switch
     {
         EPERM => "EPERM", ENOENT => "ENOENT", EINTR => "EINTR", EIO => "EIO", EBADF => "EBADF",
         EAGAIN => "EAGAIN", ENOMEM => "ENOMEM", EACCES => "EACCES", EBUSY => "EBUSY", ENODEV => "ENODEV",
-        EINVAL => "EINVAL", ETIMEDOUT => "ETIMEDOUT",
+        EINVAL => "EINVAL", EPIPE => "EPIPE", ETIMEDOUT => "ETIMEDOUT",
         _ => $"errno {errno}",
     };
 

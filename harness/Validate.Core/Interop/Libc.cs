@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 namespace Validate.Interop;
 
 // libc calls that Tmds.LibC lacks, bound with LibraryImport (source-generated, no marshalling stubs at
-// run time). C names are kept here only; the rest of the engine calls the wrappers in RealtimeCalls and
+// run time). C names are kept here only, and only Interop/ calls them (tests/Validate.UnitTests/
+// ArchitectureTests.cs reads the IL): the rest of the engine calls the typed wrappers Scheduling and
 // MonotonicClock. Widths are exact: clockid_t and int are int, pid_t is int, time_t and long are long.
-// Tmds.LibC covers the rest (mlockall, sched_setaffinity, open/read/write/ioctl/poll/mmap).
+// Tmds.LibC covers the rest (mlockall, sched_setaffinity, open/read/write/ioctl/poll/mmap), also called
+// from Interop/ only: FileDescriptor, MappedMemory, Posix, Scheduling, Signals.
 internal static partial class Libc
 {
     public const int CLOCK_MONOTONIC = 1;

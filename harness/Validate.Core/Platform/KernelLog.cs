@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Tmds.Linux;
-using static Tmds.Linux.LibC;
+using Validate.Interop;
 
 namespace Validate.Platform;
 
@@ -10,46 +9,52 @@ namespace Validate.Platform;
 /// kernel logged since, as "[seconds] message" lines. Each read() of /dev/kmsg returns one record
 /// ("priority,sequence,microseconds,flags;message"); EAGAIN means none is left; EPIPE means records were
 /// overwritten before we read them (counted in <see cref="Lost"/>). Without /dev/kmsg or permission to
-/// read it, <see cref="Available"/> is false and the reason says why.
+/// read it, <see cref="Available"/> is false and the reason says why. The descriptor is owned by a
+/// <see cref="FileDescriptor"/>; not thread-safe, dispose after the last read.
 /// </summary>
 public sealed unsafe class KernelLog : IDisposable
 {
-    private int _fd = -1;
+    private FileDescriptor? _handle;
     private readonly byte[] _record = new byte[8192];
 
-    public bool Available => _fd >= 0;
+    public bool Available => _handle is not null;
     public string? Unavailable { get; }
     public long Lost { get; private set; }
 
-    private KernelLog(int fd, string? why)
+    private KernelLog(FileDescriptor? handle, string? why)
     {
-        _fd = fd;
+        _handle = handle;
         Unavailable = why;
     }
 
     public static KernelLog OpenAtEnd(string path = "/dev/kmsg")
     {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
-        if (fd < 0) return new KernelLog(-1, $"{path}: {Interop.Errno.Name(errno)} (root or CAP_SYSLOG reads the kernel log)");
-        _ = lseek(fd, 0, SEEK_END);
-        return new KernelLog(fd, null);
+        var handle = FileDescriptor.TryOpen(path, OpenMode.ReadOnly | OpenMode.NonBlock, out var error);
+        if (handle is null) return new KernelLog(null, $"{path}: {Errno.Name(error)} (root or CAP_SYSLOG reads the kernel log)");
+        try
+        {
+            _ = Posix.SeekEnd(handle.Number);
+            return new KernelLog(handle, null);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     public IReadOnlyList<string> ReadNew(int max = 1000)
     {
         var lines = new List<string>();
-        if (_fd < 0) return lines;
+        if (_handle is null) return lines;
         while (true)
         {
-            ssize_t n;
-            fixed (byte* b = _record) n = read(_fd, b, (size_t)_record.Length);
+            long n;
+            fixed (byte* b = _record) n = Posix.Read(_handle.Number, b, (nuint)_record.Length);
             if (n < 0)
             {
-                var e = errno;
-                if (e == Interop.Errno.EINTR) continue;
-                if (e == 32 /* EPIPE */) { Lost++; continue; }
+                if (n == -Errno.EINTR) continue;
+                if (n == -Errno.EPIPE) { Lost++; continue; }
                 break; // EAGAIN: nothing more
             }
             if (n == 0) break;
@@ -67,7 +72,7 @@ public sealed unsafe class KernelLog : IDisposable
 
     public void Dispose()
     {
-        if (_fd >= 0) _ = close(_fd);
-        _fd = -1;
+        _handle?.Dispose();
+        _handle = null;
     }
 }
