@@ -38,8 +38,10 @@ internal static class FloodCommand
         using var flood = IrqFlood.Start(plan, card, new LoadCommand(LoadKind.IrqFlood, "", [], rate), log: null, mode);
         Console.WriteLine($"{flood.Shown}: running until SIGTERM");
         Console.Out.Flush();
-        stop.Wait();
-        Console.WriteLine(flood.Finish().LogTail);
-        return ExitCodes.Ok;
+        // Until a signal, or until the flood ends by itself (a card that went away): then say so.
+        while (!stop.Wait(TimeSpan.FromMilliseconds(200)) && !flood.WaitEnded(TimeSpan.Zero)) { }
+        var record = flood.Finish(DateTime.UtcNow);
+        Console.WriteLine(record.LogTail);
+        return record.ExitStatus == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

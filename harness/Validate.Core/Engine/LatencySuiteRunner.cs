@@ -80,6 +80,12 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             if (m.GaveUp)
                 throw new ValidateException(ExitCodes.Failed, $"{GiveUpAfterLost} interrupts in a row were lost (timeout {suite.TimeoutMs} ms each): the card is not interrupting; check the IRQ program, the mode and the binding");
         }
+        catch
+        {
+            _backends = [];
+            _recorders = [];
+            throw;
+        }
         finally
         {
             // ---- report (and leave the machine as found): the load first, then the devices ----
@@ -93,6 +99,8 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     {
         Summarize(scope.Suite, _backends, _recorders, scope.Result);
         LimitVerdict.Judge(scope.Suite, scope.Result);
+        _backends = [];
+        _recorders = [];
     }
 
     private sealed record MeasureOutcome(MeasurementInfo Info, IReadOnlyList<ThreadSchedState> ThreadStates, IReadOnlyList<string> Problems, Exception? Error, bool GaveUp);

@@ -46,8 +46,16 @@ public sealed class SuiteScope
         var scope = new SuiteScope(plan, suite, ctx);
         var result = scope.Result;
         using var kernelLog = KernelLog.OpenAtEnd();
-        var ran = Guard(result, () => runner.Run(scope));
-        var tornDown = Guard(result, scope.Teardown);
+        bool ran, tornDown;
+        try
+        {
+            ran = Guard(result, () => runner.Run(scope));
+        }
+        finally
+        {
+            // Whatever the runner threw (a bug included, which goes on up): the machine is left as found.
+            tornDown = Guard(result, scope.Teardown);
+        }
         if (ran && tornDown && result.Verdict != Verdict.Skipped) Guard(result, () => runner.Conclude(scope));
         if (RunAbort.Requested) LimitVerdict.Interrupted(result, RunAbort.Why ?? "stop requested");
         if (kernelLog.Available)

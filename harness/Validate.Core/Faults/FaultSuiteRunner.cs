@@ -32,7 +32,15 @@ public sealed class FaultSuiteRunner : ISuiteRunner
     public void Run(SuiteScope scope)
     {
         _run = new FaultSuiteRun(scope, FaultInjectors.For(scope.Suite.Fault!.Kind));
-        _run.Execute();
+        try
+        {
+            _run.Execute();
+        }
+        catch
+        {
+            _run = null; // the raise log (up to 64 MB, locked in memory) goes with the suite
+            throw;
+        }
     }
 
     public void Conclude(SuiteScope scope)
@@ -41,6 +49,7 @@ public sealed class FaultSuiteRunner : ISuiteRunner
         List<string> problems;
         lock (run.ProblemList) problems = [.. run.ProblemList];
         FaultVerdict.Judge(scope.Suite, scope.Plan.Release, run.Card.Irq, problems, RunAbort.Requested, scope.Result);
+        _run = null;
     }
 }
 

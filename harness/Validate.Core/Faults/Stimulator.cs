@@ -1,5 +1,4 @@
 using Validate.Devices;
-using Validate.Backends;
 using Validate.Interop;
 using Validate.Realtime;
 

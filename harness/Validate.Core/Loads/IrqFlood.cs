@@ -9,10 +9,12 @@ namespace Validate.Loads;
 /// <summary>
 /// The irq-flood load: another card of the plan's type, bound to valirq, raising interrupts as fast as
 /// it takes them (or at a rate) through the plan's stimulus, IRQ program and quiesce program, on a thread
-/// of this process at normal priority (SCHED_OTHER, any CPU: a load competes, it does not measure).
+/// of the harness's process (so its record's pid is the harness's), created by the suite's thread: it
+/// inherits that thread's scheduling (SCHED_OTHER, any CPU: a load competes, it does not measure).
 /// The loop is the backend's own: it allocates nothing (<see cref="AllocatedBytes"/>, in the load's
-/// record), so it cannot start a collection that would stop the measuring threads. Stopped after the
-/// measurement window; the card is unbound from valirq again.
+/// record; a flood that allocated, or failed, exits with status 1), so it cannot start a collection that
+/// would stop the measuring threads. Stopped after the measurement window; the card's binding is
+/// restored (a card that was bound to valirq already stays so).
 /// </summary>
 public sealed class IrqFlood : IRunningLoad
 {
@@ -80,21 +82,29 @@ public sealed class IrqFlood : IRunningLoad
         return f;
     }
 
+    // Fully optimized from the first call: no tier-up of the loop in the measured process while it runs.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Loop()
     {
+        var before = -1L;
         try
         {
             var s = default(Sample);
             // Once before counting: the first call of each P/Invoke binds it (and allocates).
             _backend.MeasureOne(ref s);
             _backend.ResetPacing();
-            var before = GC.GetAllocatedBytesForCurrentThread();
+            before = GC.GetAllocatedBytesForCurrentThread();
             while (!_stop) _backend.MeasureOne(ref s);
-            AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        catch (Exception e) when (e is ValidateException or Interop.InteropException or IOException)
+#pragma warning disable CA1031 // a load's thread must not end the run: whatever it threw is its record's
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             _error = e;
+        }
+        finally
+        {
+            if (before >= 0) AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - before;
         }
     }
 
@@ -109,7 +119,7 @@ public sealed class IrqFlood : IRunningLoad
         _stop = true;
     }
 
-    public LoadRecord Finish()
+    public LoadRecord Finish(DateTime deadlineUtc)
     {
         if (_record is not null) return _record;
         RequestStop();
@@ -121,16 +131,22 @@ public sealed class IrqFlood : IRunningLoad
         if (_log is not null)
         {
             try { File.WriteAllText(_log, line + "\n"); }
-            catch (IOException) { }
+            catch (Exception x) when (x is IOException or UnauthorizedAccessException) { }
         }
-        _record = new LoadRecord(Shown, Environment.ProcessId, _started, DateTime.UtcNow, _error is null ? 0 : 1, early, line);
+        _record = new LoadRecord(Shown, Environment.ProcessId, _started, DateTime.UtcNow, _error is null && AllocatedBytes == 0 ? 0 : 1, early, line);
         return _record;
     }
 
     public void Dispose()
     {
-        Finish();
-        _backend.Dispose();
-        _binding?.Dispose();
+        try { Finish(DateTime.UtcNow); }
+        finally
+        {
+            try { _backend.Dispose(); }
+            finally { _binding?.Dispose(); }
+        }
     }
+
+    /// <summary>Waits until the flood thread ended by itself or <paramref name="timeout"/> passed; true when it ended.</summary>
+    public bool WaitEnded(TimeSpan timeout) => _thread.Join(timeout);
 }

@@ -23,8 +23,8 @@ public interface IRunningLoad : IDisposable
     string ExitDescription { get; }
     /// <summary>Asks it to stop without waiting (SIGTERM), so that a profile's commands stop together.</summary>
     void RequestStop();
-    /// <summary>Stops it (idempotent), waiting for it to end, and says what ran.</summary>
-    LoadRecord Finish();
+    /// <summary>Stops it (idempotent), waiting for it to end until <paramref name="deadlineUtc"/> (then SIGKILL), and says what ran.</summary>
+    LoadRecord Finish(DateTime deadlineUtc);
 }
 
 /// <summary>
@@ -74,7 +74,9 @@ public sealed class LoadSet : IDisposable
     {
         if (_records is not null) return _records;
         foreach (var r in _running) r.RequestStop();
-        return _records = [.. _running.Select(r => r.Finish())];
+        // One deadline for all: a .NET or stress-ng load needs a few seconds to print its counts after SIGTERM.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        return _records = [.. _running.Select(r => r.Finish(deadline))];
     }
 
     public void Dispose()

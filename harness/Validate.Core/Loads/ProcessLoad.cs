@@ -6,7 +6,7 @@ namespace Validate.Loads;
 /// <summary>
 /// A load command as a child process in its own process group (setsid), with PR_SET_PDEATHSIG so it dies
 /// with the harness even when the harness is SIGKILLed, output to a log file. Stopped with SIGTERM to the
-/// group, SIGKILL after 5 s.
+/// group, SIGKILL at the load set's deadline (5 s for all its commands together).
 /// </summary>
 public sealed class ProcessLoad : IRunningLoad
 {
@@ -52,12 +52,13 @@ public sealed class ProcessLoad : IRunningLoad
         if (!_early) _ = Interop.Signals.Send(-_proc.Id, Interop.Signals.SIGTERM);
     }
 
-    public LoadRecord Finish()
+    public LoadRecord Finish(DateTime deadlineUtc)
     {
         if (_record is not null) return _record;
         RequestStop();
         var early = _early;
-        if (!_proc.WaitForExit(TimeSpan.FromSeconds(5)))
+        var left = deadlineUtc - DateTime.UtcNow;
+        if (!_proc.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero))
         {
             _ = Interop.Signals.Send(-_proc.Id, Interop.Signals.SIGKILL);
             _proc.WaitForExit();
@@ -76,7 +77,7 @@ public sealed class ProcessLoad : IRunningLoad
 
     public void Dispose()
     {
-        Finish();
-        _proc.Dispose();
+        try { Finish(DateTime.UtcNow.AddSeconds(5)); }
+        finally { _proc.Dispose(); }
     }
 }

@@ -73,6 +73,19 @@ public class SuiteScopeTests
     }
 
     [Test]
+    public void A_runner_bug_still_leaves_the_machine_as_found_and_goes_on_up()
+    {
+        var (plan, suite, ctx) = Timer();
+        var runner = new FakeRunner((s, log) =>
+        {
+            s.Defer("binding", () => log.Add("undo binding"));
+            throw new InvalidOperationException("Sequence contains no elements");
+        });
+        Assert.Throws<InvalidOperationException>(() => SuiteScope.Run(runner, plan, suite, ctx));
+        Assert.That(runner.Log, Is.EqualTo(new[] { "undo binding" }), "the binding is undone before the bug surfaces");
+    }
+
+    [Test]
     public void A_failing_teardown_step_still_lets_the_others_run_and_names_what_it_was_undoing()
     {
         var (plan, suite, ctx) = Timer();
