@@ -11,7 +11,7 @@ namespace Validate.Interop;
 /// <summary>Constants of the valirq UAPI.</summary>
 public static class Valirq
 {
-    public const uint UapiVersion = 2;
+    public const uint UapiVersion = 3;
     public const int MaxSteps = 8;
     public const int RingSize = 256;
     /// <summary>Ring slots kept for control records (REVOKED, GONE): those are never lost to a full ring.</summary>
@@ -36,6 +36,11 @@ public static class Valirq
     public const uint ModeMsi = 1;
     public const uint ModeIntxExclusive = 2;
     public const uint ModeIntxShared = 3;
+    /// <summary>The MSI-X vectors of <see cref="ValirqEnable.Vectors"/>; records carry their vector.</summary>
+    public const uint ModeMsix = 4;
+
+    /// <summary>valirq_program.flags: the check's register clears itself when read; valirq reads it once per hard IRQ, the event carries it.</summary>
+    public const uint ProgReadToClear = 1u << 0;
 
     public const uint EnableAutorearm = 1u << 0;
     /// <summary>PCI bus mastering on while enabled (always on for MSI); cleared first on disable, release, revocation, unbind.</summary>
@@ -93,6 +98,7 @@ public static class ValirqIoc
     public static readonly uint Disable = Ioc(None, 0x05, 0);
     public static readonly uint Ack = Ioc(None, 0x06, 0);
     public static readonly uint Revoke = Ioc(None, 0x08, 0);
+    public static readonly uint SetInit = Ioc(Write, 0x09, Unsafe.SizeOf<ValirqInit>());
     /// <summary>On the debugfs stimulus file only (<see cref="ValirqDebugfs.Stimulus"/>), not on the device.</summary>
     public static readonly uint Stimulus = Ioc(Read | Write, 0x07, Unsafe.SizeOf<ValirqStimulus>());
 }
@@ -145,11 +151,24 @@ public struct ValirqQuiesce
     public ValirqSteps Steps;
 }
 
+/// <summary>Steps valirq runs at ENABLE (init) and before removing the handlers (disable): VALIRQ_IOC_SET_INIT.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ValirqInit
+{
+    public uint NInit;
+    public uint NDisable;
+    public ValirqSteps Init;
+    public ValirqSteps Disable;
+}
+
 [StructLayout(LayoutKind.Sequential)]
 public struct ValirqEnable
 {
     public uint Mode;
     public uint Flags;
+    /// <summary>MSIX: bit i enables MSI-X table entry i; other modes 0.</summary>
+    public uint Vectors;
+    public uint Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -190,13 +209,11 @@ public struct ValirqInfo
     public uint LegacyIrq;
     /// <summary>Valirq.Info*.</summary>
     public uint Flags;
+    /// <summary>MSI-X table size (0: no MSI-X).</summary>
+    public ushort MsixVectors;
+    public ushort Reserved16;
+    public uint Reserved32;
     public ValirqBarInfos Bars;
-}
-
-[InlineArray(2)]
-public struct ValirqReserved2
-{
-    private ulong _element;
 }
 
 /// <summary>One record read from /dev/valirq-*: see the header for each field.</summary>
@@ -211,5 +228,8 @@ public struct ValirqEvent
     public uint Status;
     public uint Flags;
     public ulong Total;
-    public ValirqReserved2 Reserved;
+    /// <summary>MSIX: the table entry that fired; other modes 0.</summary>
+    public uint Vector;
+    public uint Reserved0;
+    public ulong Reserved1;
 }

@@ -20,7 +20,7 @@ public partial class ValirqUapiLayoutTests
 {
     private static readonly Type[] Structs =
     [
-        typeof(ValirqReg), typeof(ValirqStep), typeof(ValirqProgram), typeof(ValirqQuiesce), typeof(ValirqEnable),
+        typeof(ValirqReg), typeof(ValirqStep), typeof(ValirqProgram), typeof(ValirqQuiesce), typeof(ValirqInit), typeof(ValirqEnable),
         typeof(ValirqStimulus), typeof(ValirqBarInfo), typeof(ValirqInfo), typeof(ValirqEvent),
     ];
 

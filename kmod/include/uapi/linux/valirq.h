@@ -3,9 +3,9 @@
  * valirq: a PCI function's interrupts, handed to user space with kernel timestamps.
  *
  * One character device per bound function, /dev/valirq-DDDD:BB:DD.F, one opener at a time.
- * The opener describes the card (VALIRQ_IOC_SET_PROGRAM, VALIRQ_IOC_SET_QUIESCE), enables the
- * interrupt in a mode (VALIRQ_IOC_ENABLE), then read()s struct valirq_event records and
- * re-arms with VALIRQ_IOC_ACK or write() of the 32-bit value 1.
+ * The opener describes the card (VALIRQ_IOC_SET_PROGRAM, VALIRQ_IOC_SET_INIT,
+ * VALIRQ_IOC_SET_QUIESCE), enables the interrupt in a mode (VALIRQ_IOC_ENABLE), then read()s
+ * struct valirq_event records and re-arms with VALIRQ_IOC_ACK or write() of the 32-bit value 1.
  *
  * Test hooks live in debugfs, root only, one directory per bound function,
  * <debugfs>/valirq/DDDD:BB:DD.F/:
@@ -25,7 +25,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define VALIRQ_UAPI_VERSION	2
+#define VALIRQ_UAPI_VERSION	3
 
 /* Most steps in one list of a program. */
 #define VALIRQ_MAX_STEPS	8
@@ -82,11 +82,41 @@ struct valirq_program {
 	__u32 n_ack;
 	__u32 n_mask;
 	__u32 n_unmask;
-	__u32 flags;		/* reserved, 0 */
+	__u32 flags;		/* VALIRQ_PROG_* */
 	struct valirq_step check;
 	struct valirq_step ack[VALIRQ_MAX_STEPS];
 	struct valirq_step mask[VALIRQ_MAX_STEPS];
 	struct valirq_step unmask[VALIRQ_MAX_STEPS];
+};
+
+/*
+ * Program flags.
+ *   READ_TO_CLEAR  the check's register clears itself when read (a cause register such as an
+ *                  Intel NIC's ICR). valirq reads it exactly once per hard IRQ, in the check, and
+ *                  never again: not at ENABLE, not at re-arm, not at release. The event's status
+ *                  is that one read; user space must take it from the event and not read the
+ *                  register again (what it would read is what came after). Where valirq would
+ *                  have re-read the check (ENABLE's EIO test, the re-arm race test, release's
+ *                  "still interrupting" test) it uses the PCI 2.3 Interrupt Status bit when the
+ *                  card has PCI 2.3 masking, and otherwise does without.
+ */
+#define VALIRQ_PROG_READ_TO_CLEAR	(1U << 0)
+
+/*
+ * Steps run around the opener's interrupts (VALIRQ_IOC_SET_INIT), for a card that must be told to
+ * interrupt at all (an interrupt-enable register, a vector-routing register):
+ *   init     run by ENABLE once the vectors or the line are set up and the handlers installed,
+ *            before the mode counts as enabled (the card may interrupt right away)
+ *   disable  run before the handlers are removed, by DISABLE and by release or unbind ahead of
+ *            the quiesce steps (not for a revoked opener: like quiesce, nothing of a revoked
+ *            opener's touches the card again)
+ * WRITE_STATUS is refused in both (there is no status). Either list may be empty.
+ */
+struct valirq_init {
+	__u32 n_init;
+	__u32 n_disable;
+	struct valirq_step init[VALIRQ_MAX_STEPS];
+	struct valirq_step disable[VALIRQ_MAX_STEPS];
 };
 
 /*
@@ -113,6 +143,11 @@ struct valirq_quiesce {
  * Interrupt modes.
  *   MSI            one MSI vector; masked at the line (vector) until re-armed
  *   INTX_EXCLUSIVE legacy line, not shared; masked at the line until re-armed (fast)
+ *   MSIX           the MSI-X vectors chosen in valirq_enable.vectors (bit i: table entry i, below
+ *                  valirq_info.msix_vectors, at most 32); each is masked at its vector once it
+ *                  fires, until the next re-arm, which unmasks every vector that fired; each
+ *                  record carries its vector (valirq_event.vector). The program's check runs in
+ *                  each vector's hard IRQ handler.
  *   INTX_SHARED    legacy line, shared; masked at the card by the program's mask steps, or by the
  *                  PCI 2.3 Interrupt Disable bit when the program has no mask steps. Refused
  *                  (EINVAL) on a card without PCI 2.3 masking unless the program has mask steps.
@@ -127,8 +162,9 @@ struct valirq_quiesce {
  * ENABLE fails with EIO while the card asserts INTx against its own check. A card without
  * PCI 2.3 masking has no Interrupt Status bit: on a shared line its guard is its mask steps.
  *
- * The check must have no side effects (no read-to-clear register): valirq reads it in the hard
- * IRQ handler, again to rule out races, at ENABLE, at re-arm and at release.
+ * Unless the program says VALIRQ_PROG_READ_TO_CLEAR, the check must have no side effects:
+ * valirq reads it in the hard IRQ handler, again to rule out races, at ENABLE, at re-arm and at
+ * release.
  */
 #define VALIRQ_MODE_OFF			0
 #define VALIRQ_MODE_MSI			1
@@ -151,6 +187,8 @@ struct valirq_quiesce {
 struct valirq_enable {
 	__u32 mode;
 	__u32 flags;
+	__u32 vectors;		/* MSIX: bit i enables table entry i; other modes: 0 */
+	__u32 reserved;
 };
 
 /*
@@ -188,6 +226,9 @@ struct valirq_info {
 	__u8 intx_mask_capable;	/* PCI 2.3 Interrupt Disable works */
 	__u32 legacy_irq;
 	__u32 flags;		/* VALIRQ_INFO_* */
+	__u16 msix_vectors;	/* MSI-X table size, 0: no MSI-X */
+	__u16 reserved16;
+	__u32 reserved32;
 	struct valirq_bar_info bars[6];
 };
 
@@ -220,6 +261,7 @@ struct valirq_info {
  * hardirq_ns and thread_ns: CLOCK_MONOTONIC at hard IRQ entry (the first one counted here) and in
  * the IRQ thread; status: what the program's check read; overruns: records dropped since the
  * previous one because the ring was full; total: hard IRQs of this card since it was enabled.
+ * In MSIX mode each vector has its own records: count, hardirq_ns and status are that vector's.
  */
 struct valirq_event {
 	__u64 seq;
@@ -230,7 +272,9 @@ struct valirq_event {
 	__u32 status;
 	__u32 flags;
 	__u64 total;
-	__u64 reserved[2];
+	__u32 vector;		/* MSIX: the table entry that fired; other modes: 0 */
+	__u32 reserved0;
+	__u64 reserved1;
 };
 
 /*
@@ -262,6 +306,7 @@ struct valirq_event {
 #define VALIRQ_IOC_DISABLE	_IO(VALIRQ_IOC_MAGIC, 0x05)
 #define VALIRQ_IOC_ACK		_IO(VALIRQ_IOC_MAGIC, 0x06)
 #define VALIRQ_IOC_REVOKE	_IO(VALIRQ_IOC_MAGIC, 0x08)
+#define VALIRQ_IOC_SET_INIT	_IOW(VALIRQ_IOC_MAGIC, 0x09, struct valirq_init)
 /* On the debugfs stimulus file only (a test hook), not on the device. */
 #define VALIRQ_IOC_STIMULUS	_IOWR(VALIRQ_IOC_MAGIC, 0x07, struct valirq_stimulus)
 
