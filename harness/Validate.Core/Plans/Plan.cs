@@ -17,8 +17,12 @@ public sealed record Plan(
     RealtimeSettings Realtime,
     IReadOnlyList<SuitePlan> Suites,
     ValirqInit Init = default,
-    IReadOnlyList<HealthCheck>? Health = null)
+    IReadOnlyList<HealthCheck>? Health = null,
+    Plan? NeighbourCard = null)
 {
+    /// <summary>The card the fault suites' neighbour runs: the plan named by neighbourCard, else this one (a second card like it).</summary>
+    public Plan Neighbour => NeighbourCard ?? this;
+
     /// <summary>The check's register clears when read: whoever serves the interrupt reads it once (irqProgram.readToClear).</summary>
     public bool ReadToClear => Program is { } p && (p.Flags & Valirq.ProgReadToClear) != 0;
 

@@ -24,6 +24,8 @@ public sealed class PlanDocument
     /// <summary>What valirq does when the driver's file is released: quiesce (default), reset, quiesce-then-reset.</summary>
     public string? Release { get; set; }
     public StimulusSpec? Stimulus { get; set; }
+    /// <summary>The plan of the other card on the shared line (path relative to this plan), whose card and programs the neighbour runs with; null: a second card like this one.</summary>
+    public string? NeighbourCard { get; set; }
     public RealtimeSpec Realtime { get; set; } = new();
     public Dictionary<string, LoadProfileSpec> Loads { get; set; } = [];
     /// <summary>User-space drivers the fault suites run, by name (docs/driver-channel.md).</summary>
