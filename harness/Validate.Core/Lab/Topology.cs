@@ -141,7 +141,7 @@ public sealed class TopologyCatalog
         using (doc)
         {
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw Bad(path, "", "is not a JSON object", "see docs/virtual-lab.md");
+            if (root.ValueKind != JsonValueKind.Object) throw Bad(path, "", "is not a JSON object", "see rt-setup/vlab/README.md");
             if (!root.TryGetProperty("topologies", out var tops) || tops.ValueKind != JsonValueKind.Object)
                 throw Bad(path, "topologies", "is missing or not an object", "give an object of named topologies");
             var all = new List<Topology>();
