@@ -91,7 +91,7 @@ public sealed class ValirqBackend : LatencyBackend
         Facts["device"] = path;
         Facts["mode"] = _mode;
         if (_mode == "msix") Facts["vectors"] = string.Join(",", Enumerable.Range(0, 32).Where(v => (_vectors & (1u << v)) != 0));
-        if ((_program.Flags & Valirq.ProgReadToClear) != 0) Facts["status"] = "read-to-clear: read once, in the check";
+        if ((_program.Flags & Valirq.ProgReadToClear) != 0) Facts["readToClear"] = "the check register is read once, in the hard IRQ handler";
         Facts["legacyIrq"] = info.LegacyIrq.ToString(CultureInfo.InvariantCulture);
         Facts["msiCapable"] = (info.MsiCapable != 0).ToString();
         Facts["release"] = Plans.PlanValidator.ReleaseName(_quiesce.Policy) + ((info.Flags & Valirq.InfoReset) == 0 ? " (the card has no reset method)" : "");

@@ -178,7 +178,7 @@ public sealed class TopologyCatalog
             var id = Text(path, c, cat, "id", required: true)!;
             if (id.Split(':') is not [var v, var dv] || !ushort.TryParse(v, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var vendor)
                 || !ushort.TryParse(dv, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var device) || v.Length != 4 || dv.Length != 4)
-                throw Bad(path, cat + ".id", $"is '{id}'", "give vendor:device in hex, e.g. 8086:10d3");
+                throw Bad(path, cat + ".id", $"is '{id}'", "give vendor:device in hex, e.g. 10ee:7021");
             if (!c.TryGetProperty("slot", out var s) || s.ValueKind != JsonValueKind.Number || !s.TryGetInt32(out var slot) || slot is < 1 or > 0x1f or 0x10 or 0x11)
                 throw Bad(path, cat + ".slot", "is missing or out of range", "give a PCI device number from 1 to 31, not 16 or 17 (the lab's shares)");
             var behind = Flag(path, c, cat, "behindRootPort");

@@ -166,11 +166,11 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     {
         if (c is null)
         {
-            Error("card", "missing; name the card: {\"name\": ..., \"vendor\": \"0x1234\", \"device\": \"0x11e8\"} (timer-only plans too: use the machine)");
+            Error("card", "missing; name the card: {\"name\": ..., \"vendor\": \"0x10ee\", \"device\": \"0x7021\"} (timer-only plans too: use the machine)");
             return null;
         }
-        if (c.Vendor is null or > 0xffff) Error("card:vendor", $"'{c.Vendor}': give the 16-bit PCI vendor id, e.g. \"0x1234\"");
-        if (c.Device is null or > 0xffff) Error("card:device", $"'{c.Device}': give the 16-bit PCI device id, e.g. \"0x11e8\"");
+        if (c.Vendor is null or > 0xffff) Error("card:vendor", $"'{c.Vendor}': give the 16-bit PCI vendor id, e.g. \"0x10ee\"");
+        if (c.Device is null or > 0xffff) Error("card:device", $"'{c.Device}': give the 16-bit PCI device id, e.g. \"0x7021\"");
         if (c.Revision is > 0xff) Error("card:revision", $"'{c.Revision}': a PCI revision is 8 bits");
         if (c.Address is not null && !PciAddress().IsMatch(c.Address)) Error("card:address", $"'{c.Address}' is not a PCI address; use DDDD:BB:DD.F, e.g. 0000:00:04.0");
         if (c.FloodAddress is not null && !PciAddress().IsMatch(c.FloodAddress)) Error("card:floodAddress", $"'{c.FloodAddress}' is not a PCI address; use DDDD:BB:DD.F");
