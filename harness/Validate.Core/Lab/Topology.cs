@@ -113,6 +113,26 @@ public sealed class TopologyCatalog
         ?? throw new ValidateException(ExitCodes.Usage,
             $"unknown topology '{name}'; choose one of: {string.Join(", ", All.Select(t => t.Name))} (or add it to {Path})");
 
+    /// <summary>
+    /// The topology for a plan: of those holding the plan's card, first those that also hold the neighbour
+    /// card on one shared line when the plan has neighbour suites, then the one with the most of the plan's
+    /// cards (a second card for the irq-flood load or the neighbour).
+    /// </summary>
+    public Topology ForPlan(Plans.Plan plan)
+    {
+        var id = $"{plan.Card.Vendor:x4}:{plan.Card.Device:x4}";
+        var nb = plan.Neighbour.Card;
+        var nbId = $"{nb.Vendor:x4}:{nb.Device:x4}";
+        var needsNeighbour = plan.Suites.Any(s => s.Fault is { Neighbour: true });
+        bool HasNeighbour(Topology t) => t.SharedLine && t.Cards.Count(c => c.Id == nbId) >= (nbId == id ? 2 : 1);
+        return All.Where(t => t.Cards.Any(c => c.Id == id))
+            .OrderByDescending(t => !needsNeighbour || HasNeighbour(t))
+            .ThenByDescending(t => t.Cards.Count(c => c.Id == id || c.Id == nbId))
+            .FirstOrDefault()
+            ?? throw new ValidateException(ExitCodes.Usage,
+                $"{plan.SourcePath}: no lab topology holds the card {id}; add one to {Path} (a QEMU model with these ids), or give --topology");
+    }
+
     public static TopologyCatalog Load(string path)
     {
         string text;
