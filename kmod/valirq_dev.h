@@ -69,11 +69,11 @@ struct valirq_dev {
 	/*
 	 * lock serializes open, release, ioctl, write, mmap set-up, the debugfs hooks and remove.
 	 * It protects owner, mapping, dead (also read locklessly with READ_ONCE by read, poll and
-	 * fault), mode, enable_flags, irq, pci23_mask, has_program, prog, quiesce, last_release and
-	 * release_flags, and (with map_lock) revoked. mode, enable_flags, irq, pci23_mask, prog and
-	 * has_program change only while no IRQ of ours is requested, so the handlers read them
-	 * unlocked. Never taken in interrupt context; never held across copy_*_user (the fault
-	 * handler takes map_lock under mmap_lock).
+	 * fault), mode, enable_flags, irq, pci23_mask, has_program, prog, init, quiesce,
+	 * last_release and release_flags, and (with map_lock) revoked. mode, enable_flags, irq,
+	 * pci23_mask, prog, init and has_program change only while no IRQ of ours is requested, so
+	 * the handlers read them unlocked. Never taken in interrupt context; never held across
+	 * copy_*_user (the fault handler takes map_lock under mmap_lock).
 	 */
 	struct mutex lock;
 	struct file *owner;
@@ -87,6 +87,7 @@ struct valirq_dev {
 	u32 last_release;		/* enum valirq_outcome */
 	u32 release_flags;		/* VALIRQ_EV_* the next opener's first record carries */
 	struct valirq_program prog;
+	struct valirq_init init;	/* the opener's init and disable steps (zero: none) */
 	struct valirq_quiesce quiesce;
 
 	/*
@@ -133,6 +134,8 @@ bool valirq_check(struct valirq_dev *vd, u32 *status);
 int valirq_validate_reg(struct valirq_dev *vd, const struct valirq_reg *r);
 int valirq_validate_program(struct valirq_dev *vd, const struct valirq_program *p);
 int valirq_validate_quiesce(struct valirq_dev *vd, const struct valirq_quiesce *q);
+int valirq_validate_init(struct valirq_dev *vd, const struct valirq_init *in);
+bool valirq_read_to_clear(struct valirq_dev *vd);
 
 /* valirq_intrs.c */
 const char *valirq_mode_name(u32 mode);

@@ -101,17 +101,32 @@ bool valirq_intx_asserted_locked(struct valirq_dev *vd)
 }
 
 /*
- * Caller holds ev_lock. Is the card interrupting? The program's check when there is one (a read
- * only), and on a PCI 2.3 card its Interrupt Status bit as well.
+ * Caller holds ev_lock. Is the card interrupting? The program's check when there is one and it
+ * is only a read, and on a PCI 2.3 card its Interrupt Status bit as well. A read-to-clear check
+ * is never read for this: it would take the cause away from the next hard IRQ.
  */
 static bool valirq_loud_locked(struct valirq_dev *vd)
 {
 	u32 status;
 
 	/* A revoked opener's check does not touch the card either (a read may clear causes). */
-	if (vd->has_program && !vd->revoked && valirq_check(vd, &status))
+	if (vd->has_program && !vd->revoked && !valirq_read_to_clear(vd) &&
+	    valirq_check(vd, &status))
 		return true;
 	return valirq_intx_asserted_locked(vd);
+}
+
+/*
+ * Caller holds ev_lock and has a program. Does the card still interrupt after its ack steps? The
+ * check read again; for a read-to-clear check, the PCI 2.3 Interrupt Status bit (none: no).
+ */
+static bool valirq_still_locked(struct valirq_dev *vd)
+{
+	u32 status;
+
+	if (valirq_read_to_clear(vd))
+		return valirq_intx_asserted_locked(vd);
+	return valirq_check(vd, &status);
 }
 
 /* Caller holds lock. Bus mastering, under ev_lock: the handler may touch PCI_COMMAND too. */
@@ -157,7 +172,7 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	bool autorearm = vd->enable_flags & VALIRQ_ENABLE_AUTOREARM;
 	bool shared = vd->mode == VALIRQ_MODE_INTX_SHARED;
 	bool intx = vd->mode != VALIRQ_MODE_MSI;
-	u32 status = 0, again;
+	u32 status = 0;
 	irqreturn_t ret;
 	bool ours, woken;
 
@@ -184,8 +199,11 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	if (!ours && shared) {
 		if (!vd->has_program || !valirq_intx_asserted_locked(vd))
 			goto not_ours;
-		/* The card asserts: a raise between the two reads, or a check that disagrees. */
-		if (!valirq_check(vd, &status)) {
+		/*
+		 * The card asserts: a raise between the two reads, or a check that disagrees. A
+		 * read-to-clear check is not read again: the card counts as disagreeing.
+		 */
+		if (valirq_read_to_clear(vd) || !valirq_check(vd, &status)) {
 			ret = valirq_mismatch_locked(vd, now, status, woken);
 			raw_spin_unlock(&vd->ev_lock);
 			return ret;
@@ -209,7 +227,7 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	 * burst the thread cannot keep up with (an ack step that raises the next interrupt, a
 	 * starved thread) is masked too, so that no storm holds the CPU in hard IRQ context.
 	 */
-	if (autorearm && ((intx && valirq_check(vd, &again)) ||
+	if (autorearm && ((intx && valirq_still_locked(vd)) ||
 			  vd->pending_count >= VALIRQ_RING_SIZE))
 		autorearm = false;
 	if (!autorearm) {
@@ -308,6 +326,14 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		dev_dbg(&pdev->dev, "enable: unknown flags 0x%x\n", en->flags);
 		return -EINVAL;
 	}
+	if (en->reserved) {
+		dev_dbg(&pdev->dev, "enable: reserved field is 0x%x, must be 0\n", en->reserved);
+		return -EINVAL;
+	}
+	if (en->vectors && en->mode != VALIRQ_MODE_MSIX) {
+		dev_dbg(&pdev->dev, "enable: vectors 0x%x outside MSI-X mode\n", en->vectors);
+		return -EINVAL;
+	}
 
 	switch (en->mode) {
 	case VALIRQ_MODE_MSI:
@@ -331,9 +357,13 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 			dev_dbg(&pdev->dev, "enable: AUTOREARM on INTx needs a program with ack steps\n");
 			return -EINVAL;
 		}
-		/* INTx is held disabled (OFF) until our handler is installed. */
+		/*
+		 * INTx is held disabled (OFF) until our handler is installed. A read-to-clear
+		 * check is not read here: its first read belongs to the first hard IRQ.
+		 */
 		raw_spin_lock_irq(&vd->ev_lock);
-		if (vd->has_program && valirq_intx_asserted_locked(vd))
+		if (vd->has_program && !valirq_read_to_clear(vd) &&
+		    valirq_intx_asserted_locked(vd))
 			mismatch = !valirq_check(vd, &status);
 		raw_spin_unlock_irq(&vd->ev_lock);
 		if (mismatch) {
@@ -398,6 +428,8 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		 */
 		valirq_intx_unhold_locked(vd, VALIRQ_HOLD_OFF | VALIRQ_HOLD_LOUD);
 	}
+	/* The card is told to interrupt last: everything that serves it is in place. */
+	valirq_run_steps(vd, vd->init.init, vd->init.n_init, 0);
 	raw_spin_unlock_irq(&vd->ev_lock);
 	return 0;
 
@@ -487,8 +519,9 @@ static bool valirq_reset(struct valirq_dev *vd, bool dev_locked)
 
 /*
  * Caller holds lock. Takes the card's interrupts away: bus mastering off, INTx disabled at the
- * card, the IRQ and vectors freed. When dying (release, unbind), then applies the release policy:
- * the quiesce steps (unless the opener was revoked) and a reset when the policy says so. A card
+ * card, the opener's disable steps (its handlers still installed; not for a revoked opener), the
+ * IRQ and vectors freed. When dying (release, unbind), then applies the release policy: the
+ * quiesce steps (unless the opener was revoked) and a reset when the policy says so. A card
  * still interrupting afterwards stays INTx-disabled at the card, so a shared line lives.
  */
 void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
@@ -503,6 +536,12 @@ void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
 	valirq_set_master(vd, false);
 	raw_spin_lock_irq(&vd->ev_lock);
 	valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
+	/*
+	 * The disable steps tell the card to stop interrupting while our handlers are still there
+	 * to serve what it raised before; a revoked opener's steps never run.
+	 */
+	if (mode != VALIRQ_MODE_OFF && !vd->revoked)
+		valirq_run_steps(vd, vd->init.disable, vd->init.n_disable, 0);
 	raw_spin_unlock_irq(&vd->ev_lock);
 
 	if (mode != VALIRQ_MODE_OFF) {

@@ -73,9 +73,10 @@ _Static_assert(sizeof(struct valirq_reg) == 8, "valirq_reg");
 _Static_assert(sizeof(struct valirq_step) == 24, "valirq_step");
 _Static_assert(sizeof(struct valirq_program) == 16 + 25 * 24, "valirq_program");
 _Static_assert(sizeof(struct valirq_quiesce) == 8 + 8 * 24, "valirq_quiesce");
-_Static_assert(sizeof(struct valirq_enable) == 8, "valirq_enable");
+_Static_assert(sizeof(struct valirq_enable) == 16, "valirq_enable");
+_Static_assert(sizeof(struct valirq_init) == 8 + 16 * 24, "valirq_init");
 _Static_assert(sizeof(struct valirq_stimulus) == 24, "valirq_stimulus");
-_Static_assert(sizeof(struct valirq_info) == 120, "valirq_info");
+_Static_assert(sizeof(struct valirq_info) == 128, "valirq_info");
 _Static_assert(sizeof(struct valirq_event) == 64, "valirq_event");
 _Static_assert(_IOC_TYPE(VALIRQ_IOC_VERSION) == 0xBE, "ioctl magic");
 
@@ -692,6 +693,8 @@ static bool t_version_info(const struct card *c)
 	for (i = 1; i < 6; i++)
 		CHECK(!(info.bars[i].flags & VALIRQ_BAR_PRESENT), "BAR%d should be absent", i);
 	CHECK(info.msi_capable == 1 && info.irq_pin == 1, "msi %u pin %u", info.msi_capable, info.irq_pin);
+	CHECK(info.msix_vectors == 0, "edu has no MSI-X; INFO says %u vectors", info.msix_vectors);
+	CHECK(!info.reserved16 && !info.reserved32, "INFO reserved fields 0x%x 0x%x", info.reserved16, info.reserved32);
 	CHECK(info.intx_mask_capable == 1, "edu has PCI 2.3 INTx masking; INFO says %u", info.intx_mask_capable);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", c->addr);
 	CHECK(read_text(path, buf, sizeof(buf)) && (uint32_t)atoi(buf) == info.legacy_irq, "legacy_irq %u, sysfs irq %s",
@@ -801,18 +804,20 @@ static bool t_bars_reserved(const struct card *c)
 	return true;
 }
 
-enum bad_target { PROG, QUIES, ENABLE, STIM, STIM_DEV };
+enum bad_target { PROG, QUIES, ENABLE, STIM, STIM_DEV, INIT };
 
 struct bad_case {
 	const char *name;
 	enum bad_target target;
 	int err;
-	void (*edit)(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st);
+	void (*edit)(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st,
+		     struct valirq_init *in);
 };
 
 #define EDIT(fn, body) \
-static void fn(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st) \
-{ (void)p; (void)q; (void)en; (void)st; body; }
+static void fn(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st, \
+	       struct valirq_init *in) \
+{ (void)p; (void)q; (void)en; (void)st; (void)in; body; }
 
 EDIT(e_bar6, p->ack[0].reg.bar = 6)
 EDIT(e_bar1, p->check.reg.bar = 1)
@@ -855,7 +860,7 @@ EDIT(e_reg_reserved, p->ack[0].reg.reserved = 1)
 EDIT(e_check_reg_reserved, p->check.reg.reserved = 0x80)
 EDIT(e_step_reserved, p->check.reserved = 1)
 EDIT(e_unmask_reserved, p->n_unmask = 1; p->unmask[0] = p->ack[0]; p->unmask[0].reserved = 0x100)
-EDIT(e_prog_flags, p->flags = 1)
+EDIT(e_prog_flags, p->flags = 1u << 1)
 EDIT(e_prog_flags_high, p->flags = 0x80000000)
 EDIT(e_q9, fill_steps(q->steps + 2, VALIRQ_MAX_STEPS - 2); q->n_steps = 9)
 EDIT(e_q_policy, q->policy = 3)
@@ -866,13 +871,39 @@ EDIT(e_q_read, q->steps[0].op = VALIRQ_OP_READ_NE)
 EDIT(e_q_end, q->steps[0].reg.offset = EDU_BAR0_SIZE)
 EDIT(e_en_flag2, en->flags |= 1u << 2)
 EDIT(e_en_flag31, en->flags |= 1u << 31)
-EDIT(e_en_mode, en->mode = 4)
+EDIT(e_en_mode, en->mode = 5)
+EDIT(e_en_reserved, en->reserved = 1)
+EDIT(e_en_vectors, en->vectors = 1)
+EDIT(e_en_msix_edu, en->mode = VALIRQ_MODE_MSIX; en->vectors = 1)
 EDIT(e_st_end, st->reg.offset = EDU_BAR0_SIZE)
 EDIT(e_st_misaligned, st->reg.offset = EDU_IRQ_RAISE + 2)
 EDIT(e_st_reserved, st->reserved = 1)
 EDIT(e_st_reg_reserved, st->reg.reserved = 1)
 EDIT(e_st_bar1, st->reg.bar = 1)
 EDIT(e_none, (void)0)
+EDIT(e_in_status, in->init[0].op = VALIRQ_OP_WRITE_STATUS)
+EDIT(e_in_dis_status, in->disable[0].op = VALIRQ_OP_WRITE_STATUS)
+EDIT(e_in_read, in->init[0].op = VALIRQ_OP_READ_NE)
+EDIT(e_in_9, fill_steps(in->init, VALIRQ_MAX_STEPS); in->n_init = 9)
+EDIT(e_in_dis_9, fill_steps(in->disable, VALIRQ_MAX_STEPS); in->n_disable = 9)
+EDIT(e_in_end, in->init[0].reg.offset = EDU_BAR0_SIZE)
+EDIT(e_in_bar1, in->disable[0].reg.bar = 1)
+EDIT(e_in_misaligned, in->disable[0].reg.offset = EDU_LIVENESS + 2)
+EDIT(e_in_reserved, in->init[0].reserved = 1)
+EDIT(e_in_reg_reserved, in->disable[0].reg.reserved = 1)
+
+/* A valid init: one harmless write each way (the liveness register), to be broken by the cases. */
+static struct valirq_init edu_init(void)
+{
+	struct valirq_init in;
+
+	memset(&in, 0, sizeof(in));
+	in.n_init = 1;
+	in.n_disable = 1;
+	fill_steps(in.init, 1);
+	fill_steps(in.disable, 1);
+	return in;
+}
 
 /*
  * Each class of bad input, one TAP line each: rejected with EINVAL (ENOTTY for the stimulus on the
@@ -903,8 +934,8 @@ static void t_bad_inputs(const struct card *c)
 		{ "register reserved field set (check)", PROG, EINVAL, e_check_reg_reserved },
 		{ "step reserved field set (check)", PROG, EINVAL, e_step_reserved },
 		{ "step reserved field set (unmask step)", PROG, EINVAL, e_unmask_reserved },
-		{ "program flags set (bit 0)", PROG, EINVAL, e_prog_flags },
-		{ "program flags set (bit 31)", PROG, EINVAL, e_prog_flags_high },
+		{ "unknown program flag (bit 1)", PROG, EINVAL, e_prog_flags },
+		{ "unknown program flag (bit 31)", PROG, EINVAL, e_prog_flags_high },
 		{ "9 quiesce steps", QUIES, EINVAL, e_q9 },
 		{ "unknown quiesce policy (3)", QUIES, EINVAL, e_q_policy },
 		{ "unknown quiesce policy (0x80000000)", QUIES, EINVAL, e_q_policy_high },
@@ -914,13 +945,27 @@ static void t_bad_inputs(const struct card *c)
 		{ "quiesce step beyond the BAR", QUIES, EINVAL, e_q_end },
 		{ "unknown enable flag (bit 2)", ENABLE, EINVAL, e_en_flag2 },
 		{ "unknown enable flag (bit 31)", ENABLE, EINVAL, e_en_flag31 },
-		{ "unknown enable mode (4)", ENABLE, EINVAL, e_en_mode },
+		{ "unknown enable mode (5)", ENABLE, EINVAL, e_en_mode },
+		{ "enable reserved field set", ENABLE, EINVAL, e_en_reserved },
+		{ "enable vectors outside MSI-X mode", ENABLE, EINVAL, e_en_vectors },
+		{ "MSI-X mode on a card without MSI-X", ENABLE, EINVAL, e_en_msix_edu },
 		{ "stimulus beyond the BAR", STIM, EINVAL, e_st_end },
 		{ "stimulus misaligned", STIM, EINVAL, e_st_misaligned },
 		{ "stimulus reserved field set", STIM, EINVAL, e_st_reserved },
 		{ "stimulus register reserved field set", STIM, EINVAL, e_st_reg_reserved },
 		{ "stimulus on an absent BAR", STIM, EINVAL, e_st_bar1 },
 		{ "stimulus ioctl on the device (debugfs only)", STIM_DEV, ENOTTY, e_none },
+		{ "WRITE_STATUS as an init step", INIT, EINVAL, e_in_status },
+		{ "WRITE_STATUS as a disable step", INIT, EINVAL, e_in_dis_status },
+		{ "read op as an init step", INIT, EINVAL, e_in_read },
+		{ "9 init steps", INIT, EINVAL, e_in_9 },
+		{ "9 disable steps", INIT, EINVAL, e_in_dis_9 },
+		{ "init step beyond the BAR", INIT, EINVAL, e_in_end },
+		{ "disable step on an absent BAR", INIT, EINVAL, e_in_bar1 },
+		{ "disable step misaligned", INIT, EINVAL, e_in_misaligned },
+		{ "init step reserved field set", INIT, EINVAL, e_in_reserved },
+		{ "disable step register reserved field set", INIT, EINVAL, e_in_reg_reserved },
+		{ "SET_INIT with one init and one disable step", INIT, 0, e_none },
 	};
 	size_t i;
 
@@ -929,15 +974,16 @@ static void t_bad_inputs(const struct card *c)
 		struct valirq_quiesce q = edu_quiesce();
 		struct valirq_enable en = { .mode = topo_mode(), .flags = 0 };
 		struct valirq_stimulus st = { .reg = edu_reg(EDU_IRQ_RAISE), .value = 1 };
+		struct valirq_init in = edu_init();
 		struct valirq_event ev;
 		char name[160];
 		bool ok = false;
 		int fd, r, e = 0;
 
-		snprintf(name, sizeof(name), "rejects bad input: %s", cases[i].name);
+		snprintf(name, sizeof(name), cases[i].err ? "rejects bad input: %s" : "accepts good input: %s", cases[i].name);
 		if (!selected(name))
 			continue;
-		cases[i].edit(&p, &q, &en, &st);
+		cases[i].edit(&p, &q, &en, &st, &in);
 		fd = open(c->dev, O_RDWR);
 		if (fd < 0) {
 			fail_msg("open: %s", strerror(errno));
@@ -956,6 +1002,9 @@ static void t_bad_inputs(const struct card *c)
 			if (!r)
 				r = ioctl(fd, VALIRQ_IOC_ENABLE, &en);
 			break;
+		case INIT:
+			r = ioctl(fd, VALIRQ_IOC_SET_INIT, &in);
+			break;
 		case STIM:
 			r = stimulus_ioctl(c, &st);
 			errno = -r;
@@ -966,15 +1015,18 @@ static void t_bad_inputs(const struct card *c)
 			break;
 		}
 		e = errno;
-		EXPECT(r == -1 && e == cases[i].err, "returned %d (%s), want %s", r, r ? strerror(e) : "accepted",
-		       strerror(cases[i].err));
+		if (!cases[i].err)
+			EXPECT(r == 0, "returned %d (%s), want it accepted", r, strerror(e));
+		else
+			EXPECT(r == -1 && e == cases[i].err, "returned %d (%s), want %s", r, r ? strerror(e) : "accepted",
+			       strerror(cases[i].err));
 		if (cases[i].target == ENABLE) {
 			/* A rejected enable leaves nothing behind: the same file enables and is served. */
 			struct setup s = { .mode = topo_mode(), .program = true };
 
 			EXPECT(counter(c, "busmaster") == 0, "a rejected enable left bus mastering on");
+			memset(&en, 0, sizeof(en));
 			en.mode = topo_mode();
-			en.flags = 0;
 			EXPECT(!ioctl(fd, VALIRQ_IOC_ENABLE, &en), "enable after the rejected one: %s", strerror(errno));
 			EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
 			r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
@@ -2064,8 +2116,8 @@ static bool t_events_in_order(const struct card *c, const struct setup *s, int n
 		       (unsigned long long)user);
 		EXPECT(!s->program || ev.status == value, "raise %d: status 0x%x, raised 0x%x", i, ev.status, value);
 		EXPECT(!(ev.flags & (VALIRQ_EV_OVERRUN | VALIRQ_EV_MISMATCH | VALIRQ_EV_REVOKED | VALIRQ_EV_GONE)) &&
-		       !ev.reserved[0] && !ev.reserved[1], "raise %d: flags 0x%x reserved %llx %llx", i, ev.flags,
-		       (unsigned long long)ev.reserved[0], (unsigned long long)ev.reserved[1]);
+		       !ev.vector && !ev.reserved0 && !ev.reserved1, "raise %d: flags 0x%x vector %u reserved %x %llx", i,
+		       ev.flags, ev.vector, ev.reserved0, (unsigned long long)ev.reserved1);
 		raise_hard[i] = ev.hardirq_ns - before;
 		hard_thread[i] = ev.thread_ns - ev.hardirq_ns;
 		thread_user[i] = user - ev.thread_ns;
@@ -3506,7 +3558,7 @@ static int compat_main(void)
 	       (unsigned long long)info.bars[0].size, info.bars[0].flags);
 	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p), "SET_PROGRAM: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_QUIESCE, &q), "SET_QUIESCE: %s", strerror(errno));
-	p.flags = 1;
+	p.flags = 1u << 1;
 	COMPAT(ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p) == -1 && errno == EINVAL, "a bad program: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_ENABLE, &en), "ENABLE %s: %s", mode_name(en.mode), strerror(errno));
 	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, VALIRQ_MMAP_OFFSET(0));
