@@ -90,7 +90,11 @@ public sealed record Topology(string Name, string Description, string Machine, I
 /// </summary>
 public sealed class TopologyCatalog
 {
-    private static readonly Lazy<TopologyCatalog> DefaultCatalog = new(() => Load(DefaultPath(RepositoryLayout.Find())));
+    /// <summary>A topology file to use instead of the checkout's (a lab's own, or a test's).</summary>
+    public const string EnvironmentVariable = "VALIDATE_TOPOLOGIES";
+
+    private static readonly Lazy<TopologyCatalog> DefaultCatalog = new(() =>
+        Load(Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } own ? own : DefaultPath(RepositoryLayout.Find())));
 
     private TopologyCatalog(string path, IReadOnlyList<Topology> all, string defaultName)
     {
@@ -103,7 +107,7 @@ public sealed class TopologyCatalog
     public IReadOnlyList<Topology> All { get; }
     public string DefaultName { get; }
 
-    /// <summary>The checkout's catalog (rt-setup/vlab/topologies.json), read once.</summary>
+    /// <summary>The catalog: VALIDATE_TOPOLOGIES when set, else the checkout's rt-setup/vlab/topologies.json; read once.</summary>
     public static TopologyCatalog Default => DefaultCatalog.Value;
 
     public static string DefaultPath(RepositoryLayout layout) => System.IO.Path.Combine(layout.VlabScripts, "topologies.json");
