@@ -359,7 +359,7 @@ static DEVICE_ATTR_RO(mode);
 
 static ssize_t masked_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(valirq_from_dev(dev)->masked));
+	return sysfs_emit(buf, "%d\n", valirq_any_masked(valirq_from_dev(dev)));
 }
 static DEVICE_ATTR_RO(masked);
 
@@ -441,7 +441,7 @@ ATTRIBUTE_GROUPS(valirq);
 static int valirq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct valirq_dev *vd;
-	int ret;
+	int i, ret;
 
 	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
 	if (!vd)
@@ -452,6 +452,10 @@ static int valirq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vd->map_lock);
 	raw_spin_lock_init(&vd->ev_lock);
 	init_waitqueue_head(&vd->wait);
+	for (i = 0; i < VALIRQ_MAX_VECTORS; i++) {
+		vd->vec[i].vd = vd;
+		vd->vec[i].index = i;
+	}
 	vd->pdev = pci_dev_get(pdev);
 	snprintf(vd->name, sizeof(vd->name), DRV_NAME "-%s", pci_name(pdev));
 
