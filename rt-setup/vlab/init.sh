@@ -107,18 +107,23 @@ if [ -f "/host$out/modules" ]; then
     done < "/host$out/modules"
 fi
 
-# Cards as the guest sees them: address, vendor, device, irq, msi capable.
+# The topology's cards: the host lists their ids in card-ids ("0xVENDOR 0xDEVICE" per line).
+is_card() {
+    [ -f "/host$out/card-ids" ] || return 1
+    grep -qx "$(cat "$1/vendor") $(cat "$1/device")" "/host$out/card-ids"
+}
+
+# Cards as the guest sees them: address, vendor, device, irq.
 : > "/host$out/topology.txt"
 for d in /sys/bus/pci/devices/*; do
-    v=$(cat "$d/vendor"); dv=$(cat "$d/device")
-    [ "$v" = 0x1234 ] && [ "$dv" = 0x11e8 ] || continue
-    echo "${d##*/} $v $dv $(cat "$d/irq")" >> "/host$out/topology.txt"
+    is_card "$d" || continue
+    echo "${d##*/} $(cat "$d/vendor") $(cat "$d/device") $(cat "$d/irq")" >> "/host$out/topology.txt"
 done
 
 # Bind the cards (so their lines show in /proc/interrupts), through driver_override as a lab would.
 if [ "$bind" != none ]; then
     for d in /sys/bus/pci/devices/*; do
-        [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] || continue
+        is_card "$d" || continue
         echo "$bind" > "$d/driver_override"
         [ -e "$d/driver" ] && echo "${d##*/}" > "$d/driver/unbind"
         echo "${d##*/}" > /sys/bus/pci/drivers_probe

@@ -5,10 +5,11 @@ using Validate.Results;
 namespace Validate.Cli.Commands;
 
 /// <summary>
-/// validate demo: the main job on the virtual lab. Boots the shared-INTx topology (two edu cards on one
-/// line, MSI available) with the cards bound to valirq, runs testplans/qemu/edu.json end to end inside
-/// (every valirq mode, uio, timer, idle and under load; then the fault suites: the edu driver killed,
-/// hung, unbound, reloaded under and revoked, on MSI and on the shared line), and prints where the results are.
+/// validate demo [--plan FILE] [--topology NAME]: the main job on the virtual lab. Boots a topology that
+/// holds the plan's card (and the neighbour card its shared-line suites need) with the cards bound to
+/// valirq, runs the plan end to end inside, and prints where the results are. Without --plan:
+/// testplans/qemu/edu.json on shared-intx (every valirq mode, uio, timer, idle and under load; then the
+/// fault suites on MSI and on the shared line).
 /// </summary>
 internal static class DemoCommand
 {
@@ -16,23 +17,51 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var count = new Option<int>("--count") { Description = "interrupts per suite (the plan says 2000)", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("demo", $"Run {Plan} in the virtual lab (shared-intx topology, cards bound to valirq) and print where the results are.") { count };
-        cmd.SetAction(p => Run(p.GetValue(count)));
+        var count = new Option<int>("--count") { Description = "interrupts per suite (overrides the plan's suiteDefaults.count)", DefaultValueFactory = _ => 0 };
+        var plan = new Option<string>("--plan") { Description = $"the plan to run (default {Plan})", DefaultValueFactory = _ => Plan };
+        var topology = new Option<string?>("--topology")
+        {
+            Description = "the lab topology to boot (default: the one of rt-setup/vlab/topologies.json that holds the plan's card, and its neighbour for shared-line suites)",
+        };
+        var cmd = new Command("demo", "Run a plan in the virtual lab (cards bound to valirq) and print where the results are.") { plan, topology, count };
+        cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(topology), p.GetValue(count)));
         return cmd;
     }
 
-    private static int Run(int count)
+    /// <summary>
+    /// The topology for a plan: every topology holding the plan's card, those that also hold the neighbour
+    /// card on one shared line first when the plan has neighbour suites, then the one with the most of the
+    /// plan's cards (a second card for the irq-flood load or the neighbour).
+    /// </summary>
+    public static Topology TopologyFor(Plans.Plan plan, TopologyCatalog catalog)
+    {
+        var id = $"{plan.Card.Vendor:x4}:{plan.Card.Device:x4}";
+        var nb = plan.Neighbour.Card;
+        var nbId = $"{nb.Vendor:x4}:{nb.Device:x4}";
+        var needsNeighbour = plan.Suites.Any(s => s.Fault is { Neighbour: true });
+        bool HasNeighbour(Topology t) => t.SharedLine && t.Cards.Count(c => c.Id == nbId) >= (nbId == id ? 2 : 1);
+        return catalog.All.Where(t => t.Cards.Any(c => c.Id == id))
+            .OrderByDescending(t => !needsNeighbour || HasNeighbour(t))
+            .ThenByDescending(t => t.Cards.Count(c => c.Id == id || c.Id == nbId))
+            .FirstOrDefault()
+            ?? throw new ValidateException(ExitCodes.Usage,
+                $"{plan.SourcePath}: no lab topology holds the card {id}; add one to {catalog.Path} (a QEMU model with these ids), or give --topology");
+    }
+
+    private static int Run(string planPath, string? topologyName, int count)
     {
         if (count < 0) throw new ValidateException(ExitCodes.Usage, $"--count {count}: give a number of interrupts above 0");
         Root.Require("validate demo");
         var layout = RepositoryLayout.Find();
+        var planFull = Path.GetFullPath(planPath, layout.Root);
+        if (!File.Exists(planFull)) planFull = Path.GetFullPath(planPath);
+        var loaded = Plans.PlanLoader.Load(planFull, cpuCount: 2);
         var cli = Path.Combine(layout.BinOf("Validate.Cli"), "validate");
         var runDir = Path.Combine(layout.Out, "demo", $"{DateTime.Now:yyyyMMdd-HHmmss}");
         var outDir = Path.Combine(runDir, "run");
-        var topology = Topology.Get("shared-intx");
-        Console.WriteLine($"demo: virtual lab, topology {topology.Name} ({topology.Description}), cards bound to valirq; plan {Plan}");
-        List<string> command = [cli, "run", Path.Combine(layout.Root, Plan), "--out", outDir];
+        var topology = topologyName is null ? TopologyFor(loaded, TopologyCatalog.Default) : Topology.Get(topologyName);
+        Console.WriteLine($"demo: virtual lab, topology {topology.Name} ({topology.Description}), cards bound to valirq; plan {Path.GetRelativePath(layout.Root, planFull)}");
+        List<string> command = [cli, "run", planFull, "--out", outDir];
         if (count > 0) command.AddRange(["--set", $"suiteDefaults:count={count}"]);
         var status = VlabCommand.Run(topology, 1800, runDir, command, bind: "valirq");
         var results = Path.Combine(outDir, Engine.RunSession.ResultsFileName);

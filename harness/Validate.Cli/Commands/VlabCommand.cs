@@ -16,8 +16,8 @@ internal static class VlabCommand
         };
         var topology = new Option<string>("--topology")
         {
-            Description = "card topology: " + string.Join(", ", Topology.All.Select(t => $"{t.Name} ({t.Description})")),
-            DefaultValueFactory = _ => Topology.DefaultName,
+            Description = "card topology, one of rt-setup/vlab/topologies.json (a name it does not hold lists the choices)",
+            DefaultValueFactory = _ => TopologyCatalog.Default.DefaultName,
         };
         var timeout = new Option<int>("--timeout")
         {

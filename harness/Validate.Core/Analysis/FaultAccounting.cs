@@ -1,3 +1,5 @@
+using Validate.Plans;
+
 namespace Validate.Analysis;
 
 /// <summary>One line a driver wrote on the channel (docs/driver-channel.md), with its CLOCK_MONOTONIC times: what the accounting consumes.</summary>
@@ -21,8 +23,9 @@ public sealed record AccountingResult(
 }
 
 /// <summary>
-/// Interrupt accounting for the fault suites, after the run (never during it). Raise i set bit i % 32 of
-/// the card's status; a driver's report says which bits it acknowledged and when it read them. Walking
+/// Interrupt accounting for the fault suites, after the run (never during it). Raise i carried tag
+/// i % n of the plan's <see cref="TagScheme"/> (a bit the card's status shows back; with no tags, one tag
+/// for all); a driver's report says which bits it acknowledged and when it read them. Walking
 /// raises and reports in time order, a report's bit consumes the raises of that tag waiting for it: the
 /// newest is handled, any older ones were coalesced by the card (one status bit, several raises) or
 /// cleared by a dying driver's quiesce. A bit
@@ -35,12 +38,16 @@ public sealed record AccountingResult(
 /// </summary>
 public static class FaultAccounting
 {
-    /// <summary>How many raises the stimulus tells apart: raise i sets status bit i % 32.</summary>
-    public const int Tags = 32;
+    /// <summary>The edu card's scheme and the default: raise i sets status bit i % 32.</summary>
+    public static readonly TagScheme Bits32 = TagScheme.Rotate(0xffffffff, 0, 0);
 
-    public static AccountingResult Compute(ReadOnlySpan<long> raises, IReadOnlyList<DriverReport> reports, IReadOnlyList<ExplainedWindow> windows)
+    public static AccountingResult Compute(ReadOnlySpan<long> raises, IReadOnlyList<DriverReport> reports, IReadOnlyList<ExplainedWindow> windows) =>
+        Compute(raises, reports, windows, Bits32);
+
+    public static AccountingResult Compute(ReadOnlySpan<long> raises, IReadOnlyList<DriverReport> reports, IReadOnlyList<ExplainedWindow> windows, TagScheme scheme)
     {
-        var queues = new Queue<int>[Tags];
+        var tags = scheme.Count;
+        var queues = new Queue<int>[tags];
         for (int i = 0; i < queues.Length; i++) queues[i] = new Queue<int>();
         var ordered = reports.OrderBy(r => r.ReadNs).ToList();
         long handled = 0, coalescedOk = 0, late = 0, duplicated = 0, empty = 0;
@@ -54,14 +61,15 @@ public static class FaultAccounting
             // Every raise made before the driver read the status could be in it.
             while (ri < raises.Length && raises[ri] < rep.ReadNs)
             {
-                queues[ri % Tags].Enqueue(ri);
+                queues[ri % tags].Enqueue(ri);
                 ri++;
             }
-            if (rep.Status == 0) { empty++; continue; }
-            for (int bit = 0; bit < Tags; bit++)
+            var inReport = scheme.TagsIn(rep.Status);
+            if (inReport == 0) { empty++; continue; }
+            for (int tag = 0; tag < tags; tag++)
             {
-                if ((rep.Status & (1u << bit)) == 0) continue;
-                var q = queues[bit];
+                if ((inReport & (1ul << tag)) == 0) continue;
+                var q = queues[tag];
                 if (q.Count == 0)
                 {
                     duplicated++;
@@ -84,7 +92,7 @@ public static class FaultAccounting
             }
         }
         long lostOk = 0, lostBad = 0;
-        for (; ri < raises.Length; ri++) queues[ri % Tags].Enqueue(ri);
+        for (; ri < raises.Length; ri++) queues[ri % tags].Enqueue(ri);
         foreach (var q in queues)
         {
             foreach (var i in q)

@@ -19,6 +19,7 @@ public sealed unsafe class UioBackend : LatencyBackend
 
     private readonly string _address;
     private readonly ValirqProgram _program;
+    private readonly ValirqInit _init;
     private readonly ValirqReg _stimulusReg;
     private readonly uint _stimulusValue;
     private readonly int _timeoutMs;
@@ -28,10 +29,11 @@ public sealed unsafe class UioBackend : LatencyBackend
     private uint _uioCount;
     private long _next;
 
-    public UioBackend(string pciAddress, ValirqProgram program, Plans.Stimulus stimulus, long periodNs, int timeoutMs) : base(periodNs)
+    public UioBackend(string pciAddress, ValirqProgram program, Plans.Stimulus stimulus, long periodNs, int timeoutMs, ValirqInit init = default) : base(periodNs)
     {
         _address = pciAddress;
         _program = program;
+        _init = init;
         _stimulusReg = stimulus.Register;
         _stimulusValue = stimulus.Value;
         _timeoutMs = timeoutMs;
@@ -53,9 +55,12 @@ public sealed unsafe class UioBackend : LatencyBackend
         _configFd = _config.Number;
         _bar = MappedBar.MapSysfsResource(_address, barIndex);
         _bar.CheckCovers(_program, _stimulusReg, Path.Combine(sysfs, $"resource{barIndex}"));
-        // Start clean: whatever a previous user left at the card acknowledged, the line unmasked.
+        // Start clean: whatever a previous user left at the card acknowledged, the line unmasked; then
+        // the plan's init steps make the card interrupt at all (there is no kernel to run them on uio).
         Acknowledge();
         SetInterruptDisable(false);
+        if (!RegisterProgram.Run(_bar, ((ReadOnlySpan<ValirqStep>)_init.Init)[..(int)_init.NInit], 0))
+            throw new InteropException("init steps", _bar.LastErrno, _bar.Describe);
         Facts["device"] = $"/dev/{uio}";
         Facts["mode"] = "intx (uio_pci_generic, PCI 2.3 masking, re-armed from user space)";
         ResetPacing();
@@ -123,7 +128,8 @@ public sealed unsafe class UioBackend : LatencyBackend
     {
         if (_bar is not null)
         {
-            // Leave the card silent and its line unmasked, as found.
+            // Leave the card silent and its line unmasked, as found: the plan's disable steps first.
+            RegisterProgram.Run(_bar, ((ReadOnlySpan<ValirqStep>)_init.Disable)[..(int)_init.NDisable], 0);
             Acknowledge();
             SetInterruptDisable(false);
             _bar.Unmap();

@@ -19,6 +19,8 @@ public sealed class ValirqBackend : LatencyBackend
     private readonly string _mode;
     private readonly ValirqProgram _program;
     private readonly ValirqQuiesce _quiesce;
+    private readonly ValirqInit _init;
+    private readonly uint _vectors;
     private readonly ValirqReg _stimulusReg;
     private readonly uint _stimulusValue;
     private readonly int _timeoutMs;
@@ -27,13 +29,16 @@ public sealed class ValirqBackend : LatencyBackend
     private MappedBar? _bar;      // intx-pci23 only: the card acknowledged from user space
     private long _next;
 
-    public ValirqBackend(string pciAddress, string mode, ValirqProgram program, ValirqQuiesce quiesce, Plans.Stimulus stimulus, long periodNs, int timeoutMs)
+    public ValirqBackend(string pciAddress, string mode, ValirqProgram program, ValirqQuiesce quiesce, Plans.Stimulus stimulus, long periodNs, int timeoutMs,
+        ValirqInit init = default, uint vectors = 0)
         : base(periodNs)
     {
         _address = pciAddress;
         _mode = mode;
         _program = program;
         _quiesce = quiesce;
+        _init = init;
+        _vectors = vectors;
         _stimulusReg = stimulus.Register;
         _stimulusValue = stimulus.Value;
         _timeoutMs = timeoutMs;
@@ -44,6 +49,7 @@ public sealed class ValirqBackend : LatencyBackend
     public static uint ModeNumber(string mode) => mode switch
     {
         "msi" => Valirq.ModeMsi,
+        "msix" => Valirq.ModeMsix,
         "intx-exclusive" => Valirq.ModeIntxExclusive,
         "intx-shared" or "intx-pci23" => Valirq.ModeIntxShared,
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a valirq mode"),
@@ -61,6 +67,10 @@ public sealed class ValirqBackend : LatencyBackend
                 $"{path}: the card has no reset method (valirq INFO flags 0x{info.Flags:x}), so the plan's \"release\": \"reset\" cannot work; use quiesce or quiesce-then-reset");
         if (_mode == "msi" && info.MsiCapable == 0)
             throw new InteropException("mode msi", Errno.EINVAL, $"{path}: the card has no MSI capability; use an intx mode");
+        if (_mode == "msix" && info.MsixVectors == 0)
+            throw new InteropException("mode msix", Errno.EINVAL, $"{path}: the card has no MSI-X capability; use msi or an intx mode");
+        if (_mode == "msix" && info.MsixVectors < 32 && _vectors >> info.MsixVectors != 0)
+            throw new InteropException("mode msix", Errno.EINVAL, $"{path}: the suite's vectors (mask 0x{_vectors:x}) go beyond the card's MSI-X table of {info.MsixVectors} entries; use entries 0 to {info.MsixVectors - 1}");
         if (_mode == "intx-pci23" && info.IntxMaskCapable == 0)
             throw new InteropException("mode intx-pci23", Errno.EINVAL, $"{path}: the card does not support the PCI 2.3 Interrupt Disable bit; use intx-shared with mask steps");
         if (_mode == "intx-pci23")
@@ -76,9 +86,12 @@ public sealed class ValirqBackend : LatencyBackend
             _dev.SetProgram(_program);
         }
         _dev.SetQuiesce(_quiesce);
-        _dev.Enable(ModeNumber(_mode));
+        if (_init.NInit + _init.NDisable > 0) _dev.SetInit(_init);
+        _dev.Enable(ModeNumber(_mode), 0, _vectors);
         Facts["device"] = path;
         Facts["mode"] = _mode;
+        if (_mode == "msix") Facts["vectors"] = string.Join(",", Enumerable.Range(0, 32).Where(v => (_vectors & (1u << v)) != 0));
+        if ((_program.Flags & Valirq.ProgReadToClear) != 0) Facts["readToClear"] = "the check register is read once, in the hard IRQ handler";
         Facts["legacyIrq"] = info.LegacyIrq.ToString(CultureInfo.InvariantCulture);
         Facts["msiCapable"] = (info.MsiCapable != 0).ToString();
         Facts["release"] = Plans.PlanValidator.ReleaseName(_quiesce.Policy) + ((info.Flags & Valirq.InfoReset) == 0 ? " (the card has no reset method)" : "");

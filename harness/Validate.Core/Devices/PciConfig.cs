@@ -29,6 +29,26 @@ public static class PciConfig
         catch (UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>
+    /// Whether the function asserts INTx now (status register bit 3, Interrupt Status, PCI 2.3; set whatever
+    /// Interrupt Disable says); null when config space cannot be read. The one way to ask a card whose
+    /// interrupt status clears when read.
+    /// </summary>
+    public static bool? IntxAsserted(string pciAddress)
+    {
+        try
+        {
+            using var f = File.OpenRead(PathOf(pciAddress));
+            Span<byte> st = stackalloc byte[2];
+            f.Position = Status;
+            return f.Read(st) == 2 ? (BitConverter.ToUInt16(st) & StatusInterrupt) != 0 : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    private const ushort StatusInterrupt = 1 << 3;
+
     /// <summary>Walks the capability list in config space (the first 256 bytes are readable without root).</summary>
     public static (bool Msi, bool Msix) Capabilities(string configPath)
     {

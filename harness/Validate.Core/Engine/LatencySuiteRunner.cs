@@ -57,8 +57,9 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                 backends[i] = suite.Backend switch
                 {
                     BackendKind.Timer => new TimerBackend(periodNs),
-                    BackendKind.Valirq => new ValirqBackend(card!.Address, suite.Mode, plan.Program!.Value, plan.Quiesce, plan.Stimulus!, periodNs, suite.TimeoutMs),
-                    _ => new UioBackend(card!.Address, plan.Program!.Value, plan.Stimulus!, periodNs, suite.TimeoutMs),
+                    BackendKind.Valirq => new ValirqBackend(card!.Address, suite.Mode, plan.Program!.Value, plan.Quiesce, plan.Stimulus!, periodNs, suite.TimeoutMs,
+                        plan.Init, suite.VectorMask),
+                    _ => new UioBackend(card!.Address, plan.Program!.Value, plan.Stimulus!, periodNs, suite.TimeoutMs, plan.Init),
                 };
                 var raw = Path.Combine(samplesDir, threads == 1 ? $"{suite.Name}.bin.gz" : $"{suite.Name}-cpu{suite.Cpus[i]}.bin.gz");
                 recorders[i] = new LatencyRecorder(backends[i].Stages, raw, suite.RawRing);

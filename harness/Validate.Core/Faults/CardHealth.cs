@@ -1,26 +1,34 @@
+using System.Globalization;
 using Validate.Devices;
-using Validate.Interop;
+using Validate.Plans;
 
 namespace Validate.Faults;
 
 /// <summary>
-/// The card's health after all the faults, when the plan names the registers for it (edu: liveness
-/// returns the complement of what was written, and the factorial unit computes 5! = 120).
+/// The card's health after all the faults, as the plan's "health" checks describe it: each writes a value
+/// when it says so, then reads the register until (value &amp; mask) is what it expects or its time is up.
+/// A plan without checks is "not checked" (and says so in the results).
 /// </summary>
 public static class CardHealth
 {
-    public static (bool Passed, string Text) Check(BarWindow bar, IReadOnlyDictionary<string, ValirqReg> registers)
+    public static (bool Passed, string Text) Check(BarWindow bar, IReadOnlyList<HealthCheck>? checks)
     {
-        if (!registers.TryGetValue("liveness", out var live) || !registers.TryGetValue("factorial", out var fact) || !registers.TryGetValue("status", out var st))
-            return (true, "not checked: the plan names no liveness, factorial and status registers");
-        bar.Write(live, 0x5a5aa5a5);
-        var l = bar.Read(live);
-        bar.Write(st, bar.Read(st) & ~0x80u);
-        bar.Write(fact, 5);
-        var deadline = Environment.TickCount64 + 1000;
-        while ((bar.Read(st) & 1) != 0 && Environment.TickCount64 < deadline) Thread.Sleep(1);
-        var f = bar.Read(fact);
-        var passed = l == ~0x5a5aa5a5u && f == 120;
-        return (passed, $"liveness 0x{l:x8} (want 0x{~0x5a5aa5a5u:x8}), factorial 5! = {f} (want 120): {(passed ? "ok" : "BROKEN")}");
+        if (checks is null || checks.Count == 0)
+            return (true, "not checked: the plan has no \"health\" checks");
+        var parts = new List<string>();
+        var passed = true;
+        foreach (var c in checks)
+        {
+            if (c.Write is { } w) bar.Write(c.Register, w);
+            var deadline = Environment.TickCount64 + c.WithinMs;
+            uint got;
+            while (((got = bar.Read(c.Register)) & c.Mask) != c.Expect && Environment.TickCount64 < deadline) Thread.Sleep(1);
+            var ok = (got & c.Mask) == c.Expect;
+            passed &= ok;
+            var what = c.Write is { } v ? $"{c.RegisterName} after writing 0x{v:x}" : c.RegisterName;
+            var masked = c.Mask == uint.MaxValue ? "" : string.Create(CultureInfo.InvariantCulture, $" & 0x{c.Mask:x}");
+            parts.Add($"{what}{masked} = 0x{got & c.Mask:x} (want 0x{c.Expect:x}){(ok ? "" : " BROKEN")}");
+        }
+        return (passed, string.Join("; ", parts) + (passed ? ": ok" : ": BROKEN"));
     }
 }

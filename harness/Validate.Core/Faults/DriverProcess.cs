@@ -75,20 +75,50 @@ public sealed class DriverProcess : IDisposable
         Path.IsPathRooted(cmd.Program) ? cmd.Program : Path.Combine(RepositoryLayout.Find().Root, cmd.Program);
 
     /// <summary>The plan's quiesce program as the driver channel passes it (VALIDATE_DRIVER_QUIESCE): op:bar:offset:width:mask:value;...</summary>
-    public static string QuiesceText(in ValirqQuiesce q)
+    public static string QuiesceText(in ValirqQuiesce q) => StepsText(q.Steps[..(int)q.NSteps]);
+
+    /// <summary>Steps as the driver channel passes them: op:bar:offset:width:mask:value, separated by ';'.</summary>
+    public static string StepsText(ReadOnlySpan<ValirqStep> steps)
     {
         var parts = new List<string>();
-        for (int i = 0; i < q.NSteps; i++)
-        {
-            var s = q.Steps[i];
-            var op = s.Op switch
-            {
-                Valirq.OpWrite => "write", Valirq.OpWriteStatus => "write-status", Valirq.OpSetBits => "set-bits", Valirq.OpClearBits => "clear-bits",
-                _ => throw new ArgumentOutOfRangeException(nameof(q), s.Op, "not a quiesce op"),
-            };
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{op}:{s.Reg.Bar}:0x{s.Reg.Offset:x}:{s.Reg.Width}:0x{s.Mask:x}:0x{s.Value:x}"));
-        }
+        foreach (var s in steps) parts.Add(StepText(s));
         return string.Join(';', parts);
+    }
+
+    public static string StepText(in ValirqStep s)
+    {
+        var op = s.Op switch
+        {
+            Valirq.OpReadNe => "read-ne", Valirq.OpReadEq => "read-eq",
+            Valirq.OpWrite => "write", Valirq.OpWriteStatus => "write-status", Valirq.OpSetBits => "set-bits", Valirq.OpClearBits => "clear-bits",
+            _ => throw new ArgumentOutOfRangeException(nameof(s), s.Op, "not a step op"),
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"{op}:{s.Reg.Bar}:0x{s.Reg.Offset:x}:{s.Reg.Width}:0x{s.Mask:x}:0x{s.Value:x}");
+    }
+
+    /// <summary>
+    /// The driver channel's environment for a card described by <paramref name="card"/> (docs/driver-channel.md):
+    /// the device, the mode and vectors, the card's programs; on uio no release policy (valirq is not there).
+    /// </summary>
+    public static Dictionary<string, string> ChannelEnvironment(Plan card, string device, string pciAddress, string mode, uint vectors)
+    {
+        var p = card.Program ?? throw new ValidateException(ExitCodes.InputError, $"{card.SourcePath}: a driver needs the card's irqProgram (its check and ack)");
+        var init = card.Init;
+        var env = new Dictionary<string, string>
+        {
+            ["VALIDATE_DRIVER_DEVICE"] = device,
+            ["VALIDATE_DRIVER_PCI"] = pciAddress,
+            ["VALIDATE_DRIVER_MODE"] = mode,
+            ["VALIDATE_DRIVER_VECTORS"] = string.Join(',', Enumerable.Range(0, 32).Where(v => (vectors & (1u << v)) != 0)),
+            ["VALIDATE_DRIVER_CHECK"] = StepText(p.Check),
+            ["VALIDATE_DRIVER_ACK"] = StepsText(p.Ack[..(int)p.NAck]),
+            ["VALIDATE_DRIVER_INIT"] = StepsText(init.Init[..(int)init.NInit]),
+            ["VALIDATE_DRIVER_DISABLE"] = StepsText(init.Disable[..(int)init.NDisable]),
+            ["VALIDATE_DRIVER_READ_TO_CLEAR"] = card.ReadToClear ? "1" : "0",
+            ["VALIDATE_DRIVER_QUIESCE"] = mode == "uio" ? "" : QuiesceText(card.Quiesce),
+            ["VALIDATE_DRIVER_RELEASE"] = mode == "uio" ? "" : card.Release,
+        };
+        return env;
     }
 
     /// <summary>
@@ -165,7 +195,9 @@ public sealed class DriverProcess : IDisposable
                 {
                     case "hello" when f.Length == 3: HelloNs = N(f[2]); break;
                     case "ready" when f.Length == 2: ReadyNs = N(f[1]); ReadyCount++; FirstIrqNs = -1; break;
-                    case "irq" when f.Length == 6:
+                    // VECTOR (the 7th field) came with channel version 2; a driver of version 1 sends 6.
+                    case "irq" when f.Length is 6 or 7:
+                        if (f.Length == 7) _ = N(f[6]);
                         var r = new DriverReport(Instance, Hex(f[1]), N(f[2]), N(f[3]), N(f[4]));
                         if (r.Status != 0)
                         {

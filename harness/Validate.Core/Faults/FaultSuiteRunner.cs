@@ -56,8 +56,6 @@ public sealed class FaultSuiteRunner : ISuiteRunner
 /// <summary>One fault suite's run: its set-up, the repetitions, the drain and what is left to account for.</summary>
 internal sealed class FaultSuiteRun
 {
-    private const string StatusRegister = "irqStatus";
-
     private readonly SuiteScope _scope;
     private readonly FaultInjector _injector;
     private readonly List<DriverReport> _reports = [];
@@ -84,7 +82,7 @@ internal sealed class FaultSuiteRun
     /// <summary>Problems met on the way (each fails the suite), from this thread and the drivers' channel threads.</summary>
     public List<string> ProblemList { get; } = [];
     /// <summary>On a shared INTx line the stimulus pauses while no driver serves the card; on MSI it goes on through every fault.</summary>
-    public bool Gated => Suite.Mode != "msi";
+    public bool Gated => Suite.Mode is not ("msi" or "msix");
 
     public void Problem(string p)
     {
@@ -111,12 +109,12 @@ internal sealed class FaultSuiteRun
         PciDevice? nbCard = null;
         if (f.Neighbour)
         {
-            nbCard = CardLocator.FindFlood(plan.Card, Card.Address);
+            nbCard = CardLocator.FindFlood(plan.Neighbour.Card, Card.Address);
             if (nbCard is null || nbCard.Irq != Card.Irq)
             {
                 result.Verdict = Verdict.Skipped;
                 result.Message = nbCard is null
-                    ? "needs a second card of the plan's type on the shared line (the virtual lab's shared-intx topology); this machine has one"
+                    ? $"needs a neighbour card ({plan.Neighbour.Card.Name}, {plan.Neighbour.Card.Vendor:x4}:{plan.Neighbour.Card.Device:x4}) on the card's shared line (the virtual lab's shared-intx or mixed-intx topology); this machine has none"
                     : $"the other card {nbCard.Address} is on IRQ {nbCard.Irq}, not on the card's line {Card.Irq}: no shared line here";
                 return;
             }
@@ -132,11 +130,11 @@ internal sealed class FaultSuiteRun
             _scope.Bind(Card.Address, "valirq");
             CheckResetPolicy();
             var capacity = (int)Math.Min(8_000_000, (long)suite.RateHz * (f.Repetitions * (f.RecoveryTimeoutMs / 1000L + f.HangMs / 1000L + 2) + 120));
-            var stim = Stimulus = new Stimulator(Card.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
+            var stim = Stimulus = new Stimulator(Card.Address, plan.Stimulus, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
             if (nbCard is not null)
             {
                 _scope.Bind(nbCard.Address, "uio_pci_generic");
-                nbStim = new Stimulator(nbCard.Address, plan.Stimulus.Register, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
+                nbStim = new Stimulator(nbCard.Address, plan.Neighbour.Stimulus!, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
                 nbDrv = StartNeighbour(nbCard);
                 nbStim.Start(open: true);
             }
@@ -268,14 +266,7 @@ internal sealed class FaultSuiteRun
 
     private DriverProcess StartDriver(int instance)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["VALIDATE_DRIVER_DEVICE"] = ValirqDevice.PathOf(Card.Address),
-            ["VALIDATE_DRIVER_PCI"] = Card.Address,
-            ["VALIDATE_DRIVER_MODE"] = Suite.Mode,
-            ["VALIDATE_DRIVER_QUIESCE"] = DriverProcess.QuiesceText(Plan.Quiesce),
-            ["VALIDATE_DRIVER_RELEASE"] = Plan.Release,
-        };
+        var env = DriverProcess.ChannelEnvironment(Plan, ValirqDevice.PathOf(Card.Address), Card.Address, Suite.Mode, Suite.VectorMask);
         return DriverProcess.Start(Fault.Driver, _program, env, instance, Path.Combine(_logDir, $"{Suite.Name}.log"), Suite.Cpus[0], Suite.Priority - 1,
             r => { lock (_reports) _reports.Add(r); }, Problem);
     }
@@ -284,10 +275,7 @@ internal sealed class FaultSuiteRun
     private DriverProcess StartNeighbour(PciDevice nbCard)
     {
         var uio = Directory.GetDirectories(Path.Combine(PciDevice.SysfsRoot, nbCard.Address, "uio")).Select(Path.GetFileName).First();
-        var env = new Dictionary<string, string>
-        {
-            ["VALIDATE_DRIVER_DEVICE"] = $"/dev/{uio}", ["VALIDATE_DRIVER_PCI"] = nbCard.Address, ["VALIDATE_DRIVER_MODE"] = "uio", ["VALIDATE_DRIVER_QUIESCE"] = "", ["VALIDATE_DRIVER_RELEASE"] = "",
-        };
+        var env = DriverProcess.ChannelEnvironment(Plan.Neighbour, $"/dev/{uio}", nbCard.Address, "uio", 0);
         var nb = DriverProcess.Start(Fault.Driver, _program, env, 1000, Path.Combine(_logDir, $"{Suite.Name}-neighbour.log"), Suite.Cpus[0], Suite.Priority - 1,
             r => { lock (_nbReports) _nbReports.Add(r); }, Problem);
         if (!nb.WaitFor(d => d.ReadyNs >= 0, Fault.RecoveryTimeoutMs))
@@ -334,15 +322,25 @@ internal sealed class FaultSuiteRun
                 .Append($"last_release {after.LastRelease ?? "?"}")));
         }
         else if (driverBack) return;
-        else if (bar is not null && bar.Read(StatusReg) is var status and not 0)
-            Result.LineProblems.Add($"{when}: the card still interrupting after {ran} (screaming): status 0x{status:x}");
+        else if (StillInterrupting(bar) is { } status)
+            Result.LineProblems.Add($"{when}: the card still interrupting after {ran} (screaming): {status}");
         if (PciConfig.IntxDisabled(Card.Address) && FaultVerdict.LineProblemOfIntx(after) is { } intx)
             Result.LineProblems.Add($"{when}: {intx}");
         if (after is not null && after.Mode is { } mode && mode != "off")
             Result.LineProblems.Add($"{when}: valirq still enabled with no driver (mode {mode}): interrupt handler left installed");
     }
 
-    private ValirqReg StatusReg => Plan.Registers.TryGetValue(StatusRegister, out var r) ? r : Plan.Program!.Value.Check.Reg;
+    /// <summary>
+    /// Whether the card says it is interrupting, by the plan's check; a card whose check clears when read is
+    /// not read (that would take what it holds): its INTx Interrupt Status bit is asked instead. Null: silent.
+    /// </summary>
+    private string? StillInterrupting(BarWindow? bar)
+    {
+        if (Plan.ReadToClear)
+            return PciConfig.IntxAsserted(Card.Address) == true ? "INTx asserted (PCI status Interrupt Status)" : null;
+        if (bar is null || Plan.Program is not { } p) return null;
+        return RegisterProgram.Check(bar, p.Check, out var status) ? $"status 0x{status:x}" : null;
+    }
 
     /// <summary>
     /// Leaves the card as found: what the plan's quiesce does (edu: acknowledged, which also lowers an
@@ -353,7 +351,7 @@ internal sealed class FaultSuiteRun
         try
         {
             RegisterProgram.Quiesce(window, Plan.Quiesce);
-            var (passed, text) = CardHealth.Check(window, Plan.Registers);
+            var (passed, text) = CardHealth.Check(window, Plan.Health);
             Result.CardCheck = text;
             Result.CardCheckPassed = passed;
         }
@@ -371,7 +369,7 @@ internal sealed class FaultSuiteRun
         {
             List<DriverReport> reports;
             lock (_reports) reports = [.. _reports];
-            var a = FaultAccounting.Compute(stim.Raises, reports, _windows);
+            var a = FaultAccounting.Compute(stim.Raises, reports, _windows, stim.Tags);
             var t0 = stim.Raises.Length > 0 ? stim.Raises[0] : 0;
             var lat = StageStatistics.Window([.. a.HandledLatencyNs], 0);
             Result.Accounting = new FaultCounts(a.Raised, Counters.Totals.GetValueOrDefault("hardirqs"), a.Handled, a.CoalescedExplained, a.Late,
@@ -384,7 +382,7 @@ internal sealed class FaultSuiteRun
         {
             List<DriverReport> reports;
             lock (_nbReports) reports = [.. _nbReports];
-            var a = FaultAccounting.Compute(nbStim.Raises, reports, []);
+            var a = FaultAccounting.Compute(nbStim.Raises, reports, [], nbStim.Tags);
             var during = new List<long>();
             var outside = new List<long>();
             for (int i = 0; i < a.HandledAtNs.Length; i++)

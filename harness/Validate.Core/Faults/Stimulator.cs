@@ -8,9 +8,10 @@ namespace Validate.Faults;
 /// Makes a card interrupt at a steady rate from a thread of its own (SCHED_FIFO, pinned), writing the
 /// card's raise register through the harness's own window on the card (<see cref="BarWindow"/>: valirq's
 /// debugfs barN while the card is bound to valirq, sysfs resourceN otherwise), so that the stimulus does
-/// not depend on the driver under test. Each raise writes one bit, rotating over 32 (the tag): the edu
-/// card ORs it into its interrupt status, the driver reports the status it acknowledged, and
-/// <see cref="FaultAccounting"/> matches every raise to the report that handled it. The raise loop
+/// not depend on the driver under test. Raise i writes the plan's <see cref="Plans.TagScheme"/> value for i
+/// (one of its tag bits, rotating; or the plain value when the plan counts only): the card shows the bit
+/// back in its interrupt status, the driver reports the status it acknowledged, and
+/// <see cref="Analysis.FaultAccounting"/> matches every raise to the report that handled it. The raise loop
 /// allocates nothing: times go into a preallocated array; when it is full, raising stops and
 /// <see cref="Full"/> says so. A raise whose write fails is not counted (and is reported).
 /// While the gate is closed, or while there is no window (the card is changing drivers), no raise is
@@ -19,9 +20,9 @@ namespace Validate.Faults;
 /// </summary>
 public sealed class Stimulator : IDisposable
 {
-    public const int Tags = Analysis.FaultAccounting.Tags;
     private volatile BarWindow? _window;
     private readonly ValirqReg _raise;
+    private readonly Plans.TagScheme _tags;
     private readonly long _periodNs;
     private readonly int _cpu;
     private readonly int _priority;
@@ -37,14 +38,15 @@ public sealed class Stimulator : IDisposable
     private int _lastErrno;
     private Thread? _thread;
 
-    public Stimulator(string pciAddress, ValirqReg raise, int rateHz, int capacity, int cpu, int priority)
+    public Stimulator(string pciAddress, Plans.Stimulus stimulus, int rateHz, int capacity, int cpu, int priority)
     {
-        _raise = raise;
+        _raise = stimulus.Register;
+        _tags = stimulus.Tags;
         _periodNs = 1_000_000_000L / rateHz;
         _cpu = cpu;
         _priority = priority;
         _raiseNs = new long[capacity];
-        _window = BarWindow.ForCard(pciAddress, raise.Bar);
+        _window = BarWindow.ForCard(pciAddress, _raise.Bar);
         _window.Prepare();
     }
 
@@ -74,7 +76,10 @@ public sealed class Stimulator : IDisposable
     public bool Full => Count == _raiseNs.Length;
     public string? Problem { get; private set; }
 
-    /// <summary>Raise times (CLOCK_MONOTONIC ns before the write) so far; raise i wrote bit i % 32.</summary>
+    /// <summary>How raises are tagged: raise i wrote <see cref="Plans.TagScheme.RaiseValue"/>(i).</summary>
+    public Plans.TagScheme Tags => _tags;
+
+    /// <summary>Raise times (CLOCK_MONOTONIC ns before the write) so far.</summary>
     public ReadOnlySpan<long> Raises => _raiseNs.AsSpan(0, Count);
 
     public long LastRaiseNs => Count == 0 ? -1 : _raiseNs[Count - 1];
@@ -122,7 +127,7 @@ public sealed class Stimulator : IDisposable
             if (Volatile.Read(ref _open) != 0 && _count < _raiseNs.Length && _window is { } w)
             {
                 var t = MonotonicClock.NowNs();
-                if (w.TryWrite(_raise, 1u << (_count % Tags)))
+                if (w.TryWrite(_raise, _tags.RaiseValue(_count)))
                 {
                     _raiseNs[_count] = t;
                     Volatile.Write(ref _count, _count + 1);

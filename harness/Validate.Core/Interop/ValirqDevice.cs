@@ -75,9 +75,15 @@ public sealed unsafe class ValirqDevice : IDisposable
         fixed (ValirqQuiesce* p = &quiesce) Check(Posix.Ioctl(_fd, ValirqIoc.SetQuiesce, p), "ioctl(VALIRQ_IOC_SET_QUIESCE)");
     }
 
-    public void Enable(uint mode, uint flags = 0)
+    /// <summary>The init and disable steps (VALIRQ_IOC_SET_INIT): run at ENABLE, and before the handlers go.</summary>
+    public void SetInit(in ValirqInit init)
     {
-        var e = new ValirqEnable { Mode = mode, Flags = flags };
+        fixed (ValirqInit* p = &init) Check(Posix.Ioctl(_fd, ValirqIoc.SetInit, p), "ioctl(VALIRQ_IOC_SET_INIT)");
+    }
+
+    public void Enable(uint mode, uint flags = 0, uint vectors = 0)
+    {
+        var e = new ValirqEnable { Mode = mode, Flags = flags, Vectors = vectors };
         Check(Posix.Ioctl(_fd, ValirqIoc.Enable, &e), $"ioctl(VALIRQ_IOC_ENABLE, mode {mode})");
     }
 

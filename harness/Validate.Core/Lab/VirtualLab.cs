@@ -38,7 +38,7 @@ public sealed record LabRunResult(
 
 /// <summary>
 /// Boots the lab kernel of <see cref="LabHost.Kernel"/> (Debian's PREEMPT_RT kernel by default, or its standard
-/// kernel) under QEMU with a topology of edu cards, runs one command as root
+/// kernel) under QEMU with a topology of cards (rt-setup/vlab/topologies.json), runs one command as root
 /// in a chroot of the host's root (read-only, 9p), streams its output (guest ttyS1) and returns its
 /// status. The guest kernel console (ttyS0) goes to console.log and the whole dmesg to kernel.log in
 /// the run directory; either showing a kernel WARNING, BUG, Oops, "nobody cared", hung task or lockdep
@@ -55,13 +55,15 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
         var sw = Stopwatch.StartNew();
         Directory.CreateDirectory(o.RunDirectory);
         var runDir = Path.GetFullPath(o.RunDirectory);
-        foreach (var stale in new[] { "exit-status", "kernel.log", "console.log", "init.log", "topology.txt", "qemu.log" })
+        foreach (var stale in new[] { "exit-status", "kernel.log", "console.log", "init.log", "topology.txt", "qemu.log", "card-ids" })
             File.Delete(Path.Combine(runDir, stale));
 
         var initramfs = host.EnsureInitramfs();
         var accel = host.ChooseAccelerator(initramfs, log);
         File.WriteAllText(Path.Combine(runDir, "command.sh"), CommandScript(o.WorkingDirectory, o.Command));
         File.WriteAllLines(Path.Combine(runDir, "modules"), o.Modules);
+        // The cards the guest lists and binds: "0xVENDOR 0xDEVICE" per line, as sysfs spells them.
+        File.WriteAllLines(Path.Combine(runDir, "card-ids"), o.Topology.Ids.Select(id => "0x" + id.Replace(":", " 0x", StringComparison.Ordinal)));
 
         var psi = new ProcessStartInfo("setpriv")
         {

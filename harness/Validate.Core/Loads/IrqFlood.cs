@@ -55,7 +55,7 @@ public sealed class IrqFlood : IRunningLoad
         LatencyBackend? backend = null;
         try
         {
-            backend = new ValirqBackend(address, mode, plan.Program.Value, plan.Quiesce, plan.Stimulus, cmd.RateHz > 0 ? 1_000_000_000L / cmd.RateHz : 0, 1000);
+            backend = new ValirqBackend(address, mode, plan.Program.Value, plan.Quiesce, plan.Stimulus, cmd.RateHz > 0 ? 1_000_000_000L / cmd.RateHz : 0, 1000, plan.Init);
             var shown = $"irq-flood {address} through valirq ({mode}) at {(cmd.RateHz > 0 ? $"{cmd.RateHz}/s" : "full speed")}";
             return Start(backend, binding, address, shown, log);
         }

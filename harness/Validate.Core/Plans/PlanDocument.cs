@@ -14,10 +14,18 @@ public sealed class PlanDocument
     public CardSpec? Card { get; set; }
     public Dictionary<string, RegisterSpec> Registers { get; set; } = [];
     public IrqProgramSpec? IrqProgram { get; set; }
+    /// <summary>Steps that make the card interrupt at all (interrupt enable, vector routing): valirq runs them at ENABLE.</summary>
+    public List<StepSpec> Init { get; set; } = [];
+    /// <summary>Steps that stop the card interrupting, run before the handlers go (and before the quiesce steps at release).</summary>
+    public List<StepSpec> Disable { get; set; } = [];
     public List<StepSpec> Quiesce { get; set; } = [];
+    /// <summary>The card's health after the faults: register reads with expected values, writes with read-back.</summary>
+    public List<HealthCheckSpec> Health { get; set; } = [];
     /// <summary>What valirq does when the driver's file is released: quiesce (default), reset, quiesce-then-reset.</summary>
     public string? Release { get; set; }
     public StimulusSpec? Stimulus { get; set; }
+    /// <summary>The plan of the other card on the shared line (path relative to this plan), whose card and programs the neighbour runs with; null: a second card like this one.</summary>
+    public string? NeighbourCard { get; set; }
     public RealtimeSpec Realtime { get; set; } = new();
     public Dictionary<string, LoadProfileSpec> Loads { get; set; } = [];
     /// <summary>User-space drivers the fault suites run, by name (docs/driver-channel.md).</summary>
@@ -60,6 +68,8 @@ public sealed class StepSpec
 public sealed class IrqProgramSpec
 {
     public StepSpec? Check { get; set; }
+    /// <summary>The check's register clears when read (an Intel NIC's ICR): read once, by whoever serves the interrupt.</summary>
+    public bool? ReadToClear { get; set; }
     public List<StepSpec> Ack { get; set; } = [];
     public List<StepSpec> Mask { get; set; } = [];
     public List<StepSpec> Unmask { get; set; } = [];
@@ -69,6 +79,24 @@ public sealed class StimulusSpec
 {
     public string? Register { get; set; }
     public uint Value { get; set; }
+    /// <summary>How the fault suites tell raises apart: "bits" (rotate one bit of tagBits per raise) or "none" (count only).</summary>
+    public string? Tag { get; set; }
+    /// <summary>tag "bits": the bits of the raise value that rotate, one per raise (default: value's bits... see docs/test-plans.md).</summary>
+    public uint? TagBits { get; set; }
+    /// <summary>tag "bits": where the status shows a raised bit back: status bit = raise bit shifted left by this (negative: right).</summary>
+    public int? StatusShift { get; set; }
+}
+
+public sealed class HealthCheckSpec
+{
+    public string? Register { get; set; }
+    /// <summary>Written first (null: a read only).</summary>
+    public uint? Write { get; set; }
+    public uint Mask { get; set; } = 0xffffffff;
+    /// <summary>What (register &amp; mask) must read.</summary>
+    public uint? Expect { get; set; }
+    /// <summary>Read again until it matches, for up to this long (0: one read).</summary>
+    public int WithinMs { get; set; }
 }
 
 public sealed class RealtimeSpec
@@ -123,8 +151,10 @@ public sealed class SuiteSpec
     public int? RecoveryTimeoutMs { get; set; }
     /// <summary>valirq, uio or timer.</summary>
     public string? Backend { get; set; }
-    /// <summary>valirq: msi, intx-exclusive, intx-shared, intx-pci23.</summary>
+    /// <summary>valirq: msi, msix, intx-exclusive, intx-shared, intx-pci23.</summary>
     public string? Mode { get; set; }
+    /// <summary>mode msix: the MSI-X table entries to enable (default [0]).</summary>
+    public List<int>? Vectors { get; set; }
     public int? Count { get; set; }
     public double? DurationS { get; set; }
     /// <summary>Stimuli (or timer periods) per second; 0 = back to back.</summary>

@@ -19,14 +19,25 @@ public static class PlanLoader
     public const string EnvironmentPrefix = "VALIDATE_PLAN__";
     public const string DefaultsFileName = "defaults.json";
 
-    public static Plan Load(string planPath, IReadOnlyList<string>? overrides = null, int cpuCount = 0)
+    public static Plan Load(string planPath, IReadOnlyList<string>? overrides = null, int cpuCount = 0) => Load(planPath, overrides, cpuCount, neighbour: true);
+
+    private static Plan Load(string planPath, IReadOnlyList<string>? overrides, int cpuCount, bool neighbour)
     {
         var (root, sourceOf) = Build(planPath, overrides ?? []);
         var errors = new List<PlanError>();
         CheckTree(root, typeof(PlanDocument), "", errors, sourceOf);
         if (errors.Count > 0) throw new PlanException(errors);
         var doc = root.Get<PlanDocument>() ?? new PlanDocument();
-        return new PlanValidator(planPath, sourceOf, cpuCount > 0 ? cpuCount : Environment.ProcessorCount).Validate(doc);
+        var plan = new PlanValidator(planPath, sourceOf, cpuCount > 0 ? cpuCount : Environment.ProcessorCount).Validate(doc);
+        if (doc.NeighbourCard is not { } nb || !neighbour) return plan;
+        // The neighbour's card is described by its own plan; its own neighbourCard is not followed.
+        var nbPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(planPath))!, nb));
+        if (!File.Exists(nbPath))
+            throw new PlanException([new PlanError(sourceOf("neighbourCard"), "neighbourCard", $"'{nb}': no such plan ({nbPath}); give the path of the other card's plan, relative to this one")]);
+        var nbPlan = Load(nbPath, null, cpuCount, neighbour: false);
+        if (nbPlan.Stimulus is null || nbPlan.Program is null)
+            throw new PlanException([new PlanError(sourceOf("neighbourCard"), "neighbourCard", $"'{nb}' has no stimulus or irqProgram, which the neighbour's driver and stimulus need")]);
+        return plan with { NeighbourCard = nbPlan };
     }
 
     /// <summary>The defaults file that applies to a plan, or null.</summary>

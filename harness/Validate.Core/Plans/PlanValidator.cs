@@ -12,7 +12,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
 {
     public const int SupportedSchema = 1;
     public static readonly string[] Statistics = ["min", "p50", "p90", "p99", "p99.9", "p99.99", "max"];
-    public static readonly string[] ValirqModes = ["msi", "intx-exclusive", "intx-shared", "intx-pci23"];
+    public static readonly string[] ValirqModes = ["msi", "msix", "intx-exclusive", "intx-shared", "intx-pci23"];
     /// <summary>Values of the plan key "release", in the order of valirq's VALIRQ_RELEASE_* numbers.</summary>
     public static readonly string[] ReleasePolicies = ["quiesce", "reset", "quiesce-then-reset"];
 
@@ -63,8 +63,19 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             prog.NUnmask = Steps(p.Unmask, "irqProgram:unmask", registers, prog.Unmask);
             if ((prog.NMask == 0) != (prog.NUnmask == 0))
                 Error("irqProgram", "mask and unmask go together: give both (masking at the card) or neither (PCI 2.3 Interrupt Disable)");
+            if (p.ReadToClear == true)
+            {
+                prog.Flags |= Valirq.ProgReadToClear;
+                // What the check read is gone from the card: a step that reads the register again gets what came after.
+                for (int i = 0; i < prog.NAck; i++)
+                    if (prog.Ack[i].Op is Valirq.OpSetBits or Valirq.OpClearBits && SameReg(prog.Ack[i].Reg, prog.Check.Reg))
+                        Error($"irqProgram:ack:{i}:op", "reads the check's register again, which readToClear says clears when read; write it (write, write-status) or leave it");
+            }
             program = prog;
         }
+        var init = new ValirqInit();
+        init.NInit = Steps(d.Init, "init", registers, init.Init, statusFree: true);
+        init.NDisable = Steps(d.Disable, "disable", registers, init.Disable, statusFree: true);
         var quiesce = new ValirqQuiesce();
         quiesce.NSteps = Steps(d.Quiesce, "quiesce", registers, quiesce.Steps);
         var release = d.Release ?? "quiesce";
@@ -76,9 +87,25 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         Stimulus? stimulus = null;
         if (d.Stimulus is { } s)
         {
+            var tags = Tags(s);
             if (s.Register is null || !registers.TryGetValue(s.Register, out var reg))
                 Error("stimulus:register", $"'{s.Register}' is not a register of this plan; name one from \"registers\" ({string.Join(", ", registers.Keys)})");
-            else stimulus = new Stimulus(reg, s.Value);
+            else stimulus = new Stimulus(reg, s.Value, tags);
+        }
+        var health = new List<HealthCheck>();
+        for (int i = 0; i < d.Health.Count; i++)
+        {
+            var h = d.Health[i];
+            var path = $"health:{i}";
+            if (h.Register is null || !registers.TryGetValue(h.Register, out var reg))
+            {
+                Error($"{path}:register", $"'{h.Register}' is not a register of this plan; name one from \"registers\" ({string.Join(", ", registers.Keys)})");
+                continue;
+            }
+            if (h.Expect is null) { Error($"{path}:expect", "missing; give what (register & mask) must read"); continue; }
+            if ((h.Expect.Value & ~h.Mask) != 0) Error($"{path}:expect", $"0x{h.Expect.Value:x} has bits outside mask 0x{h.Mask:x}, so it can never match; clear them or widen the mask");
+            if (h.WithinMs is < 0 or > 60_000) Error($"{path}:withinMs", $"{h.WithinMs}: give 0 (one read) to 60000 ms");
+            health.Add(new HealthCheck(h.Register, reg, h.Write, h.Mask, h.Expect.Value, h.WithinMs));
         }
 
         var rt = d.Realtime;
@@ -132,33 +159,63 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         }
 
         if (_errors.Count > 0) throw new PlanException(_errors);
-        return new Plan(planPath, d.Name!, d.Description, card!, registers, program, quiesce, stimulus, realtime, suites);
+        return new Plan(planPath, d.Name!, d.Description, card!, registers, program, quiesce, stimulus, realtime, suites, init, health);
     }
 
     private CardIdentity? Card(CardSpec? c)
     {
         if (c is null)
         {
-            Error("card", "missing; name the card: {\"name\": ..., \"vendor\": \"0x1234\", \"device\": \"0x11e8\"} (timer-only plans too: use the machine)");
+            Error("card", "missing; name the card: {\"name\": ..., \"vendor\": \"0x10ee\", \"device\": \"0x7021\"} (timer-only plans too: use the machine)");
             return null;
         }
-        if (c.Vendor is null or > 0xffff) Error("card:vendor", $"'{c.Vendor}': give the 16-bit PCI vendor id, e.g. \"0x1234\"");
-        if (c.Device is null or > 0xffff) Error("card:device", $"'{c.Device}': give the 16-bit PCI device id, e.g. \"0x11e8\"");
+        if (c.Vendor is null or > 0xffff) Error("card:vendor", $"'{c.Vendor}': give the 16-bit PCI vendor id, e.g. \"0x10ee\"");
+        if (c.Device is null or > 0xffff) Error("card:device", $"'{c.Device}': give the 16-bit PCI device id, e.g. \"0x7021\"");
         if (c.Revision is > 0xff) Error("card:revision", $"'{c.Revision}': a PCI revision is 8 bits");
         if (c.Address is not null && !PciAddress().IsMatch(c.Address)) Error("card:address", $"'{c.Address}' is not a PCI address; use DDDD:BB:DD.F, e.g. 0000:00:04.0");
         if (c.FloodAddress is not null && !PciAddress().IsMatch(c.FloodAddress)) Error("card:floodAddress", $"'{c.FloodAddress}' is not a PCI address; use DDDD:BB:DD.F");
         return new CardIdentity(c.Name ?? "card", (ushort)(c.Vendor ?? 0), (ushort)(c.Device ?? 0), (byte?)c.Revision, c.Address, c.FloodAddress);
     }
 
-    private uint Steps(List<StepSpec> specs, string path, Dictionary<string, ValirqReg> regs, Span<ValirqStep> into)
+    private uint Steps(List<StepSpec> specs, string path, Dictionary<string, ValirqReg> regs, Span<ValirqStep> into, bool statusFree = false)
     {
         if (specs.Count > Valirq.MaxSteps)
         {
             Error(path, $"{specs.Count} steps; valirq runs at most {Valirq.MaxSteps}");
             return 0;
         }
-        for (int i = 0; i < specs.Count; i++) into[i] = Step(specs[i], $"{path}:{i}", regs, check: false);
+        for (int i = 0; i < specs.Count; i++)
+        {
+            into[i] = Step(specs[i], $"{path}:{i}", regs, check: false);
+            if (statusFree && into[i].Op == Valirq.OpWriteStatus)
+                Error($"{path}:{i}:op", $"'write-status': {path} runs with no interrupt status to write; use write, set-bits or clear-bits");
+        }
         return (uint)specs.Count;
+    }
+
+    private static bool SameReg(in ValirqReg a, in ValirqReg b) => a.Bar == b.Bar && a.Offset == b.Offset && a.Space == b.Space;
+
+    /// <summary>stimulus.tag, tagBits, statusShift: how the fault suites tell raises apart.</summary>
+    private TagScheme Tags(StimulusSpec s)
+    {
+        switch (s.Tag ?? "bits")
+        {
+            case "none":
+                if (s.TagBits is not null) Error("stimulus:tagBits", "tag none rotates no bits; remove tagBits or use tag bits");
+                if (s.StatusShift is not null) Error("stimulus:statusShift", "tag none shows no bits back; remove statusShift or use tag bits");
+                return TagScheme.None(s.Value);
+            case "bits":
+                var bits = s.TagBits ?? 0xffffffff;
+                var shift = s.StatusShift ?? 0;
+                if (bits == 0) Error("stimulus:tagBits", "0 rotates nothing; give the bits of the raise value that tell raises apart, or \"tag\": \"none\"");
+                if (shift is < -31 or > 31) Error("stimulus:statusShift", $"{shift}: give -31 to 31");
+                else if ((shift >= 0 ? (ulong)bits << shift : bits >> -shift) is var shown && (shown > uint.MaxValue || System.Numerics.BitOperations.PopCount((uint)shown) != System.Numerics.BitOperations.PopCount(bits)))
+                    Error("stimulus:statusShift", $"{shift} shifts tag bits 0x{bits:x} out of the 32-bit status; give a shift that keeps them all");
+                return TagScheme.Rotate(bits, shift, s.Value);
+            default:
+                Error("stimulus:tag", $"'{s.Tag}': use bits (rotate one of tagBits per raise, shown back in the status) or none (count only)");
+                return TagScheme.None(s.Value);
+        }
     }
 
     private ValirqStep Step(StepSpec s, string path, Dictionary<string, ValirqReg> regs, bool check)
@@ -299,6 +356,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (backend == BackendKind.Uio && program is null)
             Error($"{path}:backend", "uio acknowledges the card from user space with the plan's IRQ program (check and ack): add \"irqProgram\"");
 
+        var vectors = Vectors(s, dflt, path, mode);
         var shared = SharedKeys(s, dflt, path, LatencyRules(backend), loads);
         if (backend == BackendKind.Timer && shared.RateHz == 0) Error($"{path}:rateHz", "the timer backend needs a period: give rateHz above 0 (1000 is cyclictest's -i 1000)");
         var count = s.Count ?? dflt.Count;
@@ -313,7 +371,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
 
         if (_errors.Count > errorsBefore) return null;
         return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, warmup,
-            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits);
+            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits, Vectors: vectors);
     }
 
     /// <summary>A fault suite: a driver process under test, a fault injected into it many times, recovery measured.</summary>
@@ -327,7 +385,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (backendName != "valirq") Error($"{path}:backend", $"'{backendName}': fault suites drive the card under test through valirq; use valirq");
         var mode = s.Mode ?? "msi";
         if (!FaultPlan.DriverModes.Contains(mode))
-            Error($"{path}:mode", $"'{mode}' is not a driver mode; use {string.Join(" or ", FaultPlan.DriverModes)} (the driver acknowledges the card itself)");
+            Error($"{path}:mode", $"'{mode}' is not a driver mode; use {string.Join(", ", FaultPlan.DriverModes[..^1])} or {FaultPlan.DriverModes[^1]} (the driver acknowledges the card itself)");
         if (stimulus is null) Error($"{path}:fault", "fault suites make the card interrupt: add \"stimulus\" to the plan");
         var reps = s.Repetitions ?? dflt.Repetitions ?? 20;
         if (reps is < 1 or > 100_000) Error($"{path}:repetitions", $"{reps}: give 1 to 100000 injections");
@@ -335,8 +393,9 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         DriverCommand? driver = null;
         if (driverName is null || !drivers.TryGetValue(driverName, out driver))
             Error($"{path}:driver", $"'{driverName}' is not a driver of this plan; use one of: {string.Join(", ", drivers.Keys.Order(StringComparer.Ordinal))} (or define it under \"drivers\")");
+        var vectors = Vectors(s, dflt, path, mode);
         var neighbour = s.Neighbour ?? false;
-        if (neighbour && mode == "msi") Error($"{path}:neighbour", "an MSI has no shared line: the neighbour needs mode intx-pci23");
+        if (neighbour && mode is "msi" or "msix") Error($"{path}:neighbour", $"{(mode == "msi" ? "an MSI" : "MSI-X")} has no shared line: the neighbour needs mode intx-pci23");
         var hang = s.HangMs ?? dflt.HangMs ?? 200;
         if (hang is < 1 or > 600_000) Error($"{path}:hangMs", $"{hang}: give 1 to 600000 ms");
         var recovery = s.RecoveryTimeoutMs ?? dflt.RecoveryTimeoutMs ?? 10_000;
@@ -350,7 +409,24 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (_errors.Count > errorsBefore) return null;
         var plan = new FaultPlan(fault!, reps, driver!, neighbour, hang, recovery, l?.MaxDuplicated ?? 0);
         return new SuitePlan(name!, BackendKind.Valirq, mode, reps, null, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, 0,
-            shared.TimeoutMs, shared.LoadSettleS, 1024, shared.Limits, plan);
+            shared.TimeoutMs, shared.LoadSettleS, 1024, shared.Limits, plan, vectors);
+    }
+
+    /// <summary>vectors: the MSI-X table entries a msix suite enables (default [0]); no other mode takes it.</summary>
+    private List<int>? Vectors(SuiteSpec s, SuiteSpec dflt, string path, string mode)
+    {
+        var v = s.Vectors ?? (mode == "msix" ? dflt.Vectors : null);
+        if (mode != "msix")
+        {
+            if (s.Vectors is not null) Error($"{path}:vectors", $"only mode msix takes vectors (this suite's mode is {mode}); remove it or use msix");
+            return null;
+        }
+        v ??= [0];
+        if (v.Count == 0) Error($"{path}:vectors", "empty; list the MSI-X table entries to enable, e.g. [0]");
+        foreach (var x in v)
+            if (x is < 0 or > 31) Error($"{path}:vectors", $"{x} is not an MSI-X table entry valirq enables; use 0 to 31");
+        if (v.Distinct().Count() != v.Count) Error($"{path}:vectors", "lists an entry twice; list each once");
+        return v;
     }
 
     private Limits Limits(LimitsSpec? l, string path, IReadOnlyList<string> stages)

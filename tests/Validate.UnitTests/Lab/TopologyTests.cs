@@ -6,8 +6,70 @@ namespace Validate.UnitTests.Lab;
 public class TopologyTests
 {
     [Test]
-    public void The_three_required_topologies_exist() =>
-        Assert.That(Topology.All.Select(t => t.Name), Is.SupersetOf(new[] { "single-msi", "single-intx", "shared-intx" }));
+    public void The_shipped_topologies_exist() =>
+        Assert.That(TopologyCatalog.Default.All.Select(t => t.Name),
+            Is.SupersetOf(new[] { "single-msi", "single-intx", "shared-intx", "msi-reset", "intel-msix", "mixed-intx" }));
+
+    [Test]
+    public void Intel_msix_puts_one_82574L_on_q35()
+    {
+        var t = Topology.Get("intel-msix");
+        Assert.Multiple(() =>
+        {
+            Assert.That(t.QemuDeviceArgs().ToArray(), Is.EqualTo(new[] { "-M", "q35", "-device", "e1000e,addr=0x4" }));
+            Assert.That(t.Verify(GuestCard.ParseList("0000:00:04.0 0x8086 0x10d3 22\n")), Is.Null);
+            Assert.That(t.Verify(GuestCard.ParseList("0000:00:04.0 0x1234 0x11e8 22\n")), Does.Contain("expected cards 8086:10d3, the guest saw 1234:11e8"));
+        });
+    }
+
+    [Test]
+    public void Mixed_intx_puts_two_vendors_on_one_line()
+    {
+        var t = Topology.Get("mixed-intx");
+        Assert.Multiple(() =>
+        {
+            Assert.That(t.QemuDeviceArgs().ToArray(), Is.EqualTo(new[] { "-M", "pc", "-device", "e1000,addr=0x4", "-device", "edu,addr=0x8" }));
+            Assert.That(t.Ids, Is.EquivalentTo(new[] { "8086:100e", "1234:11e8" }));
+            Assert.That(t.Verify(GuestCard.ParseList("0000:00:04.0 0x8086 0x100e 11\n0000:00:08.0 0x1234 0x11e8 11\n")), Is.Null);
+            Assert.That(t.Verify(GuestCard.ParseList("0000:00:04.0 0x8086 0x100e 11\n0000:00:08.0 0x1234 0x11e8 10\n")), Does.Contain("share one INTx line"));
+        });
+    }
+
+    [Test]
+    public void A_card_is_added_to_the_lab_by_a_topology_entry_alone()
+    {
+        var catalog = TopologyCatalog.Parse("t.json", """
+            { "topologies": { "fpga": { "machine": "q35", "cards": [ { "model": "my-fpga", "id": "10ee:7021", "slot": 6, "options": "lanes=4" } ] } } }
+            """);
+        var t = catalog.Get("fpga");
+        Assert.Multiple(() =>
+        {
+            Assert.That(catalog.DefaultName, Is.EqualTo("fpga"));
+            Assert.That(t.QemuDeviceArgs().ToArray(), Is.EqualTo(new[] { "-M", "q35", "-device", "my-fpga,addr=0x6,lanes=4" }));
+            Assert.That(t.Ids, Is.EqualTo(new[] { "10ee:7021" }));
+        });
+    }
+
+    [TestCase("{", "the file is not valid JSON")]
+    [TestCase("[]", "the file is not a JSON object")]
+    [TestCase("""{ "topologies": {} }""", "topologies is empty")]
+    [TestCase("""{ "topologies": { "a": { "machine": "virt", "cards": [] } } }""", "topologies.a.machine is 'virt': use q35")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [] } } }""", "topologies.a.cards is missing, empty or not a list")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234", "slot": 4 } ] } } }""", "topologies.a.cards[0].id is '1234': give vendor:device in hex")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 16 } ] } } }""", "topologies.a.cards[0].slot is missing or out of range")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4, "behindRootPort": true } ] } } }""", "behindRootPort needs PCIe")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4 }, { "model": "edu", "id": "1234:11e8", "slot": 4 } ] } } }""", "puts two cards in slot 4")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu,x=1", "id": "1234:11e8", "slot": 4 } ] } } }""", "cards[0].model is 'edu,x=1'")]
+    [TestCase("""{ "default": "b", "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4 } ] } } }""", "default names 'b'")]
+    public void A_broken_topology_file_is_one_line_naming_the_key_and_the_fix(string text, string expected)
+    {
+        var e = Assert.Throws<ValidateException>(() => TopologyCatalog.Parse("lab.json", text))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.InputError));
+            Assert.That(e.Message, Does.StartWith("lab.json: ").And.Contain(expected).And.Not.Contain("\n"));
+        });
+    }
 
     [Test]
     public void An_unknown_topology_is_a_usage_error_that_lists_the_choices()
@@ -45,14 +107,14 @@ public class TopologyTests
     public void A_missing_card_is_reported()
     {
         var cards = GuestCard.ParseList("0000:00:04.0 0x1234 0x11e8 11\n");
-        Assert.That(Topology.Get("shared-intx").Verify(cards), Does.Contain("expected 2 edu card(s), the guest saw 1"));
+        Assert.That(Topology.Get("shared-intx").Verify(cards), Does.Contain("expected cards 1234:11e8, 1234:11e8, the guest saw 1234:11e8"));
     }
 
     [Test]
     public void A_card_with_another_id_is_reported()
     {
         var cards = GuestCard.ParseList("0000:00:04.0 0x1af4 0x1009 11\n");
-        Assert.That(Topology.Get("single-intx").Verify(cards), Does.Contain("1af4:1009"));
+        Assert.That(Topology.Get("single-intx").Verify(cards), Does.Contain("the guest saw 1af4:1009"));
     }
 
     [Test]

@@ -65,7 +65,7 @@ public class FaultPlanTests
 
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "explode", "driver": "mine" }""", "suites:0:fault", "kill-in-handler, kill-random")]
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "theirs" }""", "suites:0:driver", "use one of: mine")]
-    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "mode": "intx-exclusive" }""", "suites:0:mode", "msi or intx-pci23")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "mode": "intx-exclusive" }""", "suites:0:mode", "msi, msix or intx-pci23")]
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "neighbour": true }""", "suites:0:neighbour", "needs mode intx-pci23")]
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "repetitions": 0 }""", "suites:0:repetitions", "1 to 100000")]
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "hangMs": 0 }""", "suites:0:hangMs", "1 to 600000")]

@@ -170,6 +170,7 @@ struct valirq_quiesce {
 #define VALIRQ_MODE_MSI			1
 #define VALIRQ_MODE_INTX_EXCLUSIVE	2
 #define VALIRQ_MODE_INTX_SHARED		3
+#define VALIRQ_MODE_MSIX		4
 
 /*
  * AUTOREARM: the kernel re-arms by itself after each interrupt (no masking until the reader acks);
