@@ -73,7 +73,7 @@ public class CliRunTests
         Assert.That(Cli.Run(Limit, "run", Plan("qemu/edu.json"), "--check").Stdout, Does.Not.Contain(", load "), "the demo's fault suites run idle");
         var run = Cli.Run(Limit, "run", Plan("qemu/edu.json"), "--check", "--set", "suiteDefaults:load=cpu");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
-        Assert.That(run.Stdout, Does.Contain("fault-kill-idle-msi").And.Match(@"fault-kill-idle-msi +fault +msi +kill-idle x10, driver edu-aot, load cpu, stimulus"));
+        Assert.That(run.Stdout, Does.Contain("fault-kill-idle-msi").And.Match(@"fault-kill-idle-msi +fault +msi +kill-idle x10, driver card-aot, load cpu, stimulus"));
     }
 
     [Test]

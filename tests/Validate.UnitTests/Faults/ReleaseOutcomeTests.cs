@@ -63,7 +63,7 @@ public class ReleaseOutcomeTests
 
     private static FaultResult Result(params string?[] outcomes) => new()
     {
-        Kind = "kill-in-handler", Driver = "edu-aot", Program = "/x", Mode = "msi", RepetitionsPlanned = outcomes.Length,
+        Kind = "kill-in-handler", Driver = "card-aot", Program = "/x", Mode = "msi", RepetitionsPlanned = outcomes.Length,
         Repetitions = [.. outcomes.Select((o, i) => new FaultRepetition(i + 1, 0, [new TimelineEvent("first interrupt", 5)], [], [], o))],
     };
 

@@ -59,7 +59,7 @@ public class FaultPlanTests
         Assert.That(faults.Where(s => s.Mode == "msi").Select(s => s.Fault!.Kind).Distinct(), Is.EquivalentTo(FaultPlan.Kinds));
         Assert.That(faults.Where(s => s.Fault!.Neighbour).Select(s => s.Fault!.Kind).Distinct(),
             Is.SupersetOf(new[] { "kill-in-handler", "kill-random", "hang", "rebind", "reload", "revoke" }));
-        Assert.That(faults.Where(s => s.Fault!.Kind == "kill-in-handler").Select(s => s.Fault!.Driver.Name), Is.SupersetOf(new[] { "edu-jit", "edu-r2r", "edu-aot" }));
+        Assert.That(faults.Where(s => s.Fault!.Kind == "kill-in-handler").Select(s => s.Fault!.Driver.Name), Is.SupersetOf(new[] { "card-jit", "card-r2r", "card-aot" }));
         Assert.That(faults.All(s => s.Limits.Stages.Any(l => l.Stage == "total")), Is.True, "every fault suite limits the recovery time");
     }
 

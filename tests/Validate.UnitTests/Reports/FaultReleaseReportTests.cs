@@ -16,7 +16,7 @@ public class FaultReleaseReportTests
         var parts = new Dictionary<string, long> { ["exit"] = 5_000_000, ["start"] = 80_000_000, ["setup"] = 100_000_000, ["first-irq"] = 2_000_000, ["total"] = 187_000_000 };
         var fr = new FaultResult
         {
-            Kind = "kill-in-handler", Driver = "edu-aot", Program = "artifacts/drivers/edu-aot/validate-edu-driver", Mode = "msi", RepetitionsPlanned = 3,
+            Kind = "kill-in-handler", Driver = "card-aot", Program = "artifacts/drivers/card-aot/validate-card-driver", Mode = "msi", RepetitionsPlanned = 3,
             ReleasePolicy = "quiesce-then-reset",
             Repetitions =
             {
