@@ -115,6 +115,8 @@ public sealed class DriverProcess : IDisposable
             ["VALIDATE_DRIVER_INIT"] = StepsText(init.Init[..(int)init.NInit]),
             ["VALIDATE_DRIVER_DISABLE"] = StepsText(init.Disable[..(int)init.NDisable]),
             ["VALIDATE_DRIVER_READ_TO_CLEAR"] = card.ReadToClear ? "1" : "0",
+            ["VALIDATE_DRIVER_VECTOR_STATUS"] = mode == "msix" && card.VectorStatus is { } vs
+                ? string.Join(',', vs.Select(m => string.Create(CultureInfo.InvariantCulture, $"0x{m:x}"))) : "",
             ["VALIDATE_DRIVER_QUIESCE"] = mode == "uio" ? "" : QuiesceText(card.Quiesce),
             ["VALIDATE_DRIVER_RELEASE"] = mode == "uio" ? "" : card.Release,
         };

@@ -18,7 +18,8 @@ public sealed record Plan(
     IReadOnlyList<SuitePlan> Suites,
     ValirqInit Init = default,
     IReadOnlyList<HealthCheck>? Health = null,
-    Plan? NeighbourCard = null)
+    Plan? NeighbourCard = null,
+    IReadOnlyList<uint>? VectorStatus = null)
 {
     /// <summary>The card the fault suites' neighbour runs: the plan named by neighbourCard, else this one (a second card like it).</summary>
     public Plan Neighbour => NeighbourCard ?? this;

@@ -70,6 +70,8 @@ public sealed class IrqProgramSpec
     public StepSpec? Check { get; set; }
     /// <summary>The check's register clears when read (an Intel NIC's ICR): read once, by whoever serves the interrupt.</summary>
     public bool? ReadToClear { get; set; }
+    /// <summary>MSI-X: the status bits each vector serves, by table entry (a cause register shared by all vectors).</summary>
+    public List<uint>? VectorStatus { get; set; }
     public List<StepSpec> Ack { get; set; } = [];
     public List<StepSpec> Mask { get; set; } = [];
     public List<StepSpec> Unmask { get; set; } = [];

@@ -53,6 +53,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         }
 
         ValirqProgram? program = null;
+        List<uint>? vectorStatus = null;
         if (d.IrqProgram is { } p)
         {
             var prog = new ValirqProgram();
@@ -70,6 +71,14 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
                 for (int i = 0; i < prog.NAck; i++)
                     if (prog.Ack[i].Op is Valirq.OpSetBits or Valirq.OpClearBits && SameReg(prog.Ack[i].Reg, prog.Check.Reg))
                         Error($"irqProgram:ack:{i}:op", "reads the check's register again, which readToClear says clears when read; write it (write, write-status) or leave it");
+            }
+            if (p.VectorStatus is { } vs)
+            {
+                if (vs.Count > 32) Error("irqProgram:vectorStatus", $"{vs.Count} entries; valirq enables MSI-X table entries 0 to 31");
+                for (int i = 0; i < vs.Count; i++)
+                    if ((vs[i] & ~prog.Check.Mask) != 0 || vs[i] == 0)
+                        Error($"irqProgram:vectorStatus:{i}", $"0x{vs[i]:x}: give the check's status bits (mask 0x{prog.Check.Mask:x}) that vector {i} serves");
+                vectorStatus = vs;
             }
             program = prog;
         }
@@ -159,7 +168,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         }
 
         if (_errors.Count > 0) throw new PlanException(_errors);
-        return new Plan(planPath, d.Name!, d.Description, card!, registers, program, quiesce, stimulus, realtime, suites, init, health);
+        return new Plan(planPath, d.Name!, d.Description, card!, registers, program, quiesce, stimulus, realtime, suites, init, health, VectorStatus: vectorStatus);
     }
 
     private CardIdentity? Card(CardSpec? c)
