@@ -48,6 +48,24 @@ enum valirq_outcome {
 
 struct valirq_dev;
 
+/* Most MSI-X vectors one opener may enable (valirq_enable.vectors is a u32 bit mask). */
+#define VALIRQ_MAX_VECTORS	32
+
+/*
+ * One interrupt vector of ours: MSI-X table entry i is vec[i]; the MSI vector and the INTx line
+ * are vec[0]. irq and name are set under lock while the vector is not requested; the rest is
+ * under ev_lock (the vector's hard IRQ handler and thread, re-arm, shutdown).
+ */
+struct valirq_vec {
+	struct valirq_dev *vd;
+	u32 index;			/* valirq_event.vector: the MSI-X table entry (else 0) */
+	int irq;			/* requested: > 0 */
+	char name[48];			/* the IRQ's name (/proc/interrupts) */
+	bool masked;			/* masked (line, vector or card) until a re-arm */
+	u64 pending_ns;
+	u32 pending_count, pending_status, pending_flags;
+};
+
 /* One debugfs BAR window: its file's private data. */
 struct valirq_dbg_bar {
 	struct valirq_dev *vd;
@@ -69,11 +87,12 @@ struct valirq_dev {
 	/*
 	 * lock serializes open, release, ioctl, write, mmap set-up, the debugfs hooks and remove.
 	 * It protects owner, mapping, dead (also read locklessly with READ_ONCE by read, poll and
-	 * fault), mode, enable_flags, irq, pci23_mask, has_program, prog, quiesce, last_release and
-	 * release_flags, and (with map_lock) revoked. mode, enable_flags, irq, pci23_mask, prog and
-	 * has_program change only while no IRQ of ours is requested, so the handlers read them
-	 * unlocked. Never taken in interrupt context; never held across copy_*_user (the fault
-	 * handler takes map_lock under mmap_lock).
+	 * fault), mode, enable_flags, vectors, each vector's irq and name, pci23_mask,
+	 * has_program, prog, init, quiesce, last_release and release_flags, and (with map_lock)
+	 * revoked. mode, enable_flags, vectors, pci23_mask, prog, init and has_program change only
+	 * while no IRQ of ours is requested, so the handlers read them unlocked. Never taken in
+	 * interrupt context; never held across copy_*_user (the fault handler takes map_lock
+	 * under mmap_lock).
 	 */
 	struct mutex lock;
 	struct file *owner;
@@ -81,30 +100,29 @@ struct valirq_dev {
 	bool dead;
 	u32 mode;
 	u32 enable_flags;
-	int irq;
+	u32 vectors;			/* bit i: vec[i] is requested (MSI, INTx: bit 0) */
 	bool pci23_mask;		/* shared mode masks with PCI 2.3, not with mask steps */
 	bool has_program;
 	u32 last_release;		/* enum valirq_outcome */
 	u32 release_flags;		/* VALIRQ_EV_* the next opener's first record carries */
 	struct valirq_program prog;
+	struct valirq_init init;	/* the opener's init and disable steps (zero: none) */
 	struct valirq_quiesce quiesce;
 
 	/*
-	 * ev_lock is raw because the hard IRQ handler takes it on PREEMPT_RT. It protects the ring
-	 * (ring, head, tail), the pending hard IRQ (pending_*), seq, total, dropped, next_flags,
-	 * masked and intx_hold, and serializes every access to the card's registers made by the
-	 * programs and the debugfs window, and every read-modify-write of the PCI command register
-	 * (INTx disable, bus mastering), with the hard IRQ handler.
+	 * ev_lock is raw because the hard IRQ handlers take it on PREEMPT_RT. It protects the ring
+	 * (ring, head, tail), each vector's pending hard IRQ (pending_*) and masked, seq, total,
+	 * dropped, next_flags and intx_hold, and serializes every access to the card's registers
+	 * made by the programs and the debugfs window, and every read-modify-write of the PCI
+	 * command register (INTx disable, bus mastering), with the hard IRQ handlers.
 	 */
 	raw_spinlock_t ev_lock;
 	struct valirq_event ring[VALIRQ_RING_SIZE];
 	u32 head, tail;			/* free-running; head - tail records queued */
 	u64 seq, total;
-	u64 pending_ns;
-	u32 pending_count, pending_status, pending_flags;
+	struct valirq_vec vec[VALIRQ_MAX_VECTORS];
 	u32 dropped;			/* records dropped since the last queued one */
 	u32 next_flags;			/* flags for the next queued record */
-	bool masked;			/* masked at the line or card, waiting for a re-arm */
 	u32 intx_hold;			/* VALIRQ_HOLD_* */
 	wait_queue_head_t wait;
 
@@ -133,6 +151,8 @@ bool valirq_check(struct valirq_dev *vd, u32 *status);
 int valirq_validate_reg(struct valirq_dev *vd, const struct valirq_reg *r);
 int valirq_validate_program(struct valirq_dev *vd, const struct valirq_program *p);
 int valirq_validate_quiesce(struct valirq_dev *vd, const struct valirq_quiesce *q);
+int valirq_validate_init(struct valirq_dev *vd, const struct valirq_init *in);
+bool valirq_read_to_clear(struct valirq_dev *vd);
 
 /* valirq_intrs.c */
 const char *valirq_mode_name(u32 mode);
@@ -143,6 +163,8 @@ void valirq_intx_unhold_locked(struct valirq_dev *vd, u32 reason);
 int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en);
 int valirq_ack(struct valirq_dev *vd);
 void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked);
+void valirq_vecs_reset_locked(struct valirq_dev *vd);
+bool valirq_any_masked(struct valirq_dev *vd);
 
 /* valirq_ring.c */
 void valirq_push(struct valirq_dev *vd, struct valirq_event *ev, bool control);

@@ -27,6 +27,8 @@ const char *valirq_mode_name(u32 mode)
 		return "intx-exclusive";
 	case VALIRQ_MODE_INTX_SHARED:
 		return "intx-shared";
+	case VALIRQ_MODE_MSIX:
+		return "msix";
 	default:
 		return "off";
 	}
@@ -101,17 +103,32 @@ bool valirq_intx_asserted_locked(struct valirq_dev *vd)
 }
 
 /*
- * Caller holds ev_lock. Is the card interrupting? The program's check when there is one (a read
- * only), and on a PCI 2.3 card its Interrupt Status bit as well.
+ * Caller holds ev_lock. Is the card interrupting? The program's check when there is one and it
+ * is only a read, and on a PCI 2.3 card its Interrupt Status bit as well. A read-to-clear check
+ * is never read for this: it would take the cause away from the next hard IRQ.
  */
 static bool valirq_loud_locked(struct valirq_dev *vd)
 {
 	u32 status;
 
 	/* A revoked opener's check does not touch the card either (a read may clear causes). */
-	if (vd->has_program && !vd->revoked && valirq_check(vd, &status))
+	if (vd->has_program && !vd->revoked && !valirq_read_to_clear(vd) &&
+	    valirq_check(vd, &status))
 		return true;
 	return valirq_intx_asserted_locked(vd);
+}
+
+/*
+ * Caller holds ev_lock and has a program. Does the card still interrupt after its ack steps? The
+ * check read again; for a read-to-clear check, the PCI 2.3 Interrupt Status bit (none: no).
+ */
+static bool valirq_still_locked(struct valirq_dev *vd)
+{
+	u32 status;
+
+	if (valirq_read_to_clear(vd))
+		return valirq_intx_asserted_locked(vd);
+	return valirq_check(vd, &status);
 }
 
 /* Caller holds lock. Bus mastering, under ev_lock: the handler may touch PCI_COMMAND too. */
@@ -127,50 +144,86 @@ static void valirq_set_master(struct valirq_dev *vd, bool on)
 
 /* Handlers ------------------------------------------------------------------------------- */
 
+/* Caller holds ev_lock. A vector's state between two openers (or two enables). */
+static void valirq_vec_reset_locked(struct valirq_vec *v)
+{
+	v->masked = false;
+	v->pending_count = 0;
+	v->pending_flags = 0;
+}
+
+/* Caller holds ev_lock. */
+void valirq_vecs_reset_locked(struct valirq_dev *vd)
+{
+	int i;
+
+	lockdep_assert_held(&vd->ev_lock);
+	for (i = 0; i < VALIRQ_MAX_VECTORS; i++)
+		valirq_vec_reset_locked(&vd->vec[i]);
+}
+
+/* sysfs masked: some vector waits for a re-arm. Takes ev_lock. */
+bool valirq_any_masked(struct valirq_dev *vd)
+{
+	unsigned long flags;
+	bool any = false;
+	int i;
+
+	raw_spin_lock_irqsave(&vd->ev_lock, flags);
+	for (i = 0; i < VALIRQ_MAX_VECTORS && !any; i++)
+		any = vd->vec[i].masked;
+	raw_spin_unlock_irqrestore(&vd->ev_lock, flags);
+	return any;
+}
+
 /*
  * Caller holds ev_lock. The card asserts INTx against the program on a shared line: silence it at
  * the card, count it, flag it. woken: the thread has a record pending already.
  */
-static irqreturn_t valirq_mismatch_locked(struct valirq_dev *vd, u64 now, u32 status, bool woken)
+static irqreturn_t valirq_mismatch_locked(struct valirq_vec *v, u64 now, u32 status, bool woken)
 {
+	struct valirq_dev *vd = v->vd;
+
 	valirq_intx_hold_locked(vd, VALIRQ_HOLD_MISMATCH);
 	atomic64_inc(&vd->c_mismatches);
 	if (!woken) {
-		vd->pending_ns = now;
-		vd->pending_status = status;
+		v->pending_ns = now;
+		v->pending_status = status;
 	}
-	vd->pending_flags |= VALIRQ_EV_MISMATCH;
+	v->pending_flags |= VALIRQ_EV_MISMATCH;
 	return woken ? IRQ_HANDLED : IRQ_WAKE_THREAD;
 }
 
 /*
- * The hard IRQ handler. On a shared line it claims an interrupt only when the program's check (or
- * the PCI 2.3 status) says the card is interrupting, and masks the card itself. An MSI vector or
- * an exclusive line is only ever this card's: a check that does not recognise the interrupt is
- * wrong, so the interrupt is counted as a mismatch and served (the line masked until re-armed),
- * never left to the kernel's spurious-interrupt detection.
+ * The hard IRQ handler of every vector (data: the vector). On a shared line it claims an interrupt
+ * only when the program's check (or the PCI 2.3 status) says the card is interrupting, and masks
+ * the card itself. An MSI or MSI-X vector or an exclusive line is only ever this card's: a check
+ * that does not recognise the interrupt is wrong, so the interrupt is counted as a mismatch and
+ * served (the vector or line masked until re-armed), never left to the kernel's
+ * spurious-interrupt detection. Each MSI-X vector keeps its own pending record.
  */
 static irqreturn_t valirq_hardirq(int irq, void *data)
 {
-	struct valirq_dev *vd = data;
+	struct valirq_vec *v = data;
+	struct valirq_dev *vd = v->vd;
 	u64 now = ktime_get_ns();
 	bool autorearm = vd->enable_flags & VALIRQ_ENABLE_AUTOREARM;
 	bool shared = vd->mode == VALIRQ_MODE_INTX_SHARED;
-	bool intx = vd->mode != VALIRQ_MODE_MSI;
-	u32 status = 0, again;
+	bool intx = vd->mode == VALIRQ_MODE_INTX_SHARED || vd->mode == VALIRQ_MODE_INTX_EXCLUSIVE;
+	u32 status = 0;
 	irqreturn_t ret;
 	bool ours, woken;
 
 	raw_spin_lock(&vd->ev_lock);
-	woken = vd->pending_count || vd->pending_flags;
-	if (shared && (vd->masked || vd->intx_hold)) {
+	woken = v->pending_count || v->pending_flags;
+	if (shared && (v->masked || vd->intx_hold)) {
 		/*
 		 * Masked at the card: the line's assertion is a neighbour's, unless the program's
 		 * mask steps did not silence the card (INTx not disabled, yet it asserts).
 		 */
 		if (vd->intx_hold || !valirq_intx_asserted_locked(vd))
 			goto not_ours;
-		ret = valirq_mismatch_locked(vd, now, 0, woken);
+		ret = valirq_mismatch_locked(v, now, 0, woken);
 		raw_spin_unlock(&vd->ev_lock);
 		return ret;
 	}
@@ -184,9 +237,12 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	if (!ours && shared) {
 		if (!vd->has_program || !valirq_intx_asserted_locked(vd))
 			goto not_ours;
-		/* The card asserts: a raise between the two reads, or a check that disagrees. */
-		if (!valirq_check(vd, &status)) {
-			ret = valirq_mismatch_locked(vd, now, status, woken);
+		/*
+		 * The card asserts: a raise between the two reads, or a check that disagrees. A
+		 * read-to-clear check is not read again: the card counts as disagreeing.
+		 */
+		if (valirq_read_to_clear(vd) || !valirq_check(vd, &status)) {
+			ret = valirq_mismatch_locked(v, now, status, woken);
 			raw_spin_unlock(&vd->ev_lock);
 			return ret;
 		}
@@ -198,10 +254,10 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	atomic64_inc(&vd->c_hardirqs);
 	if (vd->has_program)
 		valirq_run_steps(vd, vd->prog.ack, vd->prog.n_ack, status);
-	if (!vd->pending_count)
-		vd->pending_ns = now;
-	vd->pending_count++;
-	vd->pending_status = status;
+	if (!v->pending_count)
+		v->pending_ns = now;
+	v->pending_count++;
+	v->pending_status = status;
 	vd->total++;
 
 	/*
@@ -209,8 +265,8 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 	 * burst the thread cannot keep up with (an ack step that raises the next interrupt, a
 	 * starved thread) is masked too, so that no storm holds the CPU in hard IRQ context.
 	 */
-	if (autorearm && ((intx && valirq_check(vd, &again)) ||
-			  vd->pending_count >= VALIRQ_RING_SIZE))
+	if (autorearm && ((intx && valirq_still_locked(vd)) ||
+			  v->pending_count >= VALIRQ_RING_SIZE))
 		autorearm = false;
 	if (!autorearm) {
 		if (!shared)
@@ -221,7 +277,7 @@ static irqreturn_t valirq_hardirq(int irq, void *data)
 			valirq_intx_hold_locked(vd, VALIRQ_HOLD_HANDLER);
 		else
 			vd->intx_hold |= VALIRQ_HOLD_HANDLER;	/* pci_check_and_mask_intx() did */
-		vd->masked = true;
+		v->masked = true;
 		atomic64_inc(&vd->c_masks);
 	}
 	raw_spin_unlock(&vd->ev_lock);
@@ -234,22 +290,24 @@ not_ours:
 	return IRQ_NONE;
 }
 
+/* The IRQ thread of every vector (data: the vector): its pending hard IRQs become one record. */
 static irqreturn_t valirq_thread(int irq, void *data)
 {
-	struct valirq_dev *vd = data;
-	struct valirq_event ev = { .thread_ns = ktime_get_ns() };
+	struct valirq_vec *v = data;
+	struct valirq_dev *vd = v->vd;
+	struct valirq_event ev = { .thread_ns = ktime_get_ns(), .vector = v->index };
 
 	raw_spin_lock_irq(&vd->ev_lock);
-	if (!vd->pending_count && !vd->pending_flags) {
+	if (!v->pending_count && !v->pending_flags) {
 		raw_spin_unlock_irq(&vd->ev_lock);
 		return IRQ_HANDLED;
 	}
-	ev.hardirq_ns = vd->pending_ns;
-	ev.count = vd->pending_count;
-	ev.status = vd->pending_status;
-	ev.flags = vd->pending_flags;
-	vd->pending_count = 0;
-	vd->pending_flags = 0;
+	ev.hardirq_ns = v->pending_ns;
+	ev.count = v->pending_count;
+	ev.status = v->pending_status;
+	ev.flags = v->pending_flags;
+	v->pending_count = 0;
+	v->pending_flags = 0;
 	valirq_push(vd, &ev, false);
 	raw_spin_unlock_irq(&vd->ev_lock);
 	wake_up_interruptible(&vd->wait);
@@ -265,34 +323,113 @@ static irqreturn_t valirq_thread(int irq, void *data)
  * neighbour that requests after us (NO_THREAD, not ONESHOT) is refused. A module cannot tell
  * whether threadirqs is on (force_irqthreads_key is not exported).
  */
-static int valirq_request(struct valirq_dev *vd, int irq, u32 mode)
+static int valirq_request(struct valirq_vec *v, u32 mode)
 {
 	unsigned long flags = IRQF_ONESHOT;
 	int ret;
 
 	if (mode != VALIRQ_MODE_INTX_SHARED)
-		return request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags,
-					    vd->name, vd);
+		return request_threaded_irq(v->irq, valirq_hardirq, valirq_thread, flags,
+					    v->name, v);
 	flags = IRQF_SHARED | (IS_ENABLED(CONFIG_PREEMPT_RT) ? IRQF_ONESHOT : IRQF_NO_THREAD);
-	ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags | IRQF_PROBE_SHARED,
-				   vd->name, vd);
+	ret = request_threaded_irq(v->irq, valirq_hardirq, valirq_thread,
+				   flags | IRQF_PROBE_SHARED, v->name, v);
 	if (ret == -EBUSY) {
 		flags ^= IRQF_ONESHOT | IRQF_NO_THREAD;
-		ret = request_threaded_irq(irq, valirq_hardirq, valirq_thread, flags, vd->name, vd);
+		ret = request_threaded_irq(v->irq, valirq_hardirq, valirq_thread, flags, v->name,
+					   v);
 	}
 	return ret;
 }
 
-/* Caller holds lock. Installs the handler in a mode; the card's interrupts flow once it returns. */
+/* Caller holds lock. Frees the requested vectors' IRQs (the handlers are gone when it returns). */
+static void valirq_free_irqs(struct valirq_dev *vd)
+{
+	unsigned long bits = vd->vectors;
+	int i;
+
+	for_each_set_bit(i, &bits, VALIRQ_MAX_VECTORS) {
+		free_irq(vd->vec[i].irq, &vd->vec[i]);
+		vd->vec[i].irq = 0;
+	}
+	vd->vectors = 0;
+}
+
+/*
+ * Caller holds lock, the mode and vectors set, nothing requested. Requests every vector's IRQ, or
+ * none: on an error the ones requested are freed again.
+ */
+static int valirq_request_all(struct valirq_dev *vd, u32 vectors, int legacy_irq)
+{
+	struct pci_dev *pdev = vd->pdev;
+	unsigned long bits = vectors;
+	int i, ret;
+
+	for_each_set_bit(i, &bits, VALIRQ_MAX_VECTORS) {
+		struct valirq_vec *v = &vd->vec[i];
+
+		if (vd->mode == VALIRQ_MODE_MSIX) {
+			v->irq = pci_irq_vector(pdev, i);
+			snprintf(v->name, sizeof(v->name), "%s-msix%d", vd->name, i);
+		} else {
+			v->irq = vd->mode == VALIRQ_MODE_MSI ? pci_irq_vector(pdev, 0) : legacy_irq;
+			strscpy(v->name, vd->name, sizeof(v->name));
+		}
+		ret = v->irq < 0 ? v->irq : valirq_request(v, vd->mode);
+		if (ret == -EBUSY) {
+			/* Another driver has the line, or its handlers cannot share it. */
+			dev_dbg(&pdev->dev, "IRQ %d is busy in mode %s\n", v->irq,
+				valirq_mode_name(vd->mode));
+			goto err_free;
+		} else if (ret) {
+			dev_err(&pdev->dev, "cannot request IRQ %d (vector %d) in mode %s: %pe\n",
+				v->irq, i, valirq_mode_name(vd->mode), ERR_PTR(ret));
+			goto err_free;
+		}
+		vd->vectors |= BIT(i);
+	}
+	return 0;
+
+err_free:
+	vd->vec[i].irq = 0;
+	valirq_free_irqs(vd);
+	return ret;
+}
+
+/* Caller holds lock. MSI-X: the vectors asked for exist (below the table size, at most 32). */
+static int valirq_check_msix(struct valirq_dev *vd, u32 vectors)
+{
+	struct pci_dev *pdev = vd->pdev;
+	int nvec = pci_msix_vec_count(pdev);
+
+	if (nvec <= 0) {
+		dev_dbg(&pdev->dev, "enable: the function has no MSI-X capability\n");
+		return -EINVAL;
+	}
+	if (!vectors || (nvec < VALIRQ_MAX_VECTORS && vectors >> nvec)) {
+		dev_dbg(&pdev->dev, "enable: vectors 0x%x, the MSI-X table has %d entries\n",
+			vectors, nvec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Caller holds lock. Installs the handlers in a mode, then runs the init steps; the card's
+ * interrupts flow once it returns. MSI and MSI-X vectors are allocated first and freed again on
+ * any error (which re-enables INTx: valirq disables it again).
+ */
 int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 {
 	struct pci_dev *pdev = vd->pdev;
 	bool autorearm = en->flags & VALIRQ_ENABLE_AUTOREARM;
 	bool program_acks = vd->has_program && vd->prog.n_ack;
-	bool master = en->mode == VALIRQ_MODE_MSI || (en->flags & VALIRQ_ENABLE_BUSMASTER);
+	bool msi = en->mode == VALIRQ_MODE_MSI || en->mode == VALIRQ_MODE_MSIX;
+	bool master = msi || (en->flags & VALIRQ_ENABLE_BUSMASTER);
+	u32 vectors = BIT(0);
 	bool mismatch = false;
 	u32 status;
-	int irq, ret;
+	int ret;
 
 	lockdep_assert_held(&vd->lock);
 	if (vd->revoked) {
@@ -308,6 +445,14 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		dev_dbg(&pdev->dev, "enable: unknown flags 0x%x\n", en->flags);
 		return -EINVAL;
 	}
+	if (en->reserved) {
+		dev_dbg(&pdev->dev, "enable: reserved field is 0x%x, must be 0\n", en->reserved);
+		return -EINVAL;
+	}
+	if (en->vectors && en->mode != VALIRQ_MODE_MSIX) {
+		dev_dbg(&pdev->dev, "enable: vectors 0x%x outside MSI-X mode\n", en->vectors);
+		return -EINVAL;
+	}
 
 	switch (en->mode) {
 	case VALIRQ_MODE_MSI:
@@ -315,6 +460,12 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 			dev_dbg(&pdev->dev, "enable: the function has no MSI capability\n");
 			return -EINVAL;
 		}
+		break;
+	case VALIRQ_MODE_MSIX:
+		ret = valirq_check_msix(vd, en->vectors);
+		if (ret)
+			return ret;
+		vectors = en->vectors;
 		break;
 	case VALIRQ_MODE_INTX_SHARED:
 		if (!vd->pci23 && !(vd->has_program && vd->prog.n_mask)) {
@@ -331,9 +482,13 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 			dev_dbg(&pdev->dev, "enable: AUTOREARM on INTx needs a program with ack steps\n");
 			return -EINVAL;
 		}
-		/* INTx is held disabled (OFF) until our handler is installed. */
+		/*
+		 * INTx is held disabled (OFF) until our handler is installed. A read-to-clear
+		 * check is not read here: its first read belongs to the first hard IRQ.
+		 */
 		raw_spin_lock_irq(&vd->ev_lock);
-		if (vd->has_program && valirq_intx_asserted_locked(vd))
+		if (vd->has_program && !valirq_read_to_clear(vd) &&
+		    valirq_intx_asserted_locked(vd))
 			mismatch = !valirq_check(vd, &status);
 		raw_spin_unlock_irq(&vd->ev_lock);
 		if (mismatch) {
@@ -348,37 +503,30 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 
 	if (en->mode == VALIRQ_MODE_MSI) {
 		ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
-		if (ret < 0) {
-			dev_err(&pdev->dev, "cannot allocate an MSI vector: %pe\n", ERR_PTR(ret));
-			return ret;
-		}
-		irq = pci_irq_vector(pdev, 0);
+	} else if (en->mode == VALIRQ_MODE_MSIX) {
+		/* Table entries 0 .. the highest asked for; only those asked for are requested. */
+		ret = pci_alloc_irq_vectors(pdev, fls(vectors), fls(vectors), PCI_IRQ_MSIX);
 	} else {
-		irq = vd->legacy_irq;
+		ret = 0;
+	}
+	if (ret < 0) {
+		dev_err(&pdev->dev, "cannot allocate %s vectors: %pe\n",
+			valirq_mode_name(en->mode), ERR_PTR(ret));
+		return ret;
 	}
 
 	raw_spin_lock_irq(&vd->ev_lock);
-	vd->masked = false;
-	vd->pending_count = 0;
-	vd->pending_flags = 0;
+	valirq_vecs_reset_locked(vd);
 	vd->total = 0;
 	raw_spin_unlock_irq(&vd->ev_lock);
 	vd->mode = en->mode;
 	vd->enable_flags = en->flags;
-	vd->irq = irq;
 	vd->pci23_mask = en->mode == VALIRQ_MODE_INTX_SHARED &&
 			 !(vd->has_program && vd->prog.n_mask);
 
-	ret = valirq_request(vd, irq, en->mode);
-	if (ret == -EBUSY) {
-		/* Another driver has the line, or its handlers cannot share it. */
-		dev_dbg(&pdev->dev, "IRQ %d is busy in mode %s\n", irq, valirq_mode_name(en->mode));
+	ret = valirq_request_all(vd, vectors, vd->legacy_irq);
+	if (ret)
 		goto err_mode;
-	} else if (ret) {
-		dev_err(&pdev->dev, "cannot request IRQ %d in mode %s: %pe\n", irq,
-			valirq_mode_name(en->mode), ERR_PTR(ret));
-		goto err_mode;
-	}
 	if (en->flags & VALIRQ_ENABLE_BUSMASTER) {
 		/* As vfio no-IOMMU: user space may DMA anywhere now; say so. */
 		dev_warn_once(&pdev->dev, "bus mastering granted to user space: DMA without IOMMU protection\n");
@@ -387,7 +535,7 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 	if (master)
 		valirq_set_master(vd, true);
 	raw_spin_lock_irq(&vd->ev_lock);
-	if (en->mode == VALIRQ_MODE_MSI) {
+	if (msi) {
 		/* The MSI core owns the INTx disable bit now (pci_intx_for_msi()). */
 		vd->intx_hold &= ~(VALIRQ_HOLD_LOUD | VALIRQ_HOLD_MISMATCH);
 	} else {
@@ -398,6 +546,8 @@ int valirq_enable(struct valirq_dev *vd, const struct valirq_enable *en)
 		 */
 		valirq_intx_unhold_locked(vd, VALIRQ_HOLD_OFF | VALIRQ_HOLD_LOUD);
 	}
+	/* The card is told to interrupt last: everything that serves it is in place. */
+	valirq_run_steps(vd, vd->init.init, vd->init.n_init, 0);
 	raw_spin_unlock_irq(&vd->ev_lock);
 	return 0;
 
@@ -405,7 +555,7 @@ err_mode:
 	vd->mode = VALIRQ_MODE_OFF;
 	vd->enable_flags = 0;
 	vd->pci23_mask = false;
-	if (en->mode == VALIRQ_MODE_MSI) {
+	if (msi) {
 		pci_free_irq_vectors(pdev);
 		/* pci_free_irq_vectors() re-enabled INTx: restore what we hold. */
 		raw_spin_lock_irq(&vd->ev_lock);
@@ -415,10 +565,15 @@ err_mode:
 	return ret;
 }
 
-/* Caller holds lock. Re-arm after an event was handled. */
+/*
+ * Caller holds lock. Re-arm after an event was handled: every vector that fired and was masked
+ * is unmasked (MSI-X: each at its vector).
+ */
 int valirq_ack(struct valirq_dev *vd)
 {
-	bool was, still = false;
+	unsigned long unmask = 0, bits = vd->vectors;
+	bool still = false;
+	int i;
 
 	lockdep_assert_held(&vd->lock);
 	if (vd->revoked) {
@@ -440,31 +595,42 @@ int valirq_ack(struct valirq_dev *vd)
 		else
 			valirq_intx_unhold_locked(vd, VALIRQ_HOLD_MISMATCH);
 	}
-	was = vd->masked;
-	if (!still && was && vd->mode == VALIRQ_MODE_INTX_SHARED) {
-		/* Unmask at the card with the hard IRQ handler excluded (it tests masked). */
+	if (vd->mode == VALIRQ_MODE_INTX_SHARED && !still && vd->vec[0].masked) {
+		/*
+		 * Unmask at the card with the hard IRQ handler excluded (it tests masked). Another
+		 * hold than the handler's keeps the card masked.
+		 */
 		if (!vd->pci23_mask)
 			valirq_run_steps(vd, vd->prog.unmask, vd->prog.n_unmask, 0);
 		else if (vd->intx_hold & ~VALIRQ_HOLD_HANDLER)
-			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;	/* another hold keeps it masked */
+			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;
 		else if (pci_check_and_unmask_intx(vd->pdev))
 			vd->intx_hold &= ~VALIRQ_HOLD_HANDLER;
 		else
 			still = true;
+		if (!still) {
+			vd->vec[0].masked = false;
+			atomic64_inc(&vd->c_unmasks);
+		}
+	} else if (vd->mode != VALIRQ_MODE_INTX_SHARED && !still) {
+		for_each_set_bit(i, &bits, VALIRQ_MAX_VECTORS) {
+			if (vd->vec[i].masked) {
+				vd->vec[i].masked = false;
+				unmask |= BIT(i);
+			}
+		}
 	}
-	if (!still)
-		vd->masked = false;
 	raw_spin_unlock_irq(&vd->ev_lock);
 
 	if (still) {
 		dev_dbg(&vd->pdev->dev, "ack: the card is still interrupting; acknowledge it at the card first\n");
 		return -EAGAIN;
 	}
-	if (!was)
-		return 0;
-	if (vd->mode != VALIRQ_MODE_INTX_SHARED)
-		enable_irq(vd->irq);
-	atomic64_inc(&vd->c_unmasks);
+	/* Masked at the line or vector (disable_irq_nosync() in the handler): unmask there. */
+	for_each_set_bit(i, &unmask, VALIRQ_MAX_VECTORS) {
+		enable_irq(vd->vec[i].irq);
+		atomic64_inc(&vd->c_unmasks);
+	}
 	return 0;
 }
 
@@ -487,8 +653,9 @@ static bool valirq_reset(struct valirq_dev *vd, bool dev_locked)
 
 /*
  * Caller holds lock. Takes the card's interrupts away: bus mastering off, INTx disabled at the
- * card, the IRQ and vectors freed. When dying (release, unbind), then applies the release policy:
- * the quiesce steps (unless the opener was revoked) and a reset when the policy says so. A card
+ * card, the opener's disable steps (its handlers still installed; not for a revoked opener), the
+ * IRQ and vectors freed. When dying (release, unbind), then applies the release policy: the
+ * quiesce steps (unless the opener was revoked) and a reset when the policy says so. A card
  * still interrupting afterwards stays INTx-disabled at the card, so a shared line lives.
  */
 void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
@@ -503,11 +670,17 @@ void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
 	valirq_set_master(vd, false);
 	raw_spin_lock_irq(&vd->ev_lock);
 	valirq_intx_hold_locked(vd, VALIRQ_HOLD_OFF);
+	/*
+	 * The disable steps tell the card to stop interrupting while our handlers are still there
+	 * to serve what it raised before; a revoked opener's steps never run.
+	 */
+	if (mode != VALIRQ_MODE_OFF && !vd->revoked)
+		valirq_run_steps(vd, vd->init.disable, vd->init.n_disable, 0);
 	raw_spin_unlock_irq(&vd->ev_lock);
 
 	if (mode != VALIRQ_MODE_OFF) {
-		free_irq(vd->irq, vd);
-		if (mode == VALIRQ_MODE_MSI) {
+		valirq_free_irqs(vd);
+		if (mode == VALIRQ_MODE_MSI || mode == VALIRQ_MODE_MSIX) {
 			pci_free_irq_vectors(pdev);
 			/* pci_free_irq_vectors() re-enabled INTx (pci_intx_for_msi()). */
 			raw_spin_lock_irq(&vd->ev_lock);
@@ -540,9 +713,7 @@ void valirq_shutdown(struct valirq_dev *vd, bool dying, bool dev_locked)
 	vd->intx_hold &= VALIRQ_HOLD_OFF;
 	if (loud)
 		vd->intx_hold |= VALIRQ_HOLD_LOUD;
-	vd->masked = false;
-	vd->pending_count = 0;
-	vd->pending_flags = 0;
+	valirq_vecs_reset_locked(vd);
 	raw_spin_unlock_irq(&vd->ev_lock);
 
 	if (!dying)

@@ -92,6 +92,7 @@ static int valirq_open(struct inode *inode, struct file *file)
 	vd->owner = file;
 	vd->mapping = file->f_mapping;
 	vd->has_program = false;
+	memset(&vd->init, 0, sizeof(vd->init));
 	memset(&vd->quiesce, 0, sizeof(vd->quiesce));
 	valirq_ring_reset(vd, vd->release_flags);
 	vd->release_flags = 0;
@@ -165,7 +166,7 @@ static void valirq_info(struct valirq_dev *vd, struct valirq_info *info)
 {
 	struct pci_dev *pdev = vd->pdev;
 	u16 cmd = 0;
-	int i;
+	int i, nvec;
 
 	memset(info, 0, sizeof(*info));
 	info->version = VALIRQ_UAPI_VERSION;
@@ -178,6 +179,8 @@ static void valirq_info(struct valirq_dev *vd, struct valirq_info *info)
 	info->msi_capable = !!pdev->msi_cap;
 	info->intx_mask_capable = vd->pci23;
 	info->legacy_irq = vd->legacy_irq;
+	nvec = pci_msix_vec_count(pdev);
+	info->msix_vectors = nvec > 0 ? nvec : 0;
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (cmd & PCI_COMMAND_MASTER)
 		info->flags |= VALIRQ_INFO_BUSMASTER;
@@ -209,6 +212,7 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		struct valirq_enable enable;
 	} u;
 	struct valirq_program *prog = NULL;
+	struct valirq_init *init = NULL;
 	long ret;
 
 	/* Copy in before taking the lock (a fault must not happen under it). */
@@ -217,6 +221,11 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		prog = memdup_user(uarg, sizeof(*prog));
 		if (IS_ERR(prog))
 			return PTR_ERR(prog);
+		break;
+	case VALIRQ_IOC_SET_INIT:
+		init = memdup_user(uarg, sizeof(*init));
+		if (IS_ERR(init))
+			return PTR_ERR(init);
 		break;
 	case VALIRQ_IOC_SET_QUIESCE:
 	case VALIRQ_IOC_ENABLE:
@@ -240,6 +249,7 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = 0;
 		break;
 	case VALIRQ_IOC_SET_PROGRAM:
+	case VALIRQ_IOC_SET_INIT:
 	case VALIRQ_IOC_SET_QUIESCE:
 		if (vd->revoked) {
 			/* The revoked opener's programs never reach the card again. */
@@ -255,6 +265,12 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (vd->mode != VALIRQ_MODE_OFF) {
 			dev_dbg(&vd->pdev->dev, "program: cannot change while interrupts are enabled\n");
 			ret = -EBUSY;
+			break;
+		}
+		if (cmd == VALIRQ_IOC_SET_INIT) {
+			ret = valirq_validate_init(vd, init);
+			if (!ret)
+				vd->init = *init;
 			break;
 		}
 		ret = valirq_validate_program(vd, prog);
@@ -286,6 +302,7 @@ static long valirq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 out:
 	mutex_unlock(&vd->lock);
 	kfree(prog);
+	kfree(init);
 
 	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &u, _IOC_SIZE(cmd)))
 		ret = -EFAULT;
@@ -342,7 +359,7 @@ static DEVICE_ATTR_RO(mode);
 
 static ssize_t masked_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(valirq_from_dev(dev)->masked));
+	return sysfs_emit(buf, "%d\n", valirq_any_masked(valirq_from_dev(dev)));
 }
 static DEVICE_ATTR_RO(masked);
 
@@ -424,7 +441,7 @@ ATTRIBUTE_GROUPS(valirq);
 static int valirq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct valirq_dev *vd;
-	int ret;
+	int i, ret;
 
 	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
 	if (!vd)
@@ -435,6 +452,10 @@ static int valirq_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&vd->map_lock);
 	raw_spin_lock_init(&vd->ev_lock);
 	init_waitqueue_head(&vd->wait);
+	for (i = 0; i < VALIRQ_MAX_VECTORS; i++) {
+		vd->vec[i].vd = vd;
+		vd->vec[i].index = i;
+	}
 	vd->pdev = pci_dev_get(pdev);
 	snprintf(vd->name, sizeof(vd->name), DRV_NAME "-%s", pci_name(pdev));
 

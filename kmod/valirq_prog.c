@@ -109,9 +109,28 @@ int valirq_validate_reg(struct valirq_dev *vd, const struct valirq_reg *r)
 	return 0;
 }
 
-static int valirq_validate_steps(struct valirq_dev *vd, const struct valirq_step *s, u32 n,
-				 bool check)
+/* What a step list may hold: the check's read ops, write ops, or write ops without WRITE_STATUS. */
+enum valirq_steps_kind { VALIRQ_STEPS_CHECK, VALIRQ_STEPS_WRITE, VALIRQ_STEPS_NO_STATUS };
+
+static bool valirq_op_ok(u32 op, enum valirq_steps_kind kind)
 {
+	switch (kind) {
+	case VALIRQ_STEPS_CHECK:
+		return op == VALIRQ_OP_READ_NE || op == VALIRQ_OP_READ_EQ;
+	case VALIRQ_STEPS_NO_STATUS:
+		if (op == VALIRQ_OP_WRITE_STATUS)
+			return false;
+		fallthrough;
+	default:
+		return op >= VALIRQ_OP_WRITE && op <= VALIRQ_OP_CLEAR_BITS;
+	}
+}
+
+static int valirq_validate_steps(struct valirq_dev *vd, const struct valirq_step *s, u32 n,
+				 enum valirq_steps_kind kind)
+{
+	static const char * const kinds[] = { "check", "write", "write (no WRITE_STATUS)" };
+
 	u32 i;
 	int ret;
 
@@ -127,10 +146,9 @@ static int valirq_validate_steps(struct valirq_dev *vd, const struct valirq_step
 			dev_dbg(&vd->pdev->dev, "program: step %u reserved field set\n", i);
 			return -EINVAL;
 		}
-		if (check ? (s->op != VALIRQ_OP_READ_NE && s->op != VALIRQ_OP_READ_EQ)
-			  : (s->op < VALIRQ_OP_WRITE || s->op > VALIRQ_OP_CLEAR_BITS)) {
+		if (!valirq_op_ok(s->op, kind)) {
 			dev_dbg(&vd->pdev->dev, "program: step %u has op %u, not a %s op\n", i,
-				s->op, check ? "check" : "write");
+				s->op, kinds[kind]);
 			return -EINVAL;
 		}
 	}
@@ -141,17 +159,17 @@ int valirq_validate_program(struct valirq_dev *vd, const struct valirq_program *
 {
 	int ret;
 
-	if (p->flags) {
-		dev_dbg(&vd->pdev->dev, "program: flags 0x%x, must be 0\n", p->flags);
+	if (p->flags & ~VALIRQ_PROG_READ_TO_CLEAR) {
+		dev_dbg(&vd->pdev->dev, "program: unknown flags 0x%x\n", p->flags);
 		return -EINVAL;
 	}
-	ret = valirq_validate_steps(vd, &p->check, 1, true);
+	ret = valirq_validate_steps(vd, &p->check, 1, VALIRQ_STEPS_CHECK);
 	if (!ret)
-		ret = valirq_validate_steps(vd, p->ack, p->n_ack, false);
+		ret = valirq_validate_steps(vd, p->ack, p->n_ack, VALIRQ_STEPS_WRITE);
 	if (!ret)
-		ret = valirq_validate_steps(vd, p->mask, p->n_mask, false);
+		ret = valirq_validate_steps(vd, p->mask, p->n_mask, VALIRQ_STEPS_WRITE);
 	if (!ret)
-		ret = valirq_validate_steps(vd, p->unmask, p->n_unmask, false);
+		ret = valirq_validate_steps(vd, p->unmask, p->n_unmask, VALIRQ_STEPS_WRITE);
 	return ret;
 }
 
@@ -161,5 +179,25 @@ int valirq_validate_quiesce(struct valirq_dev *vd, const struct valirq_quiesce *
 		dev_dbg(&vd->pdev->dev, "quiesce: unknown release policy %u\n", q->policy);
 		return -EINVAL;
 	}
-	return valirq_validate_steps(vd, q->steps, q->n_steps, false);
+	return valirq_validate_steps(vd, q->steps, q->n_steps, VALIRQ_STEPS_WRITE);
+}
+
+/* Init and disable steps write the card; there is no status to write back (no WRITE_STATUS). */
+int valirq_validate_init(struct valirq_dev *vd, const struct valirq_init *in)
+{
+	int ret;
+
+	ret = valirq_validate_steps(vd, in->init, in->n_init, VALIRQ_STEPS_NO_STATUS);
+	if (!ret)
+		ret = valirq_validate_steps(vd, in->disable, in->n_disable, VALIRQ_STEPS_NO_STATUS);
+	return ret;
+}
+
+/*
+ * Caller holds lock or the program cannot change (an IRQ of ours is requested). The check clears
+ * what it reads: it is read once per hard IRQ and never to find out whether the card interrupts.
+ */
+bool valirq_read_to_clear(struct valirq_dev *vd)
+{
+	return vd->has_program && (vd->prog.flags & VALIRQ_PROG_READ_TO_CLEAR);
 }

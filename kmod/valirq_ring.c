@@ -67,8 +67,7 @@ void valirq_ring_reset(struct valirq_dev *vd, u32 first_flags)
 	vd->seq = 0;
 	vd->total = 0;
 	vd->dropped = 0;
-	vd->pending_count = 0;
-	vd->pending_flags = 0;
+	valirq_vecs_reset_locked(vd);
 	vd->next_flags = first_flags;
 	raw_spin_unlock_irq(&vd->ev_lock);
 }

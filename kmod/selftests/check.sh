@@ -10,7 +10,7 @@
 # The plan comes at the end.
 #
 #   KERNELS="rt generic"                             lab kernels (validate vlab --kernel); VALIRQ_KERNELS too
-#   TOPOLOGIES="single-msi single-intx shared-intx msi-reset"  topologies; VALIRQ_TOPOLOGIES too
+#   TOPOLOGIES="single-msi single-intx shared-intx msi-reset intel-msix"  topologies; VALIRQ_TOPOLOGIES too
 #   VALIRQ_REPS=200                                  kills per kill test
 #   CHECKPATCH=0                                     leave out the checkpatch test
 #
@@ -23,7 +23,7 @@ kmod=$(dirname "$here")
 root=$(dirname "$kmod")
 validate=$root/validate
 kernels=${VALIRQ_KERNELS:-${KERNELS:-rt generic}}
-topologies=${VALIRQ_TOPOLOGIES:-${TOPOLOGIES:-single-msi single-intx shared-intx msi-reset}}
+topologies=${VALIRQ_TOPOLOGIES:-${TOPOLOGIES:-single-msi single-intx shared-intx msi-reset intel-msix}}
 reps=${VALIRQ_REPS:-200}
 n=0
 

@@ -73,9 +73,10 @@ _Static_assert(sizeof(struct valirq_reg) == 8, "valirq_reg");
 _Static_assert(sizeof(struct valirq_step) == 24, "valirq_step");
 _Static_assert(sizeof(struct valirq_program) == 16 + 25 * 24, "valirq_program");
 _Static_assert(sizeof(struct valirq_quiesce) == 8 + 8 * 24, "valirq_quiesce");
-_Static_assert(sizeof(struct valirq_enable) == 8, "valirq_enable");
+_Static_assert(sizeof(struct valirq_enable) == 16, "valirq_enable");
+_Static_assert(sizeof(struct valirq_init) == 8 + 16 * 24, "valirq_init");
 _Static_assert(sizeof(struct valirq_stimulus) == 24, "valirq_stimulus");
-_Static_assert(sizeof(struct valirq_info) == 120, "valirq_info");
+_Static_assert(sizeof(struct valirq_info) == 128, "valirq_info");
 _Static_assert(sizeof(struct valirq_event) == 64, "valirq_event");
 _Static_assert(_IOC_TYPE(VALIRQ_IOC_VERSION) == 0xBE, "ioctl magic");
 
@@ -549,7 +550,7 @@ struct setup {
 static const char *mode_name(uint32_t mode)
 {
 	return mode == VALIRQ_MODE_MSI ? "MSI" : mode == VALIRQ_MODE_INTX_EXCLUSIVE ? "INTx exclusive" :
-	       mode == VALIRQ_MODE_INTX_SHARED ? "INTx shared" : "?";
+	       mode == VALIRQ_MODE_INTX_SHARED ? "INTx shared" : mode == VALIRQ_MODE_MSIX ? "MSI-X" : "?";
 }
 
 static const char *setup_name(const struct setup *s)
@@ -692,6 +693,8 @@ static bool t_version_info(const struct card *c)
 	for (i = 1; i < 6; i++)
 		CHECK(!(info.bars[i].flags & VALIRQ_BAR_PRESENT), "BAR%d should be absent", i);
 	CHECK(info.msi_capable == 1 && info.irq_pin == 1, "msi %u pin %u", info.msi_capable, info.irq_pin);
+	CHECK(info.msix_vectors == 0, "edu has no MSI-X; INFO says %u vectors", info.msix_vectors);
+	CHECK(!info.reserved16 && !info.reserved32, "INFO reserved fields 0x%x 0x%x", info.reserved16, info.reserved32);
 	CHECK(info.intx_mask_capable == 1, "edu has PCI 2.3 INTx masking; INFO says %u", info.intx_mask_capable);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", c->addr);
 	CHECK(read_text(path, buf, sizeof(buf)) && (uint32_t)atoi(buf) == info.legacy_irq, "legacy_irq %u, sysfs irq %s",
@@ -801,18 +804,20 @@ static bool t_bars_reserved(const struct card *c)
 	return true;
 }
 
-enum bad_target { PROG, QUIES, ENABLE, STIM, STIM_DEV };
+enum bad_target { PROG, QUIES, ENABLE, STIM, STIM_DEV, INIT };
 
 struct bad_case {
 	const char *name;
 	enum bad_target target;
 	int err;
-	void (*edit)(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st);
+	void (*edit)(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st,
+		     struct valirq_init *in);
 };
 
 #define EDIT(fn, body) \
-static void fn(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st) \
-{ (void)p; (void)q; (void)en; (void)st; body; }
+static void fn(struct valirq_program *p, struct valirq_quiesce *q, struct valirq_enable *en, struct valirq_stimulus *st, \
+	       struct valirq_init *in) \
+{ (void)p; (void)q; (void)en; (void)st; (void)in; body; }
 
 EDIT(e_bar6, p->ack[0].reg.bar = 6)
 EDIT(e_bar1, p->check.reg.bar = 1)
@@ -855,7 +860,7 @@ EDIT(e_reg_reserved, p->ack[0].reg.reserved = 1)
 EDIT(e_check_reg_reserved, p->check.reg.reserved = 0x80)
 EDIT(e_step_reserved, p->check.reserved = 1)
 EDIT(e_unmask_reserved, p->n_unmask = 1; p->unmask[0] = p->ack[0]; p->unmask[0].reserved = 0x100)
-EDIT(e_prog_flags, p->flags = 1)
+EDIT(e_prog_flags, p->flags = 1u << 1)
 EDIT(e_prog_flags_high, p->flags = 0x80000000)
 EDIT(e_q9, fill_steps(q->steps + 2, VALIRQ_MAX_STEPS - 2); q->n_steps = 9)
 EDIT(e_q_policy, q->policy = 3)
@@ -866,13 +871,39 @@ EDIT(e_q_read, q->steps[0].op = VALIRQ_OP_READ_NE)
 EDIT(e_q_end, q->steps[0].reg.offset = EDU_BAR0_SIZE)
 EDIT(e_en_flag2, en->flags |= 1u << 2)
 EDIT(e_en_flag31, en->flags |= 1u << 31)
-EDIT(e_en_mode, en->mode = 4)
+EDIT(e_en_mode, en->mode = 5)
+EDIT(e_en_reserved, en->reserved = 1)
+EDIT(e_en_vectors, en->vectors = 1)
+EDIT(e_en_msix_edu, en->mode = VALIRQ_MODE_MSIX; en->vectors = 1)
 EDIT(e_st_end, st->reg.offset = EDU_BAR0_SIZE)
 EDIT(e_st_misaligned, st->reg.offset = EDU_IRQ_RAISE + 2)
 EDIT(e_st_reserved, st->reserved = 1)
 EDIT(e_st_reg_reserved, st->reg.reserved = 1)
 EDIT(e_st_bar1, st->reg.bar = 1)
 EDIT(e_none, (void)0)
+EDIT(e_in_status, in->init[0].op = VALIRQ_OP_WRITE_STATUS)
+EDIT(e_in_dis_status, in->disable[0].op = VALIRQ_OP_WRITE_STATUS)
+EDIT(e_in_read, in->init[0].op = VALIRQ_OP_READ_NE)
+EDIT(e_in_9, fill_steps(in->init, VALIRQ_MAX_STEPS); in->n_init = 9)
+EDIT(e_in_dis_9, fill_steps(in->disable, VALIRQ_MAX_STEPS); in->n_disable = 9)
+EDIT(e_in_end, in->init[0].reg.offset = EDU_BAR0_SIZE)
+EDIT(e_in_bar1, in->disable[0].reg.bar = 1)
+EDIT(e_in_misaligned, in->disable[0].reg.offset = EDU_LIVENESS + 2)
+EDIT(e_in_reserved, in->init[0].reserved = 1)
+EDIT(e_in_reg_reserved, in->disable[0].reg.reserved = 1)
+
+/* A valid init: one harmless write each way (the liveness register), to be broken by the cases. */
+static struct valirq_init edu_init(void)
+{
+	struct valirq_init in;
+
+	memset(&in, 0, sizeof(in));
+	in.n_init = 1;
+	in.n_disable = 1;
+	fill_steps(in.init, 1);
+	fill_steps(in.disable, 1);
+	return in;
+}
 
 /*
  * Each class of bad input, one TAP line each: rejected with EINVAL (ENOTTY for the stimulus on the
@@ -903,8 +934,8 @@ static void t_bad_inputs(const struct card *c)
 		{ "register reserved field set (check)", PROG, EINVAL, e_check_reg_reserved },
 		{ "step reserved field set (check)", PROG, EINVAL, e_step_reserved },
 		{ "step reserved field set (unmask step)", PROG, EINVAL, e_unmask_reserved },
-		{ "program flags set (bit 0)", PROG, EINVAL, e_prog_flags },
-		{ "program flags set (bit 31)", PROG, EINVAL, e_prog_flags_high },
+		{ "unknown program flag (bit 1)", PROG, EINVAL, e_prog_flags },
+		{ "unknown program flag (bit 31)", PROG, EINVAL, e_prog_flags_high },
 		{ "9 quiesce steps", QUIES, EINVAL, e_q9 },
 		{ "unknown quiesce policy (3)", QUIES, EINVAL, e_q_policy },
 		{ "unknown quiesce policy (0x80000000)", QUIES, EINVAL, e_q_policy_high },
@@ -914,13 +945,27 @@ static void t_bad_inputs(const struct card *c)
 		{ "quiesce step beyond the BAR", QUIES, EINVAL, e_q_end },
 		{ "unknown enable flag (bit 2)", ENABLE, EINVAL, e_en_flag2 },
 		{ "unknown enable flag (bit 31)", ENABLE, EINVAL, e_en_flag31 },
-		{ "unknown enable mode (4)", ENABLE, EINVAL, e_en_mode },
+		{ "unknown enable mode (5)", ENABLE, EINVAL, e_en_mode },
+		{ "enable reserved field set", ENABLE, EINVAL, e_en_reserved },
+		{ "enable vectors outside MSI-X mode", ENABLE, EINVAL, e_en_vectors },
+		{ "MSI-X mode on a card without MSI-X", ENABLE, EINVAL, e_en_msix_edu },
 		{ "stimulus beyond the BAR", STIM, EINVAL, e_st_end },
 		{ "stimulus misaligned", STIM, EINVAL, e_st_misaligned },
 		{ "stimulus reserved field set", STIM, EINVAL, e_st_reserved },
 		{ "stimulus register reserved field set", STIM, EINVAL, e_st_reg_reserved },
 		{ "stimulus on an absent BAR", STIM, EINVAL, e_st_bar1 },
 		{ "stimulus ioctl on the device (debugfs only)", STIM_DEV, ENOTTY, e_none },
+		{ "WRITE_STATUS as an init step", INIT, EINVAL, e_in_status },
+		{ "WRITE_STATUS as a disable step", INIT, EINVAL, e_in_dis_status },
+		{ "read op as an init step", INIT, EINVAL, e_in_read },
+		{ "9 init steps", INIT, EINVAL, e_in_9 },
+		{ "9 disable steps", INIT, EINVAL, e_in_dis_9 },
+		{ "init step beyond the BAR", INIT, EINVAL, e_in_end },
+		{ "disable step on an absent BAR", INIT, EINVAL, e_in_bar1 },
+		{ "disable step misaligned", INIT, EINVAL, e_in_misaligned },
+		{ "init step reserved field set", INIT, EINVAL, e_in_reserved },
+		{ "disable step register reserved field set", INIT, EINVAL, e_in_reg_reserved },
+		{ "SET_INIT with one init and one disable step", INIT, 0, e_none },
 	};
 	size_t i;
 
@@ -929,15 +974,16 @@ static void t_bad_inputs(const struct card *c)
 		struct valirq_quiesce q = edu_quiesce();
 		struct valirq_enable en = { .mode = topo_mode(), .flags = 0 };
 		struct valirq_stimulus st = { .reg = edu_reg(EDU_IRQ_RAISE), .value = 1 };
+		struct valirq_init in = edu_init();
 		struct valirq_event ev;
 		char name[160];
 		bool ok = false;
 		int fd, r, e = 0;
 
-		snprintf(name, sizeof(name), "rejects bad input: %s", cases[i].name);
+		snprintf(name, sizeof(name), cases[i].err ? "rejects bad input: %s" : "accepts good input: %s", cases[i].name);
 		if (!selected(name))
 			continue;
-		cases[i].edit(&p, &q, &en, &st);
+		cases[i].edit(&p, &q, &en, &st, &in);
 		fd = open(c->dev, O_RDWR);
 		if (fd < 0) {
 			fail_msg("open: %s", strerror(errno));
@@ -956,6 +1002,9 @@ static void t_bad_inputs(const struct card *c)
 			if (!r)
 				r = ioctl(fd, VALIRQ_IOC_ENABLE, &en);
 			break;
+		case INIT:
+			r = ioctl(fd, VALIRQ_IOC_SET_INIT, &in);
+			break;
 		case STIM:
 			r = stimulus_ioctl(c, &st);
 			errno = -r;
@@ -966,15 +1015,18 @@ static void t_bad_inputs(const struct card *c)
 			break;
 		}
 		e = errno;
-		EXPECT(r == -1 && e == cases[i].err, "returned %d (%s), want %s", r, r ? strerror(e) : "accepted",
-		       strerror(cases[i].err));
+		if (!cases[i].err)
+			EXPECT(r == 0, "returned %d (%s), want it accepted", r, strerror(e));
+		else
+			EXPECT(r == -1 && e == cases[i].err, "returned %d (%s), want %s", r, r ? strerror(e) : "accepted",
+			       strerror(cases[i].err));
 		if (cases[i].target == ENABLE) {
 			/* A rejected enable leaves nothing behind: the same file enables and is served. */
 			struct setup s = { .mode = topo_mode(), .program = true };
 
 			EXPECT(counter(c, "busmaster") == 0, "a rejected enable left bus mastering on");
+			memset(&en, 0, sizeof(en));
 			en.mode = topo_mode();
-			en.flags = 0;
 			EXPECT(!ioctl(fd, VALIRQ_IOC_ENABLE, &en), "enable after the rejected one: %s", strerror(errno));
 			EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
 			r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
@@ -2064,8 +2116,8 @@ static bool t_events_in_order(const struct card *c, const struct setup *s, int n
 		       (unsigned long long)user);
 		EXPECT(!s->program || ev.status == value, "raise %d: status 0x%x, raised 0x%x", i, ev.status, value);
 		EXPECT(!(ev.flags & (VALIRQ_EV_OVERRUN | VALIRQ_EV_MISMATCH | VALIRQ_EV_REVOKED | VALIRQ_EV_GONE)) &&
-		       !ev.reserved[0] && !ev.reserved[1], "raise %d: flags 0x%x reserved %llx %llx", i, ev.flags,
-		       (unsigned long long)ev.reserved[0], (unsigned long long)ev.reserved[1]);
+		       !ev.vector && !ev.reserved0 && !ev.reserved1, "raise %d: flags 0x%x vector %u reserved %x %llx", i,
+		       ev.flags, ev.vector, ev.reserved0, (unsigned long long)ev.reserved1);
 		raise_hard[i] = ev.hardirq_ns - before;
 		hard_thread[i] = ev.thread_ns - ev.hardirq_ns;
 		thread_user[i] = user - ev.thread_ns;
@@ -3475,6 +3527,490 @@ static bool t_ids_param(const struct card *c)
 
 /* The 32-bit compat ioctl path ---------------------------------------------------------- */
 
+/* Intel 82574L (QEMU e1000e, 8086:10d3) on intel-msix ------------------------------------ */
+
+/*
+ * BAR0 registers and bits (82574L datasheet; QEMU 7.2's hw/net/e1000e_core.c is what the lab runs).
+ * ICR reads clear it in INTx and MSI mode, and in MSI-X mode only when IMS is 0 or (ICR has the
+ * asserted bit and CTRL_EXT.IAME is set): the MSI-X tests set IAME, so that ICR is read-to-clear in
+ * every mode. ICS sets causes (as if they happened); IMS enables them, IMC disables them. In MSI-X
+ * mode IVAR routes RXQ0, RXQ1, TXQ0, TXQ1 and OTHER to a vector each (4 bits: vector 0-4 | 0x8
+ * valid); EIAC (0 here) would clear a cause from ICR as its vector fires.
+ */
+#define E1K_CTRL_EXT	0x18
+#define E1K_ICR		0xc0
+#define E1K_ICS		0xc8
+#define E1K_IMS		0xd0
+#define E1K_IMC		0xd8
+#define E1K_EIAC	0xdc
+#define E1K_IAM		0xe0
+#define E1K_IVAR	0xe4
+#define E1K_CTRL_EXT_IAME (1u << 27)
+#define E1K_LSC		(1u << 2)
+#define E1K_RXQ0	(1u << 20)
+#define E1K_RXQ1	(1u << 21)
+#define E1K_TXQ0	(1u << 22)
+#define E1K_TXQ1	(1u << 23)
+#define E1K_OTHER	(1u << 24)
+#define E1K_ASSERTED	(1u << 31)
+#define E1K_BAR0_SIZE	(128u << 10)
+#define E1K_NVEC	5
+#define E1K_QUIET_MS	300
+
+static const uint32_t e1k_causes[E1K_NVEC] = { E1K_RXQ0, E1K_RXQ1, E1K_TXQ0, E1K_TXQ1, E1K_OTHER };
+static const char *const e1k_cause_names[E1K_NVEC] = { "RXQ0", "RXQ1", "TXQ0", "TXQ1", "OTHER" };
+/* Not the identity, so that a record's vector proves the routing: RXQ0->3 RXQ1->1 TXQ0->4 TXQ1->0 OTHER->2. */
+static const uint32_t e1k_route[E1K_NVEC] = { 3, 1, 4, 0, 2 };
+
+static uint32_t e1k_ivar(const uint32_t *route)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < E1K_NVEC; i++)
+		v |= (0x8 | route[i]) << (4 * i);
+	return v;
+}
+
+static struct valirq_step e1k_step(uint32_t op, uint32_t off, uint32_t mask, uint32_t value)
+{
+	struct valirq_step s = { .reg = edu_reg(off), .op = op, .mask = mask, .value = value };
+
+	return s;
+}
+
+/* Read-to-clear check: the card interrupts when ICR has any cause; no ack steps (ICR cleared by the read). */
+static struct valirq_program e1k_program(void)
+{
+	struct valirq_program p;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = VALIRQ_PROG_READ_TO_CLEAR;
+	p.check = e1k_step(VALIRQ_OP_READ_NE, E1K_ICR, ~E1K_ASSERTED, 0);
+	return p;
+}
+
+/* init: IAME (ICR read-to-clear in MSI-X mode too), IVAR routing, IMS = causes; disable: IMC everything. */
+static struct valirq_init e1k_init(uint32_t ims)
+{
+	struct valirq_init in;
+
+	memset(&in, 0, sizeof(in));
+	in.n_init = 3;
+	in.init[0] = e1k_step(VALIRQ_OP_SET_BITS, E1K_CTRL_EXT, 0, E1K_CTRL_EXT_IAME);
+	in.init[1] = e1k_step(VALIRQ_OP_WRITE, E1K_IVAR, 0, e1k_ivar(e1k_route));
+	in.init[2] = e1k_step(VALIRQ_OP_WRITE, E1K_IMS, 0, ims);
+	in.n_disable = 1;
+	in.disable[0] = e1k_step(VALIRQ_OP_WRITE, E1K_IMC, 0, 0xffffffff);
+	return in;
+}
+
+/* The card as after reset, from outside: nothing enabled, nothing routed, no cause pending. */
+static void e1k_quiet(const struct card *c)
+{
+	bar_wr32(c, E1K_IMC, 0xffffffff);
+	bar_wr32(c, E1K_EIAC, 0);
+	bar_wr32(c, E1K_IAM, 0);
+	bar_wr32(c, E1K_IVAR, 0);
+	bar_wr32(c, E1K_CTRL_EXT, bar_rd32(c, E1K_CTRL_EXT) & ~E1K_CTRL_EXT_IAME);
+	bar_wr32(c, E1K_ICR, 0xffffffff);	/* write 1 to clear */
+}
+
+/* Raises causes through the stimulus hook (a write of ICS); CLOCK_MONOTONIC before it, 0 on failure. */
+static uint64_t e1k_raise(const struct card *c, uint32_t causes)
+{
+	struct valirq_stimulus st = { .reg = edu_reg(E1K_ICS), .value = causes };
+	int r = stimulus_ioctl(c, &st);
+
+	if (r) {
+		errno = -r;
+		return 0;
+	}
+	return st.before_ns;
+}
+
+/* Opens the card with the e1000e program, init (when in), quiesce q, and enables mode/vectors; fd or -errno. */
+static int e1k_open(const struct card *c, uint32_t mode, uint32_t vectors, const struct valirq_init *in,
+		    const struct valirq_quiesce *q)
+{
+	struct valirq_program p = e1k_program();
+	struct valirq_enable en = { .mode = mode, .vectors = vectors };
+	int fd = open(c->dev, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p) || (in && ioctl(fd, VALIRQ_IOC_SET_INIT, in)) ||
+	    (q && ioctl(fd, VALIRQ_IOC_SET_QUIESCE, q)) || ioctl(fd, VALIRQ_IOC_ENABLE, &en)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static bool t_e1k_info(const struct card *c)
+{
+	struct valirq_info info;
+	uint32_t v = 0;
+	int fd = open(c->dev, O_RDWR);
+
+	CHECK(fd >= 0, "open %s: %s", c->dev, strerror(errno));
+	memset(&info, 0xa5, sizeof(info));
+	CHECK(!ioctl(fd, VALIRQ_IOC_VERSION, &v) && v == 3, "version %u, want 3", v);
+	CHECK(!ioctl(fd, VALIRQ_IOC_INFO, &info), "INFO: %s", strerror(errno));
+	close(fd);
+	CHECK(info.version == 3 && info.vendor == 0x8086 && info.device == 0x10d3, "version %u ids %04x:%04x", info.version,
+	      info.vendor, info.device);
+	CHECK(info.msix_vectors == E1K_NVEC, "msix_vectors %u, the 82574L has %d", info.msix_vectors, E1K_NVEC);
+	CHECK(info.msi_capable && info.intx_mask_capable && info.irq_pin, "msi %u pci23 %u pin %u", info.msi_capable,
+	      info.intx_mask_capable, info.irq_pin);
+	CHECK(!info.reserved16 && !info.reserved32, "INFO reserved fields 0x%x 0x%x", info.reserved16, info.reserved32);
+	CHECK((info.bars[0].flags & VALIRQ_BAR_PRESENT) && info.bars[0].size == E1K_BAR0_SIZE, "BAR0 flags 0x%x size %llu",
+	      info.bars[0].flags, (unsigned long long)info.bars[0].size);
+	printf("# 82574L: %u MSI-X vectors, legacy irq %u, BAR0 %llu KiB\n", info.msix_vectors, info.legacy_irq,
+	       (unsigned long long)info.bars[0].size >> 10);
+	return true;
+}
+
+/* One EINVAL case of the new interfaces on the 82574L; nothing installed afterwards (the card enables). */
+static bool e1k_einval(const struct card *c, struct valirq_program *p, struct valirq_init *in, struct valirq_enable *en,
+		       const char *what)
+{
+	int fd = open(c->dev, O_RDWR), r = 0, e;
+
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	if (p)
+		r = ioctl(fd, VALIRQ_IOC_SET_PROGRAM, p);
+	else if (in)
+		r = ioctl(fd, VALIRQ_IOC_SET_INIT, in);
+	else
+		r = ioctl(fd, VALIRQ_IOC_ENABLE, en);
+	e = errno;
+	close(fd);
+	CHECK(r == -1 && e == EINVAL, "%s: returned %d (%s), want EINVAL", what, r, r ? strerror(e) : "accepted");
+	return true;
+}
+
+static bool t_e1k_validation(const struct card *c)
+{
+	struct valirq_program p = e1k_program();
+	struct valirq_init in = e1k_init(E1K_RXQ0);
+	struct valirq_enable en = { .mode = VALIRQ_MODE_MSIX, .vectors = 1u << E1K_NVEC };
+	int fd;
+
+	if (!e1k_einval(c, NULL, NULL, &en, "MSI-X vector 5 of a 5-entry table"))
+		return false;
+	en.vectors = 1u << 31;
+	if (!e1k_einval(c, NULL, NULL, &en, "MSI-X vector 31 of a 5-entry table"))
+		return false;
+	en.vectors = 0;
+	if (!e1k_einval(c, NULL, NULL, &en, "MSI-X with no vector"))
+		return false;
+	en.mode = VALIRQ_MODE_MSI;
+	en.vectors = 1;
+	if (!e1k_einval(c, NULL, NULL, &en, "vectors in MSI mode"))
+		return false;
+	en.mode = VALIRQ_MODE_INTX_EXCLUSIVE;
+	if (!e1k_einval(c, NULL, NULL, &en, "vectors in INTx mode"))
+		return false;
+	en.mode = VALIRQ_MODE_MSIX;
+	en.vectors = 1;
+	en.reserved = 1;
+	if (!e1k_einval(c, NULL, NULL, &en, "MSI-X with the reserved field set"))
+		return false;
+	p.flags |= 1u << 1;
+	if (!e1k_einval(c, &p, NULL, NULL, "unknown program flag (bit 1) beside READ_TO_CLEAR"))
+		return false;
+	in.init[1].op = VALIRQ_OP_WRITE_STATUS;
+	if (!e1k_einval(c, NULL, &in, NULL, "WRITE_STATUS as an init step"))
+		return false;
+	in = e1k_init(E1K_RXQ0);
+	in.disable[0].op = VALIRQ_OP_WRITE_STATUS;
+	if (!e1k_einval(c, NULL, &in, NULL, "WRITE_STATUS as a disable step"))
+		return false;
+	in = e1k_init(E1K_RXQ0);
+	in.init[2].reg.offset = E1K_BAR0_SIZE;
+	if (!e1k_einval(c, NULL, &in, NULL, "init step at the end of BAR0"))
+		return false;
+	in = e1k_init(E1K_RXQ0);
+	in.init[0].reg.space = VALIRQ_SPACE_IO;
+	if (!e1k_einval(c, NULL, &in, NULL, "init step: I/O space on the memory BAR0"))
+		return false;
+	in = e1k_init(E1K_RXQ0);
+	in.disable[0].reg.bar = 4;
+	if (!e1k_einval(c, NULL, &in, NULL, "disable step on an absent BAR"))
+		return false;
+	/* After all that: the valid ones are accepted and serve an interrupt. */
+	e1k_quiet(c);
+	in = e1k_init(E1K_RXQ0);
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, 1u << e1k_route[0], &in, NULL);
+	CHECK(fd >= 0, "the valid program, init and MSI-X vector %u: %s", e1k_route[0], strerror(-fd));
+	close(fd);
+	e1k_quiet(c);
+	return true;
+}
+
+/* Raises cause i and waits for its record; checks vector, status and count. */
+static bool e1k_round(const struct card *c, int fd, int i, uint64_t seq, int timeout_ms)
+{
+	struct valirq_event ev;
+	uint64_t before = e1k_raise(c, e1k_causes[i]);
+	int r;
+
+	CHECK(before, "stimulus (ICS): %s", strerror(errno));
+	r = wait_event(fd, &ev, timeout_ms);
+	CHECK(r == 0, "cause %s: no record (%s)", e1k_cause_names[i], strerror(-r));
+	CHECK(ev.vector == e1k_route[i], "cause %s: record on vector %u, IVAR routes it to %u", e1k_cause_names[i], ev.vector,
+	      e1k_route[i]);
+	CHECK((ev.status & ~E1K_ASSERTED & ~E1K_OTHER) == e1k_causes[i] || (i == 4 && (ev.status & E1K_OTHER)),
+	      "cause %s: status 0x%x", e1k_cause_names[i], ev.status);
+	CHECK(ev.count == 1 && (!seq || ev.seq == seq) && ev.hardirq_ns >= before && ev.thread_ns >= ev.hardirq_ns &&
+	      !(ev.flags & (VALIRQ_EV_MISMATCH | VALIRQ_EV_OVERRUN)) && !ev.reserved0 && !ev.reserved1,
+	      "cause %s: count %u seq %llu (want %llu) flags 0x%x", e1k_cause_names[i], ev.count, (unsigned long long)ev.seq,
+	      (unsigned long long)seq, ev.flags);
+	return true;
+}
+
+/* No record within ms. */
+static bool quiet_for(int fd, int ms, const char *what)
+{
+	struct valirq_event ev;
+	int r = wait_event(fd, &ev, ms);
+
+	CHECK(r == -ETIMEDOUT, "%s: a record arrived (vector %u status 0x%x flags 0x%x)", what, r ? 0 : ev.vector,
+	      r ? 0 : ev.status, r ? 0 : ev.flags);
+	return true;
+}
+
+static bool t_e1k_msix_vectors(const struct card *c, int rounds)
+{
+	struct valirq_init in = e1k_init(E1K_RXQ0 | E1K_RXQ1 | E1K_TXQ0 | E1K_TXQ1 | E1K_OTHER);
+	long long h0 = counter(c, "hardirqs");
+	int per[E1K_NVEC] = { 0 }, fd, i, k;
+	char buf[32];
+	bool ok = false;
+	uint64_t seq = 0;
+
+	e1k_quiet(c);
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, (1u << E1K_NVEC) - 1, &in, NULL);
+	CHECK(fd >= 0, "enable MSI-X vectors 0-4: %s", strerror(-fd));
+	EXPECT(!strcmp(attr(c, "mode", buf, sizeof(buf)), "msix"), "sysfs mode %s", buf);
+	EXPECT(counter(c, "busmaster") == 1, "bus mastering off in MSI-X mode");
+	EXPECT(bar_rd32(c, E1K_IVAR) == (e1k_ivar(e1k_route) & 0xfffff), "IVAR 0x%x after init, want 0x%x",
+	       bar_rd32(c, E1K_IVAR), e1k_ivar(e1k_route));
+	for (k = 0; k < rounds; k++) {
+		for (i = 0; i < E1K_NVEC; i++) {
+			if (!e1k_round(c, fd, i, ++seq, EVENT_TIMEOUT_MS))
+				goto out;
+			per[e1k_route[i]]++;
+			EXPECT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
+		}
+	}
+	EXPECT(counter(c, "hardirqs") - h0 == (long long)seq, "sysfs hardirqs +%lld, %llu records", counter(c, "hardirqs") - h0,
+	       (unsigned long long)seq);
+	EXPECT(quiet_for(fd, 100, "after the last re-arm"), "%s", last_error);
+	printf("# MSI-X: %llu interrupts, per vector %d %d %d %d %d\n", (unsigned long long)seq, per[0], per[1], per[2],
+	       per[3], per[4]);
+	ok = true;
+out:
+	close(fd);
+	e1k_quiet(c);
+	return ok;
+}
+
+/*
+ * A vector that fired stays masked until the re-arm, the others keep interrupting; the re-arm
+ * delivers what the masked vector held. Only the vectors asked for exist: a cause routed to a
+ * vector not enabled never reaches the opener.
+ */
+static bool t_e1k_msix_masking(const struct card *c)
+{
+	struct valirq_init in = e1k_init(E1K_RXQ0 | E1K_RXQ1 | E1K_TXQ0 | E1K_TXQ1);
+	struct valirq_event ev;
+	uint32_t vecs = (1u << e1k_route[0]) | (1u << e1k_route[2]) | (1u << e1k_route[3]);	/* RXQ0 TXQ0 TXQ1 */
+	bool ok = false;
+	int fd, r;
+
+	e1k_quiet(c);
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, vecs, &in, NULL);
+	CHECK(fd >= 0, "enable MSI-X vectors 0x%x: %s", vecs, strerror(-fd));
+	if (!e1k_round(c, fd, 0, 1, EVENT_TIMEOUT_MS))
+		goto out;
+	/* RXQ0's vector is masked now; TXQ0's still interrupts. */
+	EXPECT(counter(c, "masked") == 1, "sysfs masked %lld", counter(c, "masked"));
+	if (!e1k_round(c, fd, 2, 2, EVENT_TIMEOUT_MS))
+		goto out;
+	/* RXQ0 again: held at its masked vector (ICR keeps the cause) until the re-arm. */
+	EXPECT(e1k_raise(c, E1K_RXQ0), "stimulus: %s", strerror(errno));
+	EXPECT(quiet_for(fd, E1K_QUIET_MS, "RXQ0 again before the re-arm (its vector should be masked)"), "%s", last_error);
+	EXPECT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
+	r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
+	EXPECT(r == 0 && ev.vector == e1k_route[0] && (ev.status & E1K_RXQ0) && ev.seq == 3, "the held RXQ0 after the re-arm: "
+	       "%s, vector %u status 0x%x seq %llu", r ? strerror(-r) : "ok", r ? 0 : ev.vector, r ? 0 : ev.status,
+	       r ? 0ull : (unsigned long long)ev.seq);
+	EXPECT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
+	EXPECT(quiet_for(fd, 50, "after the second re-arm"), "%s", last_error);
+	/* RXQ1 routes to vector 1, not enabled: masked in the table, nothing for the opener. */
+	EXPECT(e1k_raise(c, E1K_RXQ1), "stimulus: %s", strerror(errno));
+	EXPECT(quiet_for(fd, E1K_QUIET_MS, "RXQ1 routed to a vector not enabled"), "%s", last_error);
+	bar_wr32(c, E1K_ICR, 0xffffffff);
+	if (!e1k_round(c, fd, 3, 4, EVENT_TIMEOUT_MS))
+		goto out;
+	ok = true;
+out:
+	close(fd);
+	e1k_quiet(c);
+	return ok;
+}
+
+/* IMS is written by the init steps: without them the card does not interrupt, with them it does. */
+static bool t_e1k_init(const struct card *c)
+{
+	struct valirq_init in = e1k_init(E1K_TXQ1);
+	bool ok = false;
+	int fd;
+
+	e1k_quiet(c);
+	/* Routing and IAME by hand, so that only IMS is missing. */
+	bar_wr32(c, E1K_IVAR, e1k_ivar(e1k_route));
+	bar_wr32(c, E1K_CTRL_EXT, bar_rd32(c, E1K_CTRL_EXT) | E1K_CTRL_EXT_IAME);
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, 1u << e1k_route[3], NULL, NULL);
+	CHECK(fd >= 0, "enable without init: %s", strerror(-fd));
+	EXPECT(bar_rd32(c, E1K_IMS) == 0, "IMS 0x%x with no init", bar_rd32(c, E1K_IMS));
+	EXPECT(e1k_raise(c, E1K_TXQ1), "stimulus: %s", strerror(errno));
+	EXPECT(quiet_for(fd, E1K_QUIET_MS, "no init (IMS 0)"), "%s", last_error);
+	close(fd);
+	e1k_quiet(c);
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, 1u << e1k_route[3], &in, NULL);
+	CHECK(fd >= 0, "enable with init: %s", strerror(-fd));
+	EXPECT(bar_rd32(c, E1K_IMS) == E1K_TXQ1, "IMS 0x%x after init, want 0x%x", bar_rd32(c, E1K_IMS), E1K_TXQ1);
+	if (!e1k_round(c, fd, 3, 1, EVENT_TIMEOUT_MS))
+		goto out;
+	ok = true;
+out:
+	close(fd);
+	e1k_quiet(c);
+	return ok;
+}
+
+/* PCI 2.3 Interrupt Status of the card: it asserts (or would, INTx being disabled) its line. */
+static bool e1k_pci_asserted(const struct card *c)
+{
+	return intx_asserted(c->addr);
+}
+
+/*
+ * The disable steps: after DISABLE and after release IMS reads 0 and a raised cause asserts nothing;
+ * a revoked opener's disable steps never run (IMS stays as its init left it).
+ */
+static bool t_e1k_disable(const struct card *c)
+{
+	struct valirq_init in = e1k_init(E1K_RXQ0 | E1K_LSC);
+	bool ok = false;
+	int fd, r;
+
+	e1k_quiet(c);
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, 1u << e1k_route[0], &in, NULL);
+	CHECK(fd >= 0, "enable: %s", strerror(-fd));
+	if (!e1k_round(c, fd, 0, 1, EVENT_TIMEOUT_MS))
+		goto out;
+	EXPECT(!ioctl(fd, VALIRQ_IOC_DISABLE), "DISABLE: %s", strerror(errno));
+	EXPECT(bar_rd32(c, E1K_IMS) == 0, "IMS 0x%x after DISABLE, want 0 (the disable steps)", bar_rd32(c, E1K_IMS));
+	EXPECT(e1k_raise(c, E1K_LSC), "stimulus: %s", strerror(errno));
+	EXPECT(!e1k_pci_asserted(c), "the card asserts INTx after DISABLE");
+	bar_wr32(c, E1K_ICR, 0xffffffff);
+	/* Enabled again (init runs again), then released. */
+	r = ioctl(fd, VALIRQ_IOC_ENABLE, &(struct valirq_enable){ .mode = VALIRQ_MODE_MSIX, .vectors = 1u << e1k_route[0] });
+	EXPECT(!r, "ENABLE after DISABLE: %s", strerror(errno));
+	EXPECT(bar_rd32(c, E1K_IMS) == (E1K_RXQ0 | E1K_LSC), "IMS 0x%x after the second init", bar_rd32(c, E1K_IMS));
+	close(fd);
+	fd = -1;
+	EXPECT(bar_rd32(c, E1K_IMS) == 0, "IMS 0x%x after release, want 0 (the disable steps)", bar_rd32(c, E1K_IMS));
+	EXPECT(e1k_raise(c, E1K_LSC), "stimulus: %s", strerror(errno));
+	EXPECT(!e1k_pci_asserted(c), "the card asserts INTx after release");
+	bar_wr32(c, E1K_ICR, 0xffffffff);
+	/* Revoked: nothing of the opener's runs, its init's IMS stays. */
+	fd = e1k_open(c, VALIRQ_MODE_MSIX, 1u << e1k_route[0], &in, NULL);
+	EXPECT(fd >= 0, "enable: %s", strerror(-fd));
+	EXPECT(!ioctl(fd, VALIRQ_IOC_REVOKE), "REVOKE: %s", strerror(errno));
+	EXPECT(bar_rd32(c, E1K_IMS) == (E1K_RXQ0 | E1K_LSC), "IMS 0x%x after revoke: the revoked opener's disable steps ran",
+	       bar_rd32(c, E1K_IMS));
+	close(fd);
+	fd = -1;
+	EXPECT(bar_rd32(c, E1K_IMS) == (E1K_RXQ0 | E1K_LSC), "IMS 0x%x after the revoked opener's release: its disable "
+	       "steps ran", bar_rd32(c, E1K_IMS));
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	e1k_quiet(c);
+	return ok;
+}
+
+/*
+ * READ_TO_CLEAR: each record's status is the one read of ICR (the cause bits), and ICR reads 0 through
+ * debugfs afterwards (that read was the only one, and it took the causes). In INTx mode the card
+ * asserting at ENABLE is not read by ENABLE: its cause reaches the first hard IRQ. The release does
+ * not read it either: a cause raised with IMS 0 is still in ICR after the release.
+ */
+static bool t_e1k_read_to_clear(const struct card *c, uint32_t mode, int rounds)
+{
+	struct valirq_init in = e1k_init(E1K_LSC | E1K_RXQ0);
+	struct valirq_event ev;
+	uint32_t icr, vecs = mode == VALIRQ_MODE_MSIX ? 1u << e1k_route[0] : 0;
+	bool ok = false;
+	int fd = -1, k, r;
+
+	for (k = 0; k < rounds; k++) {
+		e1k_quiet(c);
+		fd = e1k_open(c, mode, vecs, &in, NULL);
+		CHECK(fd >= 0, "enable %s: %s", mode_name(mode), strerror(-fd));
+		EXPECT(e1k_raise(c, mode == VALIRQ_MODE_MSIX ? E1K_RXQ0 : E1K_LSC), "stimulus: %s", strerror(errno));
+		r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
+		EXPECT(r == 0, "no record: %s", strerror(-r));
+		EXPECT((ev.status & (E1K_RXQ0 | E1K_LSC)) == (mode == VALIRQ_MODE_MSIX ? E1K_RXQ0 : E1K_LSC) &&
+		       (ev.status & E1K_ASSERTED) && !(ev.flags & VALIRQ_EV_MISMATCH),
+		       "status 0x%x flags 0x%x: the cause bits of the one ICR read", ev.status, ev.flags);
+		icr = bar_rd32(c, E1K_ICR);
+		EXPECT(icr == 0, "ICR 0x%x after the record: valirq's read did not clear it", icr);
+		EXPECT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
+		EXPECT(quiet_for(fd, 50, "after the re-arm"), "%s", last_error);
+		close(fd);
+		fd = -1;
+	}
+	if (mode == VALIRQ_MODE_INTX_EXCLUSIVE) {
+		/* Asserting before ENABLE (INTx held off by valirq): ENABLE must not read the cause away. */
+		e1k_quiet(c);
+		bar_wr32(c, E1K_IMS, E1K_LSC);
+		e1k_raise(c, E1K_LSC);
+		EXPECT(e1k_pci_asserted(c), "the card does not assert with IMS LSC and LSC raised");
+		fd = e1k_open(c, mode, 0, NULL, NULL);
+		EXPECT(fd >= 0, "enable while the card asserts: %s (a read-to-clear check is not read at ENABLE)",
+		       strerror(-fd));
+		r = wait_event(fd, &ev, EVENT_TIMEOUT_MS);
+		EXPECT(r == 0 && (ev.status & E1K_LSC), "the cause pending at ENABLE never reached the opener (%s, status "
+		       "0x%x): ENABLE read ICR", r ? strerror(-r) : "record", r ? 0 : ev.status);
+		close(fd);
+		fd = -1;
+	}
+	/* Release: a cause pending in ICR (IMS 0: no interrupt) is not read by the release. */
+	e1k_quiet(c);
+	fd = e1k_open(c, mode, vecs, NULL, NULL);
+	EXPECT(fd >= 0, "enable: %s", strerror(-fd));
+	e1k_raise(c, E1K_LSC);
+	close(fd);
+	fd = -1;
+	icr = bar_rd32(c, E1K_ICR);
+	EXPECT(icr & E1K_LSC, "ICR 0x%x after release: the release read the read-to-clear check", icr);
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	e1k_quiet(c);
+	return ok;
+}
+
 #define COMPAT(cond, ...) do { if (!(cond)) { printf("# compat32: FAILED: "); printf(__VA_ARGS__); printf("\n"); \
 	return 1; } printf("# compat32: ok: %s\n", #cond); } while (0)
 
@@ -3506,7 +4042,7 @@ static int compat_main(void)
 	       (unsigned long long)info.bars[0].size, info.bars[0].flags);
 	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p), "SET_PROGRAM: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_QUIESCE, &q), "SET_QUIESCE: %s", strerror(errno));
-	p.flags = 1;
+	p.flags = 1u << 1;
 	COMPAT(ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p) == -1 && errno == EINVAL, "a bad program: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_ENABLE, &en), "ENABLE %s: %s", mode_name(en.mode), strerror(errno));
 	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, VALIRQ_MMAP_OFFSET(0));
@@ -3594,6 +4130,29 @@ int main(int argc, char **argv)
 	test_started = now_ns();
 	kmsg_start();
 
+	if (!strcmp(topology, "intel-msix")) {
+		/* One 82574L: its own tests (the edu ones below need edu's registers). */
+		RUN(t_e1k_info(&cards[0]), "82574L: version 3, INFO msix_vectors 5");
+		RUN(t_e1k_validation(&cards[0]), "82574L: EINVAL for MSI-X vectors out of range or none, vectors outside MSI-X, "
+		    "enable reserved, unknown program flag, WRITE_STATUS in init/disable, bad init/disable registers");
+		snprintf(name, sizeof(name), "82574L MSI-X: 5 vectors, IVAR routes RXQ0/RXQ1/TXQ0/TXQ1/OTHER, %d interrupts "
+			 "per cause through ICS, each record on its cause's vector", reps / 10 + 2);
+		RUN(t_e1k_msix_vectors(&cards[0], reps / 10 + 2), name);
+		RUN(t_e1k_msix_masking(&cards[0]), "82574L MSI-X: a vector that fired stays masked until the re-arm, the "
+		    "others interrupt, the re-arm delivers what it held; a vector not enabled delivers nothing");
+		RUN(t_e1k_init(&cards[0]), "82574L init: no init -> IMS 0, no interrupt; with init -> IMS set, interrupts");
+		RUN(t_e1k_disable(&cards[0]), "82574L disable steps: IMS cleared by DISABLE and by release, the card does "
+		    "not interrupt; a revoked opener's disable steps do not run");
+		RUN(t_e1k_read_to_clear(&cards[0], VALIRQ_MODE_MSIX, 5), "82574L read-to-clear (MSI-X): status carries the "
+		    "cause, ICR reads 0 afterwards, the release does not read it");
+		RUN(t_e1k_read_to_clear(&cards[0], VALIRQ_MODE_MSI, 5), "82574L read-to-clear (MSI): status carries the "
+		    "cause, ICR reads 0 afterwards, the release does not read it");
+		RUN(t_e1k_read_to_clear(&cards[0], VALIRQ_MODE_INTX_EXCLUSIVE, 5), "82574L read-to-clear (INTx): status "
+		    "carries the cause, ICR reads 0 afterwards, ENABLE and the release do not read it");
+		printf("# %s: %d tests in %.1f s\n", topology, test_no, (now_ns() - t0) / 1e9);
+		printf("1..%d\n", test_no);
+		return failures ? 1 : 0;
+	}
 	RUN(t_version_info(&cards[0]), "version and info ioctls");
 	RUN(t_second_open_busy(&cards[0]), "a second open gets EBUSY");
 	RUN(t_cap_sys_rawio(&cards[0]), "open needs CAP_SYS_RAWIO: root without it gets EPERM");

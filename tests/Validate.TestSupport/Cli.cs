@@ -19,7 +19,12 @@ public static class Cli
     public static CliRun Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
 
     /// <summary>Runs the CLI; <paramref name="whileRunning"/> gets the process and may signal it.</summary>
-    public static CliRun Run(TimeSpan timeout, Action<Process, StringBuilder>? whileRunning, params string[] args)
+    public static CliRun Run(TimeSpan timeout, Action<Process, StringBuilder>? whileRunning, params string[] args) => Run(timeout, whileRunning, null, args);
+
+    /// <summary>Runs the CLI with extra environment variables.</summary>
+    public static CliRun RunWith(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args) => Run(timeout, null, environment, args);
+
+    private static CliRun Run(TimeSpan timeout, Action<Process, StringBuilder>? whileRunning, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var psi = new ProcessStartInfo(Path)
         {
@@ -29,6 +34,7 @@ public static class Cli
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();

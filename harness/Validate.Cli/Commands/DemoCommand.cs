@@ -28,26 +28,6 @@ internal static class DemoCommand
         return cmd;
     }
 
-    /// <summary>
-    /// The topology for a plan: every topology holding the plan's card, those that also hold the neighbour
-    /// card on one shared line first when the plan has neighbour suites, then the one with the most of the
-    /// plan's cards (a second card for the irq-flood load or the neighbour).
-    /// </summary>
-    public static Topology TopologyFor(Plans.Plan plan, TopologyCatalog catalog)
-    {
-        var id = $"{plan.Card.Vendor:x4}:{plan.Card.Device:x4}";
-        var nb = plan.Neighbour.Card;
-        var nbId = $"{nb.Vendor:x4}:{nb.Device:x4}";
-        var needsNeighbour = plan.Suites.Any(s => s.Fault is { Neighbour: true });
-        bool HasNeighbour(Topology t) => t.SharedLine && t.Cards.Count(c => c.Id == nbId) >= (nbId == id ? 2 : 1);
-        return catalog.All.Where(t => t.Cards.Any(c => c.Id == id))
-            .OrderByDescending(t => !needsNeighbour || HasNeighbour(t))
-            .ThenByDescending(t => t.Cards.Count(c => c.Id == id || c.Id == nbId))
-            .FirstOrDefault()
-            ?? throw new ValidateException(ExitCodes.Usage,
-                $"{plan.SourcePath}: no lab topology holds the card {id}; add one to {catalog.Path} (a QEMU model with these ids), or give --topology");
-    }
-
     private static int Run(string planPath, string? topologyName, int count)
     {
         if (count < 0) throw new ValidateException(ExitCodes.Usage, $"--count {count}: give a number of interrupts above 0");
@@ -59,7 +39,7 @@ internal static class DemoCommand
         var cli = Path.Combine(layout.BinOf("Validate.Cli"), "validate");
         var runDir = Path.Combine(layout.Out, "demo", $"{DateTime.Now:yyyyMMdd-HHmmss}");
         var outDir = Path.Combine(runDir, "run");
-        var topology = topologyName is null ? TopologyFor(loaded, TopologyCatalog.Default) : Topology.Get(topologyName);
+        var topology = topologyName is null ? TopologyCatalog.Default.ForPlan(loaded) : Topology.Get(topologyName);
         Console.WriteLine($"demo: virtual lab, topology {topology.Name} ({topology.Description}), cards bound to valirq; plan {Path.GetRelativePath(layout.Root, planFull)}");
         List<string> command = [cli, "run", planFull, "--out", outDir];
         if (count > 0) command.AddRange(["--set", $"suiteDefaults:count={count}"]);

@@ -91,7 +91,18 @@ public sealed class ValirqBackend : LatencyBackend
         Facts["device"] = path;
         Facts["mode"] = _mode;
         if (_mode == "msix") Facts["vectors"] = string.Join(",", Enumerable.Range(0, 32).Where(v => (_vectors & (1u << v)) != 0));
-        if ((_program.Flags & Valirq.ProgReadToClear) != 0) Facts["readToClear"] = "the check register is read once, in the hard IRQ handler";
+        if ((_program.Flags & Valirq.ProgReadToClear) != 0)
+            Facts["readToClear"] = _mode == "intx-pci23" ? "the check register is read once, by the reader" : "the check register is read once, in the hard IRQ handler";
+        // What the card raised before anyone measured (a cause left pending, which the init steps' enable
+        // delivers at once): served now, or every measured event would be the one before it.
+        var pending = 0;
+        while (pending < Valirq.RingSize && _dev.WaitEvent(20, out _) > 0)
+        {
+            pending++;
+            _bar?.CheckAndAck(_program);
+            _dev.Ack();
+        }
+        Facts["pendingAtEnable"] = pending.ToString(CultureInfo.InvariantCulture);
         Facts["legacyIrq"] = info.LegacyIrq.ToString(CultureInfo.InvariantCulture);
         Facts["msiCapable"] = (info.MsiCapable != 0).ToString();
         Facts["release"] = Plans.PlanValidator.ReleaseName(_quiesce.Policy) + ((info.Flags & Valirq.InfoReset) == 0 ? " (the card has no reset method)" : "");

@@ -16,7 +16,7 @@ public static class CardHealth
         if (checks is null || checks.Count == 0)
             return (true, "not checked: the plan has no \"health\" checks");
         var parts = new List<string>();
-        var passed = true;
+        var failed = new List<string>();
         foreach (var c in checks)
         {
             if (c.Write is { } w) bar.Write(c.Register, w);
@@ -24,11 +24,11 @@ public static class CardHealth
             uint got;
             while (((got = bar.Read(c.Register)) & c.Mask) != c.Expect && Environment.TickCount64 < deadline) Thread.Sleep(1);
             var ok = (got & c.Mask) == c.Expect;
-            passed &= ok;
+            if (!ok) failed.Add(c.RegisterName);
             var what = c.Write is { } v ? $"{c.RegisterName} after writing 0x{v:x}" : c.RegisterName;
             var masked = c.Mask == uint.MaxValue ? "" : string.Create(CultureInfo.InvariantCulture, $" & 0x{c.Mask:x}");
-            parts.Add($"{what}{masked} = 0x{got & c.Mask:x} (want 0x{c.Expect:x}){(ok ? "" : " BROKEN")}");
+            parts.Add($"{what}{masked} = 0x{got & c.Mask:x} (want 0x{c.Expect:x})");
         }
-        return (passed, string.Join("; ", parts) + (passed ? ": ok" : ": BROKEN"));
+        return (failed.Count == 0, string.Join("; ", parts) + (failed.Count == 0 ? ": ok" : $": BROKEN ({string.Join(", ", failed)})"));
     }
 }

@@ -158,11 +158,16 @@ internal sealed class FaultSuiteRun
 
             // Drain: no more raises; the driver handles what is pending, then stops cleanly.
             stim.Gate(false);
+            // A driver just restarted by the last repetition may still be catching up: give it the recovery
+            // time, and say so when it does not make it (its unhandled raises are then counted lost).
             var last = stim.LastRaiseNs;
-            drv.WaitFor(d => d.LastIrqReadNs >= last, suite.TimeoutMs);
+            var drain = Math.Max(suite.TimeoutMs, f.RecoveryTimeoutMs);
+            if (last >= 0 && !drv.WaitFor(d => d.LastIrqReadNs >= last, drain))
+                Problem($"driver {f.Driver.Name} had not handled the last raise {drain} ms after the stimulus stopped (exit {Describe(drv)})");
             nbStim?.Gate(false);
             var nbLast = nbStim?.LastRaiseNs ?? -1;
-            nbDrv?.WaitFor(d => d.LastIrqReadNs >= nbLast, suite.TimeoutMs);
+            if (nbDrv is not null && nbLast >= 0 && !nbDrv.WaitFor(d => d.LastIrqReadNs >= nbLast, drain))
+                Problem($"the neighbour's driver had not handled its last raise {drain} ms after its stimulus stopped");
             var before = Counters.Read();
             drv.CloseInput();
             if (!drv.WaitExit(f.RecoveryTimeoutMs)) Problem($"driver {f.Driver.Name} did not exit within {f.RecoveryTimeoutMs} ms of its stdin closing");

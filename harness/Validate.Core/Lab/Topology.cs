@@ -90,7 +90,11 @@ public sealed record Topology(string Name, string Description, string Machine, I
 /// </summary>
 public sealed class TopologyCatalog
 {
-    private static readonly Lazy<TopologyCatalog> DefaultCatalog = new(() => Load(DefaultPath(RepositoryLayout.Find())));
+    /// <summary>A topology file to use instead of the checkout's (a lab's own, or a test's).</summary>
+    public const string EnvironmentVariable = "VALIDATE_TOPOLOGIES";
+
+    private static readonly Lazy<TopologyCatalog> DefaultCatalog = new(() =>
+        Load(Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } own ? own : DefaultPath(RepositoryLayout.Find())));
 
     private TopologyCatalog(string path, IReadOnlyList<Topology> all, string defaultName)
     {
@@ -103,7 +107,7 @@ public sealed class TopologyCatalog
     public IReadOnlyList<Topology> All { get; }
     public string DefaultName { get; }
 
-    /// <summary>The checkout's catalog (rt-setup/vlab/topologies.json), read once.</summary>
+    /// <summary>The catalog: VALIDATE_TOPOLOGIES when set, else the checkout's rt-setup/vlab/topologies.json; read once.</summary>
     public static TopologyCatalog Default => DefaultCatalog.Value;
 
     public static string DefaultPath(RepositoryLayout layout) => System.IO.Path.Combine(layout.VlabScripts, "topologies.json");
@@ -112,6 +116,26 @@ public sealed class TopologyCatalog
         All.FirstOrDefault(t => t.Name == name)
         ?? throw new ValidateException(ExitCodes.Usage,
             $"unknown topology '{name}'; choose one of: {string.Join(", ", All.Select(t => t.Name))} (or add it to {Path})");
+
+    /// <summary>
+    /// The topology for a plan: of those holding the plan's card, first those that also hold the neighbour
+    /// card on one shared line when the plan has neighbour suites, then the one with the most of the plan's
+    /// cards (a second card for the irq-flood load or the neighbour).
+    /// </summary>
+    public Topology ForPlan(Plans.Plan plan)
+    {
+        var id = $"{plan.Card.Vendor:x4}:{plan.Card.Device:x4}";
+        var nb = plan.Neighbour.Card;
+        var nbId = $"{nb.Vendor:x4}:{nb.Device:x4}";
+        var needsNeighbour = plan.Suites.Any(s => s.Fault is { Neighbour: true });
+        bool HasNeighbour(Topology t) => t.SharedLine && t.Cards.Count(c => c.Id == nbId) >= (nbId == id ? 2 : 1);
+        return All.Where(t => t.Cards.Any(c => c.Id == id))
+            .OrderByDescending(t => !needsNeighbour || HasNeighbour(t))
+            .ThenByDescending(t => t.Cards.Count(c => c.Id == id || c.Id == nbId))
+            .FirstOrDefault()
+            ?? throw new ValidateException(ExitCodes.Usage,
+                $"{plan.SourcePath}: no lab topology holds the card {id}; add one to {Path} (a QEMU model with these ids), or give --topology");
+    }
 
     public static TopologyCatalog Load(string path)
     {

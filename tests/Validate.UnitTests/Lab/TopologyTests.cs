@@ -35,6 +35,15 @@ public class TopologyTests
         });
     }
 
+    [TestCase("qemu/edu.json", "shared-intx")]
+    [TestCase("intel/82574l.json", "intel-msix")]
+    [TestCase("intel/82540em.json", "mixed-intx")]
+    public void The_demo_boots_the_topology_that_holds_the_plans_card_and_its_neighbour(string plan, string topology)
+    {
+        var p = Validate.Plans.PlanLoader.Load(Path.Combine(Validate.TestSupport.Cli.Layout.Root, "testplans", plan), cpuCount: 2);
+        Assert.That(TopologyCatalog.Default.ForPlan(p).Name, Is.EqualTo(topology));
+    }
+
     [Test]
     public void A_card_is_added_to_the_lab_by_a_topology_entry_alone()
     {
