@@ -163,6 +163,27 @@ public unsafe class CardHandlerTests
     }
 
     [Test]
+    public void The_warm_up_runs_the_handling_path_on_scratch_memory_and_reports_nothing()
+    {
+        var h = Edu();
+        Reg(IrqStatus) = 0x8;
+        var env = new Dictionary<string, string?>
+        {
+            ["VALIDATE_DRIVER_DEVICE"] = "/dev/valirq-0000:00:04.0", ["VALIDATE_DRIVER_PCI"] = "0000:00:04.0",
+            ["VALIDATE_DRIVER_CHECK"] = "read-eq:2:0x1000:2:0xff:0x5", ["VALIDATE_DRIVER_ACK"] = "write-status:2:0x1002:2:0xff:0;set-bits:0:0x64:4:0:1",
+        };
+        var s = DriverSettings.Parse(v => env.GetValueOrDefault(v), out var errors)!;
+        Assert.That(errors, Is.Empty);
+        Assert.That((s.Bars, s.Extent(2), s.Extent(0)), Is.EqualTo((new[] { 0, 2 }, 0x1004ul, 0x68ul)));
+        var fd = Channel.OutFd;
+        var rearm = new FakeRearm();
+        CardHandler.WarmUp(s, rearm, statusFromEvent: false);
+        Assert.That((Channel.OutFd, Lines().Length, Reg(IrqStatus), Reg(IrqAck)), Is.EqualTo((fd, 0, 0x8u, 0u)), "nothing said, the card untouched");
+        Assert.That(h.Serve(ref rearm, Event()), Is.EqualTo(Served.Ok));
+        Assert.That(Lines().Single(), Does.StartWith("irq 0x8 "));
+    }
+
+    [Test]
     public void The_handling_loop_allocates_nothing()
     {
         var h = Edu();
