@@ -2,16 +2,22 @@
 /*
  * valirq: interrupt modes, the hard IRQ and thread handlers, enable, re-arm and shutdown, and the
  * release policy (quiesce, reset). The shutdown order follows vfio_pci_core_disable(): bus
- * mastering off, INTx disabled at the card, the IRQ and vectors freed, and only then the quiesce
- * steps and, as the last resort, a function reset.
+ * mastering off, INTx disabled at the card, the opener's disable steps (handlers still installed),
+ * the IRQs and vectors freed, and only then the quiesce steps and, as the last resort, a function
+ * reset.
  *
- * Interrupt flags. MSI and INTx exclusive are requested IRQF_ONESHOT with an explicit thread, which
- * keeps the primary handler in hard interrupt context on PREEMPT_RT too (hardirq_ns is the hard
- * IRQ's). A shared line must agree with its other handlers: on PREEMPT_RT every force-threaded
- * handler (uio_pci_generic's, vfio's) is ONESHOT, on a standard kernel they are not. So the
- * shared mode asks for IRQF_ONESHOT on PREEMPT_RT and IRQF_NO_THREAD elsewhere (and tries the
- * other on -EBUSY: a standard kernel booted with threadirqs). Its primary handler never needs
- * the line masked after it returns: it always silences the card itself (mask steps or PCI 2.3).
+ * Vectors. The MSI vector and the INTx line are vec[0]; in MSI-X mode table entry i is vec[i], each
+ * with its own handler, thread, pending record and mask (disable_irq_nosync() at its vector, as
+ * vfio-pci's MSI-X triggers are per vector), and a re-arm unmasks every vector that fired.
+ *
+ * Interrupt flags. MSI, MSI-X and INTx exclusive are requested IRQF_ONESHOT with an explicit
+ * thread, which keeps the primary handler in hard interrupt context on PREEMPT_RT too (hardirq_ns
+ * is the hard IRQ's). A shared line must agree with its other handlers: on PREEMPT_RT every
+ * force-threaded handler (uio_pci_generic's, vfio's) is ONESHOT, on a standard kernel they are
+ * not. So the shared mode asks for IRQF_ONESHOT on PREEMPT_RT and IRQF_NO_THREAD elsewhere
+ * (and tries the other on -EBUSY: a standard kernel booted with threadirqs). Its primary handler
+ * never needs the line masked after it returns: it always silences the card itself (mask steps
+ * or PCI 2.3).
  */
 #include <linux/interrupt.h>
 #include <linux/irq.h>
