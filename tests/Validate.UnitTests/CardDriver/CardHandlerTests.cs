@@ -107,6 +107,37 @@ public unsafe class CardHandlerTests
     }
 
     [Test]
+    public void On_msix_each_vector_reports_and_acknowledges_only_the_status_bits_it_serves()
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["VALIDATE_DRIVER_DEVICE"] = "/dev/valirq-0000:00:04.0", ["VALIDATE_DRIVER_PCI"] = "0000:00:04.0", ["VALIDATE_DRIVER_MODE"] = "msix",
+            ["VALIDATE_DRIVER_VECTORS"] = "0,1", ["VALIDATE_DRIVER_CHECK"] = "read-ne:0:0x24:4:0xf00000:0", ["VALIDATE_DRIVER_ACK"] = "write-status:0:0x64:4:0xf00000:0",
+            ["VALIDATE_DRIVER_READ_TO_CLEAR"] = "1", ["VALIDATE_DRIVER_VECTOR_STATUS"] = "0x100000,0x200000",
+        };
+        var s = DriverSettings.Parse(v => env.GetValueOrDefault(v), out var errors);
+        Assert.That(errors, Is.Empty);
+        var bars = default(CardBars);
+        bars.Set(0, _bar, 4096);
+        var h = new CardHandler(s!, bars, statusFromEvent: true);
+        var rearm = new FakeRearm();
+        // Vector 0's check saw both causes (the register is shared); it serves RxQ0 only, vector 1 the other.
+        Assert.That(h.Serve(ref rearm, Event(status: 0x300000, vector: 0)), Is.EqualTo(Served.Ok));
+        Assert.That(Reg(IrqAck), Is.EqualTo(0x100000u));
+        Assert.That(h.Serve(ref rearm, Event(status: 0x300000, vector: 1)), Is.EqualTo(Served.Ok));
+        Assert.That(Reg(IrqAck), Is.EqualTo(0x200000u));
+        Assert.That(Lines().Select(l => l.Split(' ')[1] + "/" + l.Split(' ')[6]), Is.EqualTo(new[] { "0x100000/0", "0x200000/1" }));
+        env["VALIDATE_DRIVER_VECTOR_STATUS"] = "0x100000,zero";
+        Assert.That(DriverSettings.Parse(v => env.GetValueOrDefault(v), out errors), Is.Null);
+        Assert.That(errors.Single(), Does.StartWith("VALIDATE_DRIVER_VECTOR_STATUS='0x100000,zero': entry 1 'zero' is not a non-zero mask"));
+        env["VALIDATE_DRIVER_MODE"] = "msi";
+        env["VALIDATE_DRIVER_VECTORS"] = "";
+        env["VALIDATE_DRIVER_VECTOR_STATUS"] = "0x1";
+        Assert.That(DriverSettings.Parse(v => env.GetValueOrDefault(v), out errors), Is.Null);
+        Assert.That(errors.Single(), Does.Contain("is for mode msix only"));
+    }
+
+    [Test]
     public void When_the_card_raised_again_after_the_read_the_driver_reads_again_acknowledges_and_reports_both()
     {
         foreach (var rtc in new[] { false, true })
