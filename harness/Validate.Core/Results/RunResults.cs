@@ -124,7 +124,7 @@ public sealed record FaultResult
     /// <summary>The line after each fault and at the end: left masked, still interrupting, storming. Each fails the suite.</summary>
     public List<string> LineProblems { get; init; } = [];
     public NeighbourResult? Neighbour { get; set; }
-    /// <summary>The card after recovery: liveness and factorial (edu).</summary>
+    /// <summary>The card after recovery: what the plan's health checks read (or "not checked").</summary>
     public string? CardCheck { get; set; }
     public bool CardCheckPassed { get; set; }
     /// <summary>Lines the drivers wrote that are not the channel protocol.</summary>
