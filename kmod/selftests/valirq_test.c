@@ -4028,6 +4028,7 @@ static int compat_main(void)
 	struct valirq_quiesce q = edu_quiesce();
 	struct valirq_enable en = { .mode = topo_mode() };
 	struct valirq_stimulus st = { .reg = edu_reg(EDU_IRQ_RAISE), .value = 0x33 };
+	struct valirq_init in;
 	const struct card *c = &cards[0];
 	volatile uint32_t *map, *sig;
 	struct valirq_info info;
@@ -4048,6 +4049,10 @@ static int compat_main(void)
 	       (unsigned long long)info.bars[0].size, info.bars[0].flags);
 	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p), "SET_PROGRAM: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_QUIESCE, &q), "SET_QUIESCE: %s", strerror(errno));
+	in = edu_init();
+	COMPAT(!ioctl(fd, VALIRQ_IOC_SET_INIT, &in), "SET_INIT: %s", strerror(errno));
+	in.init[0].op = VALIRQ_OP_WRITE_STATUS;
+	COMPAT(ioctl(fd, VALIRQ_IOC_SET_INIT, &in) == -1 && errno == EINVAL, "a bad init: %s", strerror(errno));
 	p.flags = 1u << 1;
 	COMPAT(ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &p) == -1 && errno == EINVAL, "a bad program: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_ENABLE, &en), "ENABLE %s: %s", mode_name(en.mode), strerror(errno));
@@ -4176,7 +4181,7 @@ int main(int argc, char **argv)
 	    "never reaches memory, bus mastering off");
 	RUN(t_release_policies(&cards[0]), "release policies quiesce/reset/quiesce-then-reset: last_release, counters and "
 	    "the next opener's flag");
-	RUN(t_compat32(), "32-bit compat ioctl path (gcc -m32): version, info, program, enable, stimulus event, mmap, revoke");
+	RUN(t_compat32(), "32-bit compat ioctl path (gcc -m32): version, info, program, init, enable, stimulus event, mmap, revoke");
 
 	if (!strcmp(topology, "single-msi")) {
 		struct setup prog = { VALIRQ_MODE_MSI, true, 0 }, user = { VALIRQ_MODE_MSI, false, 0 };
