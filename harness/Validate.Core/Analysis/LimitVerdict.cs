@@ -34,7 +34,7 @@ public static class LimitVerdict
         {
             if (c.Recorded == 0) { countVerdicts.Add(Verdict.Fail); reasons.Add("no samples were recorded"); }
             if (c.Lost > lim.MaxLost) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Lost} interrupts lost (limit {lim.MaxLost})"); }
-            if (c.Extra > lim.MaxLost) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Extra} interrupts more than stimuli (duplicated or unrequested; limit {lim.MaxLost})"); }
+            if (c.Extra > lim.MaxExtra) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Extra} interrupts more than stimuli (duplicated or unrequested; limit {lim.MaxExtra})"); }
             if (c.Missed > lim.MaxMissed) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Missed} timer periods missed (limit {lim.MaxMissed})"); }
             if (c.Errors > 0) { countVerdicts.Add(Verdict.Fail); reasons.Add($"{c.Errors} device calls failed, last {c.LastError}"); }
         }

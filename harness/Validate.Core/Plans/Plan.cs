@@ -143,8 +143,11 @@ public sealed record FaultPlan(string Kind, int Repetitions, DriverCommand Drive
     public static readonly string[] Stages = ["exit", "start", "setup", "first-irq", "total"];
 }
 
-public sealed record Limits(double Marginal, long MaxLost, long MaxMissed, IReadOnlyList<StageLimit> Stages)
+public sealed record Limits(double Marginal, long MaxLost, long MaxMissed, IReadOnlyList<StageLimit> Stages, long? MaxExtraOrNull = null)
 {
+    /// <summary>Interrupts more than stimuli allowed (limit key maxExtra; default: maxLost's).</summary>
+    public long MaxExtra => MaxExtraOrNull ?? MaxLost;
+
     public static readonly Limits None = new(0.1, long.MaxValue, long.MaxValue, []);
 }
 

@@ -180,6 +180,8 @@ public sealed class LimitsSpec
     public double? Marginal { get; set; }
     public long? MaxLost { get; set; }
     public long? MaxMissed { get; set; }
+    /// <summary>Interrupts more than stimuli (a card that raises some by itself); default: maxLost.</summary>
+    public long? MaxExtra { get; set; }
     /// <summary>fault suites: interrupts handled twice (limit; default 0).</summary>
     public long? MaxDuplicated { get; set; }
     /// <summary>stage name -> statistic (p50, p90, p99, p99.9, p99.99, max) -> duration ("200us", "2ms").</summary>

@@ -461,7 +461,8 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         }
         if (l.MaxLost is < 0) Error($"{path}:maxLost", $"{l.MaxLost}: give 0 or more");
         if (l.MaxMissed is < 0) Error($"{path}:maxMissed", $"{l.MaxMissed}: give 0 or more");
-        return new Limits(marginal, l.MaxLost ?? 0, l.MaxMissed ?? 0, list);
+        if (l.MaxExtra is < 0) Error($"{path}:maxExtra", $"{l.MaxExtra}: give 0 or more");
+        return new Limits(marginal, l.MaxLost ?? 0, l.MaxMissed ?? 0, list, l.MaxExtra);
     }
 
     [GeneratedRegex("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")]

@@ -54,10 +54,10 @@ public class MeasurementLoopTests
     private static SuitePlan Suite(Limits limits) =>
         new("s", BackendKind.Timer, "periodic", 10, null, 1000, [0], 80, LoadProfile.Idle, 0, 1000, 0, 1024, limits);
 
-    private static SuiteResult Result(long p99, long lost = 0) => new()
+    private static SuiteResult Result(long p99, long lost = 0, long extra = 0) => new()
     {
         Name = "s", Backend = "timer", Mode = "periodic",
-        Counts = new SuiteCounts(10, 10, 10, 10, 10, lost, 0, 0, 0, 0, null, 10, 0, 0),
+        Counts = new SuiteCounts(10, 10, 10, 10, 10, lost, extra, 0, 0, 0, null, 10, 0, 0),
         Stages = { new StageResult("total", 10, 1, p99 / 2, p99, p99, p99, p99, p99, 0, 0, 0, 1, [], []) },
     };
 
@@ -80,5 +80,16 @@ public class MeasurementLoopTests
         LimitVerdict.Judge(Suite(new Limits(0.1, 0, 0, [])), r);
         Assert.That(r.Verdict, Is.EqualTo(Verdict.Fail));
         Assert.That(r.Message, Does.Contain("3 interrupts lost (limit 0)"));
+    }
+
+    [TestCase(null, 1, Verdict.Fail)]
+    [TestCase(2L, 2, Verdict.Pass)]
+    [TestCase(2L, 3, Verdict.Fail)]
+    public void Extra_interrupts_are_judged_by_maxExtra_else_by_maxLost(long? maxExtra, long extra, Verdict expected)
+    {
+        var r = Result(10, extra: extra);
+        LimitVerdict.Judge(Suite(new Limits(0.1, 0, 0, [], maxExtra)), r);
+        Assert.That(r.Verdict, Is.EqualTo(expected), r.Message);
+        if (expected == Verdict.Fail) Assert.That(r.Message, Does.Contain($"{extra} interrupts more than stimuli (duplicated or unrequested; limit {maxExtra ?? 0})"));
     }
 }
