@@ -3545,8 +3545,6 @@ static bool t_ids_param(const struct card *c)
 #define E1K_EIAC	0xdc
 #define E1K_IAM		0xe0
 #define E1K_IVAR	0xe4
-#define E1K_ITR		0xc4
-#define E1K_EITR(n)	(0xe8 + 4 * (n))
 #define E1K_CTRL_EXT_IAME (1u << 27)
 #define E1K_LSC		(1u << 2)
 #define E1K_RXQ0	(1u << 20)
@@ -3610,15 +3608,6 @@ static struct valirq_init e1k_init(uint32_t ims)
 /* The card as after reset, from outside: nothing enabled, nothing routed, no cause pending. */
 static void e1k_quiet(const struct card *c)
 {
-	int i;
-
-	/*
-	 * No interrupt throttling: QEMU resets ITR and EITR to a nonzero interval, and its MSI-X throttling
-	 * timer asserts (QEMU aborts) when it fires after MSI-X was disabled.
-	 */
-	bar_wr32(c, E1K_ITR, 0);
-	for (i = 0; i < E1K_NVEC; i++)
-		bar_wr32(c, E1K_EITR(i), 0);
 	bar_wr32(c, E1K_IMC, 0xffffffff);
 	bar_wr32(c, E1K_EIAC, 0);
 	bar_wr32(c, E1K_IAM, 0);

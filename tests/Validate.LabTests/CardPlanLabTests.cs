@@ -105,9 +105,9 @@ public class CardPlanLabTests
             {
               "schema": 1, "name": "a NIC from a plan alone",
               "card": { "name": "nic", "vendor": "0x8086", "device": "0x10d3" },
-              "registers": { "cause": { "bar": 0, "offset": "0xc0" }, "set": { "bar": 0, "offset": "0xc8" }, "on": { "bar": 0, "offset": "0xd0" }, "off": { "bar": 0, "offset": "0xd8" }, "throttle": { "bar": 0, "offset": "0xc4" } },
+              "registers": { "cause": { "bar": 0, "offset": "0xc0" }, "set": { "bar": 0, "offset": "0xc8" }, "on": { "bar": 0, "offset": "0xd0" }, "off": { "bar": 0, "offset": "0xd8" } },
               "irqProgram": { "check": { "op": "read-ne", "register": "cause", "mask": "0x100000" }, "readToClear": true },
-              "init": [ { "op": "write", "register": "throttle", "value": 0 }, { "op": "write", "register": "on", "value": "0x100000" } ],
+              "init": [ { "op": "write", "register": "on", "value": "0x100000" } ],
               "disable": [ { "op": "write", "register": "off", "value": "0xffffffff" } ],
               "quiesce": [ { "op": "write", "register": "off", "value": "0xffffffff" } ],
               "stimulus": { "register": "set", "value": "0x100000" },
