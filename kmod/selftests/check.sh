@@ -10,8 +10,8 @@
 # The plan comes at the end.
 #
 #   KERNELS="rt generic"                             lab kernels (validate vlab --kernel); VALIRQ_KERNELS too
-#   TOPOLOGIES="single-msi single-intx shared-intx msi-reset intel-msix"  topologies; VALIRQ_TOPOLOGIES too
-#   GENERIC_TOPOLOGIES="single-msi shared-intx intel-msix"  on the generic kernel (the module's code is the same;
+#   TOPOLOGIES="single-msi single-intx shared-intx msi-reset"  topologies (intel-msix by hand: see below); VALIRQ_TOPOLOGIES too
+#   GENERIC_TOPOLOGIES="single-msi shared-intx"      on the generic kernel (the module's code is the same;
 #                                                    what differs is the kernel's IRQ core: MSI, a shared line, MSI-X)
 #   VALIRQ_REPS=200                                  kills per kill test
 #   CHECKPATCH=0                                     leave out the checkpatch test
@@ -25,8 +25,11 @@ kmod=$(dirname "$here")
 root=$(dirname "$kmod")
 validate=$root/validate
 kernels=${VALIRQ_KERNELS:-${KERNELS:-rt generic}}
-topologies=${VALIRQ_TOPOLOGIES:-${TOPOLOGIES:-single-msi single-intx shared-intx msi-reset intel-msix}}
-generic_topologies=${VALIRQ_TOPOLOGIES:-${GENERIC_TOPOLOGIES:-single-msi shared-intx intel-msix}}
+# intel-msix is not in the default lists: QEMU 7.2's e1000e aborts (assertion in
+# e1000e_intrmgr_on_msix_throttling_timer) when MSI-X is disabled within its throttling interval of a
+# message, which the MSI-X tests do; run it with TOPOLOGIES=intel-msix until the lab's QEMU is fixed.
+topologies=${VALIRQ_TOPOLOGIES:-${TOPOLOGIES:-single-msi single-intx shared-intx msi-reset}}
+generic_topologies=${VALIRQ_TOPOLOGIES:-${GENERIC_TOPOLOGIES:-single-msi shared-intx}}
 reps=${VALIRQ_REPS:-200}
 n=0
 
