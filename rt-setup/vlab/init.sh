@@ -98,6 +98,11 @@ valirq_ko=
 for m in uio uio_pci_generic; do
     chroot /host /sbin/modprobe "$m" >> "$log" 2>&1 || die "modprobe $m failed"
 done
+# VFIO where the kernel has an IOMMU to give it (an iommu topology): vfio-pci for the vfio backend.
+if [ -n "$(ls /sys/class/iommu 2>/dev/null)" ]; then
+    chroot /host /sbin/modprobe vfio-pci >> "$log" 2>&1 || die "modprobe vfio-pci failed"
+    trace "IOMMU present: vfio-pci loaded"
+fi
 if [ -f "/host$out/modules" ]; then
     while read -r ko; do
         [ -n "$ko" ] || continue

@@ -73,6 +73,7 @@ public sealed class PciBinding : IDisposable
                     "valirq" => File.Exists(ValirqDevice.PathOf(Address)),
                     "uio_pci_generic" => Directory.Exists(Path.Combine(_sysfs, "uio")) &&
                                          Directory.GetDirectories(Path.Combine(_sysfs, "uio")).Any(d => File.Exists($"/dev/{Path.GetFileName(d)}")),
+                    "vfio-pci" => VfioSetup.GroupOf(Address, out _) is { } g && File.Exists($"/dev/vfio/{g}"),
                     _ => true,
                 })
                 return;

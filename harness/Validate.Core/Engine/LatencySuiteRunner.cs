@@ -46,7 +46,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             if (suite.Backend != BackendKind.Timer)
             {
                 card = scope.FindCard();
-                result.Facts["driver"] = scope.Bind(card.Address, suite.Backend == BackendKind.Valirq ? "valirq" : "uio_pci_generic").Driver;
+                result.Facts["driver"] = scope.Bind(card.Address, DriverOf(suite.Backend)).Driver;
             }
             scope.StartLoads(card);
 
@@ -59,6 +59,8 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                     BackendKind.Timer => new TimerBackend(periodNs),
                     BackendKind.Valirq => new ValirqBackend(card!.Address, suite.Mode, plan.Program!.Value, plan.Quiesce, plan.Stimulus!, periodNs, suite.TimeoutMs,
                         plan.Init, suite.VectorMask),
+                    BackendKind.Vfio => new VfioBackend(card!.Address, suite.Mode, plan.Program!.Value, plan.Stimulus!, periodNs, suite.TimeoutMs,
+                        plan.Init, suite.Vectors),
                     _ => new UioBackend(card!.Address, plan.Program!.Value, plan.Stimulus!, periodNs, suite.TimeoutMs, plan.Init),
                 };
                 var raw = Path.Combine(samplesDir, threads == 1 ? $"{suite.Name}.bin.gz" : $"{suite.Name}-cpu{suite.Cpus[i]}.bin.gz");
@@ -105,6 +107,14 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     }
 
     private sealed record MeasureOutcome(MeasurementInfo Info, IReadOnlyList<ThreadSchedState> ThreadStates, IReadOnlyList<string> Problems, Exception? Error, bool GaveUp);
+
+    /// <summary>The kernel driver a backend takes the card through.</summary>
+    public static string DriverOf(BackendKind backend) => backend switch
+    {
+        BackendKind.Valirq => "valirq",
+        BackendKind.Vfio => "vfio-pci",
+        _ => "uio_pci_generic",
+    };
 
     private static MeasureOutcome Measure(SuitePlan suite, RealtimeSettings rt, LatencyBackend[] backends, LatencyRecorder[] recorders, RunContext ctx)
     {

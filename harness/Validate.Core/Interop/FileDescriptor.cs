@@ -50,6 +50,15 @@ public sealed unsafe class FileDescriptor : SafeHandle
     public static FileDescriptor Open(string path, OpenMode flags) =>
         TryOpen(path, flags, out var error) ?? throw new InteropException(CallOf(flags), error, path);
 
+    /// <summary>Takes ownership of a descriptor opened elsewhere (an ioctl's result, an eventfd); <paramref name="path"/> names it in messages.</summary>
+    public static FileDescriptor Adopt(int fd, string path)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fd);
+        var owner = new FileDescriptor(path);
+        owner.SetHandle(fd);
+        return owner;
+    }
+
     /// <summary>open(2) with O_CLOEXEC: the owned descriptor, or null and errno.</summary>
     public static FileDescriptor? TryOpen(string path, OpenMode flags, out int error)
     {

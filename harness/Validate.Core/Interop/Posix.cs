@@ -66,6 +66,31 @@ public static unsafe class Posix
         return r >= 0 ? r : -e;
     }
 
+    /// <summary>
+    /// poll(2) for POLLIN on up to 32 descriptors: how many are readable (each marked in
+    /// <paramref name="ready"/>), 0 on timeout, or -errno. EINTR is retried with the full timeout. Allocation-free.
+    /// </summary>
+    public static int PollAnyIn(ReadOnlySpan<int> fds, Span<bool> ready, int timeoutMs)
+    {
+        var n = Math.Min(fds.Length, 32);
+        var pfd = stackalloc pollfd[32];
+        for (var i = 0; i < n; i++)
+        {
+            pfd[i].fd = fds[i];
+            pfd[i].events = POLLIN;
+            pfd[i].revents = 0;
+        }
+        int r, e = 0;
+        do
+        {
+            r = poll(pfd, (uint)n, timeoutMs);
+            if (r < 0) e = errno;
+        }
+        while (r < 0 && e == Errno.EINTR);
+        for (var i = 0; i < n; i++) ready[i] = r > 0 && pfd[i].revents != 0;
+        return r >= 0 ? r : -e;
+    }
+
     /// <summary>int ioctl(int, unsigned long, void *): its non-negative result, or -errno.</summary>
     public static int Ioctl(int fd, uint request, void* arg)
     {

@@ -21,16 +21,29 @@ public sealed record TopologyCard(string Model, ushort Vendor, ushort Device, in
 /// The guest lists the cards whose ids the topology names (topology.txt) and binds them;
 /// <see cref="Verify"/> checks what it saw before a result counts.
 /// </summary>
-public sealed record Topology(string Name, string Description, string Machine, IReadOnlyList<TopologyCard> Cards, bool SharedLine)
+public sealed record Topology(string Name, string Description, string Machine, IReadOnlyList<TopologyCard> Cards, bool SharedLine, bool Iommu = false)
 {
+    /// <summary>
+    /// Kernel command line for an <see cref="Iommu"/> topology: VT-d on, and passthrough for the kernel's own
+    /// DMA (the lab's 9p shares), so that only a device given to VFIO is translated.
+    /// </summary>
+    public string KernelArgs => Iommu ? "intel_iommu=on iommu=pt" : "";
+
     /// <summary>The distinct vendor:device ids of the cards ("1234:11e8"), as the guest init gets them to list and bind.</summary>
     public IReadOnlyList<string> Ids => Cards.Select(c => c.Id).Distinct().ToArray();
 
     /// <summary>QEMU arguments for the machine and its cards (slots are PCI device numbers on bus 0).</summary>
     public IEnumerable<string> QemuDeviceArgs()
     {
+        // An emulated VT-d with interrupt remapping (needs the split irqchip), the way VFIO
+        // (vfio-pci without no-IOMMU mode) can take a card: it is first, ahead of every PCI device.
         yield return "-M";
-        yield return Machine;
+        yield return Iommu ? Machine + ",kernel-irqchip=split" : Machine;
+        if (Iommu)
+        {
+            yield return "-device";
+            yield return "intel-iommu,intremap=on";
+        }
         foreach (var c in Cards)
         {
             var options = string.IsNullOrEmpty(c.Options) ? "" : "," + c.Options;
@@ -188,6 +201,8 @@ public sealed class TopologyCatalog
             throw Bad(path, at + ".machine", $"is '{machine}'", "use q35 (PCIe, MSI) or pc (i440FX/PIIX, legacy INTx routing)");
         var description = Text(path, t, at, "description", required: false) ?? name;
         var shared = Flag(path, t, at, "sharedLine");
+        var iommu = Flag(path, t, at, "iommu");
+        if (iommu && machine != "q35") throw Bad(path, at + ".iommu", "needs q35", "use machine q35 for an IOMMU (QEMU's intel-iommu)");
         if (!t.TryGetProperty("cards", out var cards) || cards.ValueKind != JsonValueKind.Array || cards.GetArrayLength() == 0)
             throw Bad(path, at + ".cards", "is missing, empty or not a list", "list the cards: model, id, slot");
         var list = new List<TopologyCard>();
@@ -212,7 +227,7 @@ public sealed class TopologyCatalog
         }
         if (list.GroupBy(c => c.Slot).FirstOrDefault(g => g.Count() > 1) is { } dup)
             throw Bad(path, at + ".cards", $"puts two cards in slot {dup.Key}", "give each card its own slot");
-        return new Topology(name, description, machine, list, shared);
+        return new Topology(name, description, machine, list, shared, iommu);
     }
 
     private static string? Text(string path, JsonElement o, string at, string key, bool required)

@@ -155,16 +155,20 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
             "-accel", accel, "-m", "2048", "-smp", "2",
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot",
             "-kernel", host.KernelImage, "-initrd", initramfs,
-            "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind} vlab.kernel={host.Kernel.Name}",
+            "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind} vlab.kernel={host.Kernel.Name} {o.Topology.KernelArgs}".TrimEnd(),
             // ttyS0: kernel console to a file; ttyS1: the command's output, to our stdout.
             "-serial", $"file:{Path.Combine(runDir, "console.log")}", "-serial", "stdio",
+        ];
+        // The topology first (an IOMMU must come before the PCI devices it translates), then the shares.
+        string[] shares =
+        [
             // The host's root read-only and the run directory writable, both at fixed slots away from the cards'.
             "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x10",
             "-fsdev", $"local,id=vlabout,path={runDir},security_model=none",
             "-device", "virtio-9p-pci,fsdev=vlabout,mount_tag=vlabout,addr=0x11",
         ];
-        return common.Concat(o.Topology.QemuDeviceArgs());
+        return common.Concat(o.Topology.QemuDeviceArgs()).Concat(shares);
     }
 
     /// <summary>The guest's command.sh: cd to the host's working directory when the guest sees it, then exec.</summary>

@@ -104,7 +104,7 @@ public sealed record LoadProfile(string Name, string? Description, IReadOnlyList
     public static readonly LoadProfile Idle = new("idle", "no load", []);
 }
 
-public enum BackendKind { Valirq, Uio, Timer }
+public enum BackendKind { Valirq, Uio, Timer, Vfio }
 
 public sealed record SuitePlan(
     string Name,

@@ -13,6 +13,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     public const int SupportedSchema = 1;
     public static readonly string[] Statistics = ["min", "p50", "p90", "p99", "p99.9", "p99.99", "max"];
     public static readonly string[] ValirqModes = ["msi", "msix", "intx-exclusive", "intx-shared", "intx-pci23"];
+    public static readonly string[] VfioModes = ["intx", "msi", "msix"];
     /// <summary>Values of the plan key "release", in the order of valirq's VALIRQ_RELEASE_* numbers.</summary>
     public static readonly string[] ReleasePolicies = ["quiesce", "reset", "quiesce-then-reset"];
 
@@ -28,6 +29,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         BackendKind.Valirq => ["raise-hardirq", "hardirq-thread", "thread-user", "total"],
         BackendKind.Uio => ["total"],
         BackendKind.Timer => ["total"],
+        BackendKind.Vfio => ["raise-user", "user-done", "total"],
         _ => throw new ArgumentOutOfRangeException(nameof(backend)),
     };
 
@@ -341,13 +343,17 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             case "valirq": backend = BackendKind.Valirq; break;
             case "uio": backend = BackendKind.Uio; break;
             case "timer": backend = BackendKind.Timer; break;
-            default: Error($"{path}:backend", $"'{backendName}': use valirq, uio or timer"); break;
+            case "vfio": backend = BackendKind.Vfio; break;
+            default: Error($"{path}:backend", $"'{backendName}': use valirq, uio, vfio or timer"); break;
         }
-        var mode = s.Mode ?? (backend switch { BackendKind.Valirq => "msi", BackendKind.Uio => "intx", _ => "periodic" });
+        var mode = s.Mode ?? (backend switch { BackendKind.Valirq or BackendKind.Vfio => "msi", BackendKind.Uio => "intx", _ => "periodic" });
         switch (backend)
         {
             case BackendKind.Valirq when !ValirqModes.Contains(mode):
                 Error($"{path}:mode", $"'{mode}' is not a valirq mode; use {string.Join(", ", ValirqModes)}");
+                break;
+            case BackendKind.Vfio when !VfioModes.Contains(mode):
+                Error($"{path}:mode", $"'{mode}' is not a vfio mode; use {string.Join(", ", VfioModes)}");
                 break;
             case BackendKind.Uio when mode != "intx":
                 Error($"{path}:mode", $"'{mode}': uio_pci_generic delivers INTx only; use intx");
@@ -356,14 +362,14 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
                 Error($"{path}:mode", $"'{mode}': the timer backend has one mode, periodic");
                 break;
         }
-        if (backend is BackendKind.Valirq or BackendKind.Uio && stimulus is null)
+        if (backend is BackendKind.Valirq or BackendKind.Uio or BackendKind.Vfio && stimulus is null)
             Error($"{path}:backend", $"{backendName} needs a way to make the card interrupt: add \"stimulus\" to the plan");
         if (backend == BackendKind.Valirq && program is null)
             Error($"{path}:backend", "valirq needs the card's IRQ program: add \"irqProgram\" to the plan");
         if (backend == BackendKind.Valirq && mode == "intx-shared" && program is { NAck: 0, NMask: 0 })
             Error($"{path}:mode", "on a shared line the hard IRQ handler must silence the card: the IRQ program needs ack or mask steps (or use intx-pci23)");
-        if (backend == BackendKind.Uio && program is null)
-            Error($"{path}:backend", "uio acknowledges the card from user space with the plan's IRQ program (check and ack): add \"irqProgram\"");
+        if (backend is BackendKind.Uio or BackendKind.Vfio && program is null)
+            Error($"{path}:backend", $"{backendName} acknowledges the card from user space with the plan's IRQ program (check and ack): add \"irqProgram\"");
 
         var vectors = Vectors(s, dflt, path, mode);
         var shared = SharedKeys(s, dflt, path, LatencyRules(backend), loads);
