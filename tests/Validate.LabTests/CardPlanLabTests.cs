@@ -69,8 +69,17 @@ public class CardPlanLabTests
     public void The_82574L_plan_passes_every_suite_through_msi_msix_and_intx()
     {
         var plan = Path.Combine(Cli.Layout.Root, "testplans", "intel", "82574l.json");
-        var (run, r) = RunPlan("intel-msix", plan, null, "--set", "suiteDefaults:count=300", "--set", "suiteDefaults:repetitions=3");
-        AssertEverySuitePassed(r, 11);
+        var (run, r) = RunPlan("iommu", plan, null, "--set", "suiteDefaults:count=300", "--set", "suiteDefaults:repetitions=3");
+        AssertEverySuitePassed(r, 14);
+        var vfio = r.Suites.Where(s => s.Backend == "vfio").ToList();
+        Assert.That(vfio.Select(s => s.Mode), Is.EquivalentTo(new[] { "msi", "msix", "intx" }), "the card through vfio-pci in each of its interrupt modes");
+        foreach (var s in vfio)
+        {
+            Assert.That(s.Facts["driver"], Is.EqualTo("vfio-pci"), s.Name);
+            Assert.That(s.Facts["device"], Does.Match(@"^/dev/vfio/\d+$"), s.Name);
+            Assert.That(s.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-user", "user-done", "total" }), s.Name);
+            Assert.That(s.Counts!.Lost, Is.Zero, s.Name);
+        }
         var msix = r.Suites.Single(s => s.Name == "valirq-msix-cpu");
         Assert.That(msix.Facts["vectors"], Is.EqualTo("0,1,2,3,4"));
         Assert.That(r.Suites.Where(s => s.Fault is not null && s.Mode == "msix").Select(s => s.Fault!.Mode), Is.All.EqualTo("msix"));

@@ -99,6 +99,9 @@ public sealed unsafe class VfioBackend : LatencyBackend
         // Start clean: whatever a previous user left at the card acknowledged; then the signals, then the
         // plan's init steps (the card interrupts only once something listens).
         _bar.CheckAndAck(_program);
+        // A message is a memory write of the card's: MSI and MSI-X need bus mastering, which vfio-pci
+        // leaves to the user (as DPDK sets it). The IOMMU maps nothing for the card, so no DMA reaches memory.
+        if (_index != Vfio.PciIntxIrqIndex) _dev.SetBusMaster(true);
         _dev.SetEventfds(_index, 0, all);
         _irqsOn = true;
         if (!RegisterProgram.Run(_bar, ((ReadOnlySpan<ValirqStep>)_init.Init)[..(int)_init.NInit], 0))
@@ -182,7 +185,11 @@ public sealed unsafe class VfioBackend : LatencyBackend
             RegisterProgram.Run(_bar, ((ReadOnlySpan<ValirqStep>)_init.Disable)[..(int)_init.NDisable], 0);
             _bar.CheckAndAck(_program);
         }
-        if (_irqsOn && _dev is not null) _dev.DisableIrqs(_index);
+        if (_irqsOn && _dev is not null)
+        {
+            _dev.DisableIrqs(_index);
+            if (_index != Vfio.PciIntxIrqIndex) _dev.SetBusMaster(false);
+        }
         _irqsOn = false;
         _bar?.Unmap();
         _bar = null;

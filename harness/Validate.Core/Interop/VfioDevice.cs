@@ -74,6 +74,13 @@ public sealed unsafe class VfioDevice : IDisposable
     /// <summary>Disables an index (no more signals); errno, 0 when done.</summary>
     public int DisableIrqs(uint index) => _device is null ? 0 : _v.SetEventfds(index, 0, []);
 
+    /// <summary>Bus mastering on or off (the config region's command register); throws with errno.</summary>
+    public void SetBusMaster(bool on)
+    {
+        var e = on ? _v.UpdateCommand(VfioSetup.CommandBusMaster, 0) : _v.UpdateCommand(0, VfioSetup.CommandBusMaster);
+        if (e != 0) throw new InteropException("bus mastering through the VFIO config region", e, Address);
+    }
+
     /// <summary>VFIO_DEVICE_RESET: 0, or errno.</summary>
     public int Reset() => _v.Reset();
 

@@ -202,6 +202,22 @@ public unsafe struct VfioSetup
         return ioctl(device, (int)VfioIoc.DeviceSetIrqs, &set) < 0 ? errno : 0;
     }
 
+    /// <summary>
+    /// Sets or clears bits of the PCI command register through the config region (vfio-pci leaves bus
+    /// mastering to the user, and an MSI is a memory write: without it no message arrives). 0, or errno.
+    /// </summary>
+    public readonly int UpdateCommand(ushort set, ushort clear)
+    {
+        if (!RegionInfo(Vfio.PciConfigRegionIndex, out var config, out var err)) return err;
+        ushort cmd;
+        if (pread(Device, &cmd, 2, (off_t)(long)(config.Offset + PciCommand)) != 2) return errno;
+        cmd = (ushort)((cmd | set) & ~clear);
+        return pwrite(Device, &cmd, 2, (off_t)(long)(config.Offset + PciCommand)) == 2 ? 0 : errno;
+    }
+
+    /// <summary>The PCI command register's offset, and its bus-master bit.</summary>
+    public const ushort PciCommand = 0x04, CommandBusMaster = 0x04;
+
     /// <summary>VFIO_DEVICE_RESET: 0, or errno (ENOTTY/EINVAL: the device has no reset).</summary>
     public readonly int Reset() => ioctl(Device, (int)VfioIoc.DeviceReset, null) < 0 ? errno : 0;
 

@@ -132,7 +132,8 @@ public sealed class TopologyCatalog
 
     /// <summary>
     /// The topology for a plan: of those holding the plan's card, first those that also hold the neighbour
-    /// card on one shared line when the plan has neighbour suites, then the one with the most of the plan's
+    /// card on one shared line when the plan has neighbour suites, then those with an IOMMU when it has vfio
+    /// suites, then the one with the most of the plan's
     /// cards (a second card for the irq-flood load or the neighbour).
     /// </summary>
     public Topology ForPlan(Plans.Plan plan)
@@ -141,9 +142,11 @@ public sealed class TopologyCatalog
         var nb = plan.Neighbour.Card;
         var nbId = $"{nb.Vendor:x4}:{nb.Device:x4}";
         var needsNeighbour = plan.Suites.Any(s => s.Fault is { Neighbour: true });
+        var needsIommu = plan.Suites.Any(s => s.Backend == Plans.BackendKind.Vfio);
         bool HasNeighbour(Topology t) => t.SharedLine && t.Cards.Count(c => c.Id == nbId) >= (nbId == id ? 2 : 1);
         return All.Where(t => t.Cards.Any(c => c.Id == id))
             .OrderByDescending(t => !needsNeighbour || HasNeighbour(t))
+            .ThenByDescending(t => !needsIommu || t.Iommu)
             .ThenByDescending(t => t.Cards.Count(c => c.Id == id || c.Id == nbId))
             .FirstOrDefault()
             ?? throw new ValidateException(ExitCodes.Usage,

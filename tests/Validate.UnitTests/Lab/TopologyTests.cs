@@ -36,7 +36,7 @@ public class TopologyTests
     }
 
     [TestCase("qemu/edu.json", "shared-intx")]
-    [TestCase("intel/82574l.json", "intel-msix")]
+    [TestCase("intel/82574l.json", "iommu")]
     [TestCase("intel/82540em.json", "mixed-intx")]
     public void The_demo_boots_the_topology_that_holds_the_plans_card_and_its_neighbour(string plan, string topology)
     {
