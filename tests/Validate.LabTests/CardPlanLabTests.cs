@@ -70,7 +70,7 @@ public class CardPlanLabTests
     {
         var plan = Path.Combine(Cli.Layout.Root, "testplans", "intel", "82574l.json");
         var (run, r) = RunPlan("iommu", plan, null, "--set", "suiteDefaults:count=300", "--set", "suiteDefaults:repetitions=3");
-        AssertEverySuitePassed(r, 14);
+        AssertEverySuitePassed(r, 18);
         var vfio = r.Suites.Where(s => s.Backend == "vfio").ToList();
         Assert.That(vfio.Select(s => s.Mode), Is.EquivalentTo(new[] { "msi", "msix", "intx" }), "the card through vfio-pci in each of its interrupt modes");
         foreach (var s in vfio)

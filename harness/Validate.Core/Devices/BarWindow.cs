@@ -56,12 +56,18 @@ public abstract class BarWindow : IDisposable
 
     /// <summary>
     /// The window on BAR <paramref name="bar"/> of a card, chosen by the driver it is bound to now: valirq:
-    /// debugfs barN (waiting up to <paramref name="waitMs"/> for it to appear after a bind); otherwise
-    /// sysfs resourceN mapped. Throws <see cref="ValidateException"/> (set-up, exit 4) with the fix when
+    /// debugfs barN (waiting up to <paramref name="waitMs"/> for it to appear after a bind); vfio-pci:
+    /// valirq's module-level debugfs window (<see cref="WindowBar"/>); otherwise sysfs resourceN mapped. Throws <see cref="ValidateException"/> (set-up, exit 4) with the fix when
     /// debugfs is not there.
     /// </summary>
     public static BarWindow ForCard(string pciAddress, int bar, int waitMs = 0) =>
-        PciBinding.CurrentDriver(pciAddress) == "valirq" ? DebugfsBar.Open(pciAddress, bar, waitMs) : MappedBar.MapSysfsResource(pciAddress, bar);
+        PciBinding.CurrentDriver(pciAddress) switch
+        {
+            "valirq" => DebugfsBar.Open(pciAddress, bar, waitMs),
+            // vfio-pci's user holds the BARs (its mmap requests them): valirq's module-level window.
+            "vfio-pci" => WindowBar.Open(pciAddress, bar),
+            _ => MappedBar.MapSysfsResource(pciAddress, bar),
+        };
 }
 
 /// <summary>

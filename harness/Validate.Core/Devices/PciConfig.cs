@@ -10,6 +10,7 @@ public static class PciConfig
     /// <summary>The command register (16 bits at 0x04) and its bit 10, Interrupt Disable: set, the function asserts no INTx.</summary>
     public const int Command = 0x04;
     public const ushort CommandIntxDisable = 1 << 10;
+    public const ushort CommandBusMaster = 1 << 2;
 
     private const int Status = 0x06, StatusCapabilitiesList = 0x10, CapPointer = 0x34, CapMsi = 0x05, CapMsix = 0x11;
 
@@ -24,6 +25,20 @@ public static class PciConfig
             Span<byte> cmd = stackalloc byte[2];
             f.Position = Command;
             return f.Read(cmd) == 2 && (BitConverter.ToUInt16(cmd) & CommandIntxDisable) != 0;
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>Whether bus mastering is on (command register bit 2); false when config space cannot be read.</summary>
+    public static bool BusMaster(string pciAddress)
+    {
+        try
+        {
+            using var f = File.OpenRead(PathOf(pciAddress));
+            Span<byte> cmd = stackalloc byte[2];
+            f.Position = Command;
+            return f.Read(cmd) == 2 && (BitConverter.ToUInt16(cmd) & CommandBusMaster) != 0;
         }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }

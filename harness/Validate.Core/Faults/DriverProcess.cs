@@ -98,12 +98,13 @@ public sealed class DriverProcess : IDisposable
 
     /// <summary>
     /// The driver channel's environment for a card described by <paramref name="card"/> (docs/driver-channel.md):
-    /// the device, the mode and vectors, the card's programs; on uio no release policy (valirq is not there).
+    /// the device, the mode and vectors, the card's programs; on uio and vfio no release policy (valirq is not there).
     /// </summary>
     public static Dictionary<string, string> ChannelEnvironment(Plan card, string device, string pciAddress, string mode, uint vectors)
     {
         var p = card.Program ?? throw new ValidateException(ExitCodes.InputError, $"{card.SourcePath}: a driver needs the card's irqProgram (its check and ack)");
         var init = card.Init;
+        var valirq = mode is "msi" or "msix" or "intx-pci23";
         var env = new Dictionary<string, string>
         {
             ["VALIDATE_DRIVER_DEVICE"] = device,
@@ -115,10 +116,10 @@ public sealed class DriverProcess : IDisposable
             ["VALIDATE_DRIVER_INIT"] = StepsText(init.Init[..(int)init.NInit]),
             ["VALIDATE_DRIVER_DISABLE"] = StepsText(init.Disable[..(int)init.NDisable]),
             ["VALIDATE_DRIVER_READ_TO_CLEAR"] = card.ReadToClear ? "1" : "0",
-            ["VALIDATE_DRIVER_VECTOR_STATUS"] = mode == "msix" && card.VectorStatus is { } vs
+            ["VALIDATE_DRIVER_VECTOR_STATUS"] = mode is "msix" or "vfio-msix" && card.VectorStatus is { } vs
                 ? string.Join(',', vs.Select(m => string.Create(CultureInfo.InvariantCulture, $"0x{m:x}"))) : "",
-            ["VALIDATE_DRIVER_QUIESCE"] = mode == "uio" ? "" : QuiesceText(card.Quiesce),
-            ["VALIDATE_DRIVER_RELEASE"] = mode == "uio" ? "" : card.Release,
+            ["VALIDATE_DRIVER_QUIESCE"] = !valirq ? "" : QuiesceText(card.Quiesce),
+            ["VALIDATE_DRIVER_RELEASE"] = !valirq ? "" : card.Release,
         };
         return env;
     }

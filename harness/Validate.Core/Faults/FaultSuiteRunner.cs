@@ -84,6 +84,15 @@ internal sealed class FaultSuiteRun
     /// <summary>On a shared INTx line the stimulus pauses while no driver serves the card; on MSI it goes on through every fault.</summary>
     public bool Gated => Suite.Mode is not ("msi" or "msix");
 
+    /// <summary>The driver under test sits on vfio-pci (mainline's release, not valirq's, follows a fault).</summary>
+    public bool Vfio => Suite.Backend == BackendKind.Vfio;
+
+    /// <summary>Through vfio-pci: the function has a reset method, so vfio-pci resets it on release and open.</summary>
+    public bool VfioResets => Result.VfioReset?.StartsWith("reset", StringComparison.Ordinal) == true;
+
+    /// <summary>The kernel driver the card is bound to for the suite.</summary>
+    public string KernelDriver => Vfio ? "vfio-pci" : "valirq";
+
     public void Problem(string p)
     {
         lock (ProblemList) ProblemList.Add(p);
@@ -106,6 +115,13 @@ internal sealed class FaultSuiteRun
         result.Facts["fault"] = f.Kind;
         result.Facts["stimulus"] = $"{suite.RateHz}/s{(Gated ? ", paused while no driver serves the shared line" : ", through every fault")}";
         result.Facts["release"] = plan.Release;
+        if (Vfio)
+        {
+            result.Facts["release"] = "vfio-pci's (interrupts off, bus mastering off, the function reset when it can be)";
+            Result.ReleasePolicy = "vfio-pci";
+            Result.VfioReset = VfioResetMethod(Card.Address);
+            result.Facts["vfioReset"] = Result.VfioReset;
+        }
         PciDevice? nbCard = null;
         if (f.Neighbour)
         {
@@ -127,8 +143,8 @@ internal sealed class FaultSuiteRun
         var lineIrqBefore = Gated ? ProcInterrupts.Count(Card.Irq) : null;
         try
         {
-            _scope.Bind(Card.Address, "valirq");
-            CheckResetPolicy();
+            _scope.Bind(Card.Address, KernelDriver);
+            if (!Vfio) CheckResetPolicy();
             var capacity = (int)Math.Min(8_000_000, (long)suite.RateHz * (f.Repetitions * (f.RecoveryTimeoutMs / 1000L + f.HangMs / 1000L + 2) + 120));
             var stim = Stimulus = new Stimulator(Card.Address, plan.Stimulus, suite.RateHz, capacity, suite.Cpus[0], suite.Priority);
             if (nbCard is not null)
@@ -253,7 +269,10 @@ internal sealed class FaultSuiteRun
         }
         recovered = first;
         var stoppedServing = r.StopNs >= 0 ? r.StopNs : r.FaultNs;
-        _windows.Add(new ExplainedWindow(Math.Min(lastRead, stoppedServing), releasedNs, first ? next.FirstIrqNs : long.MaxValue));
+        // Through vfio-pci the next driver's open resets a resettable function again: what was raised
+        // until it is ready can have been wiped by that reset, not only by the release.
+        var wipedUntil = Vfio && ready && VfioResets ? next.ReadyNs : releasedNs;
+        _windows.Add(new ExplainedWindow(Math.Min(lastRead, stoppedServing), wipedUntil, first ? next.FirstIrqNs : long.MaxValue));
         _faultSpans.Add((stoppedServing, first ? next.FirstIrqNs : MonotonicClock.NowNs()));
         // What valirq's release did: its sysfs around the fault, else what the drivers read in a record's
         // flags (the old driver's GONE record on unbind, the new driver's first record).
@@ -261,6 +280,9 @@ internal sealed class FaultSuiteRun
         string? fromDriver = null;
         if (drv.ReleaseNs >= r.FaultNs) fromDriver = drv.Release;
         if (next.ReleaseNs >= r.FaultNs) fromDriver = next.Release;
+        // vfio-pci says nothing of its release: a function with a reset method is reset (on release, and
+        // again when the next driver opens it), one without is left as it was (INTx and MSI disabled).
+        if (Vfio) fromSysfs = VfioResets ? ReleaseOutcome.Reset : ReleaseOutcome.None;
         List<string> repProblems;
         lock (ProblemList) repProblems = [.. ProblemList.Where(p => p.StartsWith($"repetition {index}:", StringComparison.Ordinal))];
         Result.Repetitions.Add(new FaultRepetition(index, r.FaultNs,
@@ -271,7 +293,10 @@ internal sealed class FaultSuiteRun
 
     private DriverProcess StartDriver(int instance)
     {
-        var env = DriverProcess.ChannelEnvironment(Plan, ValirqDevice.PathOf(Card.Address), Card.Address, Suite.Mode, Suite.VectorMask);
+        var env = Vfio
+            ? DriverProcess.ChannelEnvironment(Plan, $"/dev/vfio/{VfioSetup.GroupOf(Card.Address, out _)}", Card.Address, "vfio-" + Suite.Mode, Suite.VectorMask)
+            : DriverProcess.ChannelEnvironment(Plan, ValirqDevice.PathOf(Card.Address), Card.Address, Suite.Mode, Suite.VectorMask);
+        if (Fault.VfioReset) env["VALIDATE_DRIVER_VFIO_RESET"] = "1";
         return DriverProcess.Start(Fault.Driver, _program, env, instance, Path.Combine(_logDir, $"{Suite.Name}.log"), Suite.Cpus[0], Suite.Priority - 1,
             r => { lock (_reports) _reports.Add(r); }, Problem);
     }
@@ -318,6 +343,11 @@ internal sealed class FaultSuiteRun
     /// </summary>
     internal void CheckLine(string when, ValirqSysfs before, ValirqSysfs? after, BarWindow? bar, bool driverBack = false)
     {
+        if (Vfio)
+        {
+            CheckLineAfterVfio(when);
+            return;
+        }
         var ran = FaultVerdict.ReleasePhrase(Plan.Release);
         if (after is not null && ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither && !(driverBack && Fault.Kind == "revoke"))
         {
@@ -333,6 +363,37 @@ internal sealed class FaultSuiteRun
             Result.LineProblems.Add($"{when}: {intx}");
         if (after is not null && after.Mode is { } mode && mode != "off")
             Result.LineProblems.Add($"{when}: valirq still enabled with no driver (mode {mode}): interrupt handler left installed");
+    }
+
+    /// <summary>
+    /// The line after vfio-pci's release: what it left in the command register (INTx disabled, bus
+    /// mastering), counted for the results; a card asserting INTx with INTx enabled and no handler is a
+    /// line problem (the kernel would call it "nobody cared"). A status still set is not: vfio-pci runs no
+    /// quiesce of the card's, and the next driver serves it.
+    /// </summary>
+    private void CheckLineAfterVfio(string when)
+    {
+        var intxOff = PciConfig.IntxDisabled(Card.Address);
+        var master = PciConfig.BusMaster(Card.Address);
+        lock (Result)
+        {
+            Result.VfioIntxDisabled += intxOff ? 1 : 0;
+            Result.VfioBusMasterLeft += master ? 1 : 0;
+            Result.VfioChecks++;
+        }
+        if (master) Result.LineProblems.Add($"{when}: bus mastering left on by vfio-pci's release: the card could still write memory");
+        if (!intxOff && PciConfig.IntxAsserted(Card.Address) == true)
+            Result.LineProblems.Add($"{when}: the card asserts INTx with INTx enabled and no driver: the line screams (\"nobody cared\")");
+    }
+
+    /// <summary>Whether vfio-pci can reset the function, and by what (sysfs reset_method), or why not.</summary>
+    internal static string VfioResetMethod(string address)
+    {
+        var path = Path.Combine(PciDevice.SysfsRoot, address, "reset_method");
+        var methods = File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+        return methods.Length > 0
+            ? $"reset ({methods}): vfio-pci resets the function on release and when the next driver opens it"
+            : "no reset: the function has no reset method (no FLR, no PM reset, not alone behind a bridge for a bus reset), so vfio-pci leaves it as the driver left it, interrupts disabled";
     }
 
     /// <summary>

@@ -81,10 +81,13 @@ public sealed class Repetition
         if (!_run.Gated) Stimulus.Gate(true);
     }
 
-    /// <summary>Waits for /dev/valirq-ADDRESS to come back after a bind.</summary>
+    /// <summary>The driver under test sits on vfio-pci.</summary>
+    public bool Vfio => _run.Vfio;
+
+    /// <summary>Waits for /dev/valirq-ADDRESS (vfio: /dev/vfio/GROUP) to come back after a bind.</summary>
     public void WaitDeviceNode()
     {
-        var path = ValirqDevice.PathOf(Card.Address);
+        var path = Vfio ? $"/dev/vfio/{VfioSetup.GroupOf(Card.Address, out _)}" : ValirqDevice.PathOf(Card.Address);
         var deadline = Environment.TickCount64 + TimeoutMs;
         while (!File.Exists(path))
         {

@@ -101,6 +101,8 @@ public static class ValirqIoc
     public static readonly uint SetInit = Ioc(Write, 0x09, Unsafe.SizeOf<ValirqInit>());
     /// <summary>On the debugfs stimulus file only (<see cref="ValirqDebugfs.Stimulus"/>), not on the device.</summary>
     public static readonly uint Stimulus = Ioc(Read | Write, 0x07, Unsafe.SizeOf<ValirqStimulus>());
+    /// <summary>On debugfs valirq/window: target a memory BAR of any PCI function (struct valirq_window).</summary>
+    public static readonly uint Window = Ioc(Write, 0x0A, Unsafe.SizeOf<ValirqWindow>());
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -178,6 +180,17 @@ public struct ValirqStimulus
     public uint Value;
     public uint Reserved;
     public ulong BeforeNs;
+}
+
+/// <summary>struct valirq_window: the function (domain, bus, devfn) and memory BAR debugfs valirq/window reaches.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ValirqWindow
+{
+    public uint Domain;
+    public byte Bus;
+    public byte Devfn;
+    public byte Bar;
+    public byte Reserved;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -134,9 +134,12 @@ public sealed record SuitePlan(
 public sealed record DriverCommand(string Name, string Program, IReadOnlyList<string> Args, string? Description);
 
 /// <summary>What a fault suite injects, how often, into which driver; see docs/test-plans.md.</summary>
-public sealed record FaultPlan(string Kind, int Repetitions, DriverCommand Driver, bool Neighbour, int HangMs, int RecoveryTimeoutMs, long MaxDuplicated)
+public sealed record FaultPlan(string Kind, int Repetitions, DriverCommand Driver, bool Neighbour, int HangMs, int RecoveryTimeoutMs, long MaxDuplicated,
+    bool VfioReset = false)
 {
     public static readonly string[] Kinds = ["kill-in-handler", "kill-random", "kill-idle", "hang", "rebind", "reload", "revoke"];
+    /// <summary>The faults a driver on vfio-pci can be given (reload and revoke are valirq's).</summary>
+    public static readonly string[] VfioKinds = ["kill-in-handler", "kill-random", "kill-idle", "hang", "rebind"];
     public static readonly string[] DriverModes = ["msi", "msix", "intx-pci23"];
 
     /// <summary>The recovery stages, in the order they happen: see docs/results.md.</summary>

@@ -151,7 +151,9 @@ public sealed class SuiteSpec
     public int? HangMs { get; set; }
     /// <summary>fault suites: how long a (re)started driver has to report ready and handle its first interrupt.</summary>
     public int? RecoveryTimeoutMs { get; set; }
-    /// <summary>valirq, uio or timer.</summary>
+    /// <summary>fault suites through vfio: the driver resets the function (VFIO_DEVICE_RESET) right after opening it.</summary>
+    public bool? VfioReset { get; set; }
+    /// <summary>valirq, uio, vfio or timer.</summary>
     public string? Backend { get; set; }
     /// <summary>valirq: msi, msix, intx-exclusive, intx-shared, intx-pci23.</summary>
     public string? Mode { get; set; }

@@ -328,7 +328,8 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     private void RefuseFaultKeys(SuiteSpec s, string path)
     {
         foreach (var (key, set) in new[] { ("fault", s.Fault is not null), ("repetitions", s.Repetitions is not null), ("driver", s.Driver is not null),
-                     ("neighbour", s.Neighbour is not null), ("hangMs", s.HangMs is not null), ("recoveryTimeoutMs", s.RecoveryTimeoutMs is not null) })
+                     ("neighbour", s.Neighbour is not null), ("hangMs", s.HangMs is not null), ("recoveryTimeoutMs", s.RecoveryTimeoutMs is not null),
+                     ("vfioReset", s.VfioReset is not null) })
             if (set) Error($"{path}:{key}", "only fault suites take this key; set \"kind\": \"fault\" or remove it");
     }
 
@@ -397,10 +398,20 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (fault is null || !FaultPlan.Kinds.Contains(fault))
             Error($"{path}:fault", $"'{fault}': name the fault to inject: {string.Join(", ", FaultPlan.Kinds)}");
         var backendName = s.Backend ?? "valirq";
-        if (backendName != "valirq") Error($"{path}:backend", $"'{backendName}': fault suites drive the card under test through valirq; use valirq");
+        var vfio = backendName == "vfio";
+        if (backendName is not ("valirq" or "vfio"))
+            Error($"{path}:backend", $"'{backendName}': fault suites drive the card under test through valirq or vfio; use valirq or vfio");
         var mode = s.Mode ?? "msi";
-        if (!FaultPlan.DriverModes.Contains(mode))
+        if (vfio && !VfioModes.Contains(mode))
+            Error($"{path}:mode", $"'{mode}' is not a vfio mode; use {string.Join(", ", VfioModes)}");
+        else if (!vfio && !FaultPlan.DriverModes.Contains(mode))
             Error($"{path}:mode", $"'{mode}' is not a driver mode; use {string.Join(", ", FaultPlan.DriverModes[..^1])} or {FaultPlan.DriverModes[^1]} (the driver acknowledges the card itself)");
+        if (vfio && fault is "reload" or "revoke")
+            Error($"{path}:fault", $"'{fault}' is a fault of valirq's (rmmod valirq, valirq's revocation); through vfio use {string.Join(", ", FaultPlan.VfioKinds)}");
+        if (vfio && s.Neighbour == true)
+            Error($"{path}:neighbour", "the neighbour is served through uio beside a valirq card; remove it from a vfio suite");
+        if (!vfio && s.VfioReset is not null)
+            Error($"{path}:vfioReset", "only fault suites through vfio take this key; set \"backend\": \"vfio\" or remove it");
         if (stimulus is null) Error($"{path}:fault", "fault suites make the card interrupt: add \"stimulus\" to the plan");
         var reps = s.Repetitions ?? dflt.Repetitions ?? 20;
         if (reps is < 1 or > 100_000) Error($"{path}:repetitions", $"{reps}: give 1 to 100000 injections");
@@ -422,8 +433,8 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (neighbour && shared.Load.Commands.Any(c => c.Kind == LoadKind.IrqFlood))
             Error($"{path}:load", $"'{shared.Load.Name}' floods the other card, which the neighbour drives through uio_pci_generic: give this suite a load without irq-flood, or no neighbour");
         if (_errors.Count > errorsBefore) return null;
-        var plan = new FaultPlan(fault!, reps, driver!, neighbour, hang, recovery, l?.MaxDuplicated ?? 0);
-        return new SuitePlan(name!, BackendKind.Valirq, mode, reps, null, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, 0,
+        var plan = new FaultPlan(fault!, reps, driver!, neighbour, hang, recovery, l?.MaxDuplicated ?? 0, s.VfioReset ?? false);
+        return new SuitePlan(name!, vfio ? BackendKind.Vfio : BackendKind.Valirq, mode, reps, null, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, 0,
             shared.TimeoutMs, shared.LoadSettleS, 1024, shared.Limits, plan, vectors);
     }
 

@@ -134,7 +134,13 @@ public sealed record FaultResult
     public long? LineRaises { get; set; }
     /// <summary>Bytes the stimulus thread's raise loop allocated (0 is the contract).</summary>
     public long StimulusAllocatedBytes { get; set; }
-    /// <summary>The plan's release policy given to valirq (quiesce, reset, quiesce-then-reset).</summary>
+    /// <summary>Through vfio-pci: whether it resets the function on release, by what method, or why not.</summary>
+    public string? VfioReset { get; set; }
+    /// <summary>Through vfio-pci: after how many of <see cref="VfioChecks"/> releases INTx was left disabled, and bus mastering on.</summary>
+    public int VfioIntxDisabled { get; set; }
+    public int VfioBusMasterLeft { get; set; }
+    public int VfioChecks { get; set; }
+    /// <summary>The plan's release policy given to valirq (quiesce, reset, quiesce-then-reset), or "vfio-pci".</summary>
     public string? ReleasePolicy { get; set; }
     /// <summary>What valirq's release did in each repetition (<see cref="FaultRepetition.Release"/>), summed.</summary>
     public ReleaseCounts? Release { get; set; }

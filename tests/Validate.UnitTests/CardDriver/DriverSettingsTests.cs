@@ -69,14 +69,33 @@ public class DriverSettingsTests
     [TestCase("uio", "Uio")]
     [TestCase("msi", "Msi")]
     [TestCase(null, "Msi")]
+    [TestCase("vfio-msi", "VfioMsi")]
+    [TestCase("vfio-intx", "VfioIntx")]
     public void Each_mode_is_parsed(string? mode, string name)
     {
         var expected = Enum.Parse<DriverMode>(name);
         var env = Edu();
         env["VALIDATE_DRIVER_MODE"] = mode;
         var s = Parsed(env);
-        Assert.That((s.Mode, s.UsesValirq), Is.EqualTo((expected, expected != DriverMode.Uio)));
+        var vfio = name.StartsWith("Vfio", StringComparison.Ordinal);
+        Assert.That((s.Mode, s.UsesValirq, s.UsesVfio), Is.EqualTo((expected, expected != DriverMode.Uio && !vfio, vfio)));
         if (expected == DriverMode.IntxPci23) Assert.That(s.Enable().Mode, Is.EqualTo(Valirq.ModeIntxShared), "PCI 2.3 masking: INTx shared with no mask steps");
+    }
+
+    [Test]
+    public void Vfio_msix_takes_vectors_and_the_reset_at_open_is_for_vfio_only()
+    {
+        var env = Edu();
+        env["VALIDATE_DRIVER_MODE"] = "vfio-msix";
+        env["VALIDATE_DRIVER_VECTORS"] = "0,2";
+        env["VALIDATE_DRIVER_VFIO_RESET"] = "1";
+        var s = Parsed(env);
+        Assert.That((s.IsMsix, s.Vectors, s.VfioReset), Is.EqualTo((true, 0x5u, true)));
+        Assert.That(s.CheckVectors(2), Does.Contain("entry 2 is beyond the card's MSI-X table"));
+        env["VALIDATE_DRIVER_MODE"] = "msi";
+        env["VALIDATE_DRIVER_VECTORS"] = null;
+        Assert.That(Parse(env, out var errors), Is.Null);
+        Assert.That(errors, Is.EqualTo(new[] { "VALIDATE_DRIVER_VFIO_RESET=1 is for the vfio modes only: leave it empty in mode msi" }));
     }
 
     [Test]
@@ -103,7 +122,7 @@ public class DriverSettingsTests
         yield return C("VALIDATE_DRIVER_DEVICE", null, "VALIDATE_DRIVER_DEVICE is not set: the device to open, /dev/valirq-DDDD:BB:DD.F");
         yield return C("VALIDATE_DRIVER_PCI", null, "VALIDATE_DRIVER_PCI is not set: the card's PCI address, DDDD:BB:DD.F");
         yield return C("VALIDATE_DRIVER_PCI", "00:04.0", "VALIDATE_DRIVER_PCI='00:04.0' is not a PCI address: use DDDD:BB:DD.F");
-        yield return C("VALIDATE_DRIVER_MODE", "msi-x", "VALIDATE_DRIVER_MODE='msi-x': use msi, msix, intx-pci23 (valirq) or uio (uio_pci_generic)");
+        yield return C("VALIDATE_DRIVER_MODE", "msi-x", "VALIDATE_DRIVER_MODE='msi-x': use msi, msix, intx-pci23 (valirq), uio (uio_pci_generic) or vfio-msi, vfio-msix, vfio-intx (vfio-pci)");
         yield return C("VALIDATE_DRIVER_VECTORS", "0,1", "VALIDATE_DRIVER_VECTORS='0,1' is for mode msix only: leave it empty in mode msi");
         yield return C("VALIDATE_DRIVER_CHECK", null, "VALIDATE_DRIVER_CHECK is not set: the step that tells the card is interrupting, op:bar:offset:width:mask:value with op read-ne or read-eq");
         yield return C("VALIDATE_DRIVER_CHECK", " ", "VALIDATE_DRIVER_CHECK is not set");

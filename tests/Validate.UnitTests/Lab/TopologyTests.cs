@@ -69,6 +69,8 @@ public class TopologyTests
     [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4, "behindRootPort": true } ] } } }""", "behindRootPort needs PCIe")]
     [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4 }, { "model": "edu", "id": "1234:11e8", "slot": 4 } ] } } }""", "puts two cards in slot 4")]
     [TestCase("""{ "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu,x=1", "id": "1234:11e8", "slot": 4 } ] } } }""", "cards[0].model is 'edu,x=1'")]
+    [TestCase("""{ "topologies": { "a": { "machine": "pc", "iommu": true, "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4 } ] } } }""", "topologies.a.iommu needs q35")]
+    [TestCase("""{ "topologies": { "a": { "machine": "q35", "iommu": 1, "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4 } ] } } }""", "topologies.a.iommu is not true or false")]
     [TestCase("""{ "default": "b", "topologies": { "a": { "machine": "pc", "cards": [ { "model": "edu", "id": "1234:11e8", "slot": 4 } ] } } }""", "default names 'b'")]
     public void A_broken_topology_file_is_one_line_naming_the_key_and_the_fix(string text, string expected)
     {
@@ -124,6 +126,19 @@ public class TopologyTests
     {
         var cards = GuestCard.ParseList("0000:00:04.0 0x1af4 0x1009 11\n");
         Assert.That(Topology.Get("single-intx").Verify(cards), Does.Contain("the guest saw 1af4:1009"));
+    }
+
+    [Test]
+    public void The_iommu_topology_puts_an_emulated_vt_d_with_interrupt_remapping_ahead_of_its_cards()
+    {
+        var t = Topology.Get("iommu");
+        var args = t.QemuDeviceArgs().ToList();
+        Assert.That(args[..2], Is.EqualTo(new[] { "-M", "q35,kernel-irqchip=split" }));
+        Assert.That(args[2..4], Is.EqualTo(new[] { "-device", "intel-iommu,intremap=on" }), "the IOMMU before any card");
+        Assert.That(t.KernelArgs, Does.Contain("intel_iommu=on"));
+        Assert.That(t.Ids, Is.SupersetOf(new[] { "1234:11e8", "8086:10d3" }));
+        Assert.That(Topology.Get("single-msi").KernelArgs, Is.Empty, "no IOMMU where the topology has none");
+        Assert.That(Topology.Get("single-msi").QemuDeviceArgs().ToList()[1], Is.EqualTo("q35"));
     }
 
     [Test]

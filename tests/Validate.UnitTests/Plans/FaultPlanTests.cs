@@ -51,6 +51,37 @@ public class FaultPlanTests
         Assert.That(f.Driver.Args, Is.EqualTo(new[] { "--fast" }));
     }
 
+    [TestCase("msi", null)]
+    [TestCase("intx", null)]
+    [TestCase("msix", null)]
+    [TestCase("intx-pci23", "'intx-pci23' is not a vfio mode; use intx, msi, msix")]
+    public void A_latency_suite_through_vfio_takes_intx_msi_or_msix(string mode, string? error)
+    {
+        var path = Write($$"""{ "name": "l", "backend": "vfio", "mode": "{{mode}}", "count": 10, "cpus": [ 1 ] }""");
+        if (error is null)
+            Assert.That(PlanLoader.Load(path, cpuCount: 2).Suites.Single().Backend, Is.EqualTo(BackendKind.Vfio));
+        else
+            Assert.That(Errors(path).Single(e => e.KeyPath == "suites:0:mode").Message, Does.Contain(error));
+    }
+
+    [Test]
+    public void A_vfio_fault_suite_loads_with_its_mode_and_the_reset_at_open()
+    {
+        var p = PlanLoader.Load(Write("""{ "name": "kill", "kind": "fault", "backend": "vfio", "mode": "intx", "fault": "rebind", "driver": "mine", "vfioReset": true, "cpus": [ 1 ] }"""), cpuCount: 2);
+        var s = p.Suites.Single();
+        Assert.That((s.Backend, s.Mode, s.Fault!.Kind, s.Fault.VfioReset), Is.EqualTo((BackendKind.Vfio, "intx", "rebind", true)));
+    }
+
+    [Test]
+    public void The_82574L_plan_kills_a_driver_on_vfio_in_msi_and_intx()
+    {
+        var p = PlanLoader.Load(Path.Combine(Cli.Layout.Root, "testplans", "intel", "82574l.json"), cpuCount: 2);
+        var vfio = p.Suites.Where(s => s.IsFault && s.Backend == BackendKind.Vfio).ToList();
+        Assert.That(vfio.Select(s => s.Mode).Distinct(), Is.EquivalentTo(new[] { "msi", "intx" }));
+        Assert.That(vfio.Select(s => s.Fault!.Kind), Is.SupersetOf(new[] { "kill-in-handler", "kill-random", "hang", "rebind" }));
+        Assert.That(vfio.Any(s => s.Fault!.VfioReset), Is.True, "one suite resets the function at open");
+    }
+
     [Test]
     public void The_edu_plan_has_every_fault_on_msi_and_on_the_shared_line_and_each_driver_start_mode()
     {
@@ -71,6 +102,13 @@ public class FaultPlanTests
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "hangMs": 0 }""", "suites:0:hangMs", "1 to 600000")]
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "limits": { "stages": { "raise-hardirq": { "p99": "1ms" } } } }""", "suites:0:limits:stages:raise-hardirq", "exit, start, setup, first-irq, total")]
     [TestCase("""{ "name": "f", "backend": "timer", "count": 10, "fault": "hang" }""", "suites:0:fault", "only fault suites take this key")]
+    [TestCase("""{ "name": "f", "kind": "fault", "backend": "uio", "fault": "hang", "driver": "mine" }""", "suites:0:backend", "use valirq or vfio")]
+    [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "hang", "driver": "mine", "mode": "intx-pci23" }""", "suites:0:mode", "not a vfio mode; use intx, msi, msix")]
+    [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "reload", "driver": "mine" }""", "suites:0:fault", "a fault of valirq's")]
+    [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "revoke", "driver": "mine" }""", "suites:0:fault", "through vfio use kill-in-handler")]
+    [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "hang", "driver": "mine", "mode": "intx", "neighbour": true }""", "suites:0:neighbour", "remove it from a vfio suite")]
+    [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "vfioReset": true }""", "suites:0:vfioReset", "only fault suites through vfio")]
+    [TestCase("""{ "name": "f", "backend": "vfio", "count": 10, "vfioReset": true }""", "suites:0:vfioReset", "only fault suites take this key")]
     public void A_bad_fault_key_is_one_error_at_its_path(string suite, string key, string expected)
     {
         var e = Errors(Write(suite));

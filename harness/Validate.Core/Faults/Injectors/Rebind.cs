@@ -19,7 +19,22 @@ public sealed class Rebind : FaultInjector
     {
         r.Stimulus.Gate(false);
         var t = MonotonicClock.NowNs();
-        Repetition.WriteSysfs(Path.Combine(PciDevice.SysfsRoot, r.Card.Address, "driver", "unbind"), r.Card.Address);
+        var unbind = Path.Combine(PciDevice.SysfsRoot, r.Card.Address, "driver", "unbind");
+        if (r.Vfio)
+        {
+            // vfio-pci's remove waits until the device is released, asking its user through the request
+            // eventfd meanwhile: a driver that does not honour it would hold the unbind forever. Give it
+            // the recovery time, then kill it (its exit releases the device).
+            var pending = Task.Run(() => Repetition.WriteSysfs(unbind, r.Card.Address));
+            if (!pending.Wait(r.TimeoutMs))
+            {
+                r.Problem($"the driver did not let go of the device within {r.TimeoutMs} ms of the unbind (vfio-pci's request eventfd not honoured); killed");
+                _ = r.Driver.Signal(Signals.SIGKILL);
+            }
+            pending.GetAwaiter().GetResult();
+        }
+        else
+            Repetition.WriteSysfs(unbind, r.Card.Address);
         _unboundNs = MonotonicClock.NowNs();
         r.Event("unbound", _unboundNs);
         // Unbound, valirq's debugfs window went with it and the BARs are free: sysfs resourceN.
@@ -43,7 +58,7 @@ public sealed class Rebind : FaultInjector
         r.Stimulus.Use(null);
         Repetition.WriteSysfs(Path.Combine(PciDevice.SysfsRoot, "..", "drivers_probe"), r.Card.Address);
         r.WaitDeviceNode();
-        r.Stimulus.Use(DebugfsBar.Open(r.Card.Address, r.StimulusBar, r.TimeoutMs));
+        r.Stimulus.Use(BarWindow.ForCard(r.Card.Address, r.StimulusBar, r.TimeoutMs));
         r.Event("rebound", MonotonicClock.NowNs());
         r.Counters.BeginSegment();
     }

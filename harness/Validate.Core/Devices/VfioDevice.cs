@@ -1,6 +1,6 @@
-using Validate.Devices;
+using Validate.Interop;
 
-namespace Validate.Interop;
+namespace Validate.Devices;
 
 /// <summary>
 /// A PCI function opened through VFIO by the engine (<see cref="VfioSetup"/>), its descriptors owned:
