@@ -83,6 +83,16 @@ internal static class DoctorCommand
                     Add(CheckLevel.Ok, $"card {card.Address} {card.Vendor:x4}:{card.Device:x4} rev {card.Revision:x2}, driver {card.Driver ?? "none"}, IRQ {card.Irq}, MSI {(card.HasMsi ? "yes" : "no")}");
                     if (plan.Suites.Any(s => s.Backend == BackendKind.Valirq) && !valirq)
                         Add(CheckLevel.Fail, "the plan has valirq suites but valirq is not loaded", "insmod valirq.ko (or DKMS)");
+                    if (plan.Suites.Any(s => s.Backend == BackendKind.Vfio))
+                    {
+                        var problems = Interop.VfioSetup.Problems(card.Address);
+                        if (problems.Count == 0)
+                            Add(CheckLevel.Ok, $"vfio: {card.Address} in IOMMU group {Interop.VfioSetup.GroupOf(card.Address, out _)}, alone, vfio-pci loaded");
+                        foreach (var p in problems) Add(CheckLevel.Fail, "vfio: " + p);
+                        if (!root) Add(CheckLevel.Fail, "vfio: not root", "run as root, or give the lab's user /dev/vfio/N (a udev rule: SUBSYSTEM==\"vfio\", GROUP=\"validate\", MODE=\"0660\") and rlimit memlock");
+                        if (plan.Suites.Any(s => s.IsFault && s.Backend == BackendKind.Vfio) && !valirq)
+                            Add(CheckLevel.Fail, "the plan's vfio fault suites raise through valirq's debugfs window, but valirq is not loaded", "insmod valirq.ko (or modprobe valirq with DKMS); it needs no card bound to it");
+                    }
                 }
                 catch (ValidateException e)
                 {

@@ -22,11 +22,36 @@ public unsafe struct VfioSetup
 
     public const string SysfsDevices = "/sys/bus/pci/devices";
 
+    /// <summary>
+    /// What stands between the function and a VFIO driver, each with its fix (validate doctor): no IOMMU
+    /// group, vfio-pci not loaded, another device in the group not given to VFIO, no /dev/vfio. Empty when
+    /// a driver can open it (once bound to vfio-pci). <paramref name="sys"/> and <paramref name="dev"/>: the
+    /// sysfs and /dev roots (a test's fake tree).
+    /// </summary>
+    public static List<string> Problems(string address, string sys = "/sys", string dev = "/dev")
+    {
+        var problems = new List<string>();
+        if (GroupOf(address, out var error, sys) is not { } group)
+        {
+            problems.Add(error!);
+            return problems;
+        }
+        if (!Directory.Exists(Path.Combine(sys, "bus/pci/drivers/vfio-pci")))
+            problems.Add("vfio-pci is not loaded: modprobe vfio-pci (the vfio backend binds the card to it)");
+        else if (!File.Exists(Path.Combine(dev, "vfio/vfio")))
+            problems.Add($"{dev}/vfio/vfio does not exist although vfio-pci is loaded: is devtmpfs mounted on {dev}?");
+        var blockers = GroupBlockers(address, group, sys);
+        if (blockers.Count > 0)
+            problems.Add($"{address} is not alone in IOMMU group {group}: {string.Join(", ", blockers)} also in it and not given to VFIO; " +
+                         "bind those to vfio-pci too, or move the card to a slot with its own group (behind a port with ACS)");
+        return problems;
+    }
+
     /// <summary>The function's IOMMU group number, or null (with the fix) when it has none.</summary>
-    public static int? GroupOf(string address, out string? error)
+    public static int? GroupOf(string address, out string? error, string sys = "/sys")
     {
         error = null;
-        var dev = Path.Combine(SysfsDevices, address);
+        var dev = Path.Combine(sys, "bus/pci/devices", address);
         if (!Directory.Exists(dev))
         {
             error = $"{dev}: no such PCI function; check the card's address (validate devices lists the cards)";
@@ -43,15 +68,15 @@ public unsafe struct VfioSetup
     }
 
     /// <summary>What else is in the function's group and is not given to VFIO: "ADDRESS (DRIVER)" each; empty when the group is viable.</summary>
-    public static List<string> GroupBlockers(string address, int group)
+    public static List<string> GroupBlockers(string address, int group, string sys = "/sys")
     {
         var blockers = new List<string>();
-        var devices = $"/sys/kernel/iommu_groups/{group}/devices";
+        var devices = Path.Combine(sys, $"kernel/iommu_groups/{group}/devices");
         if (!Directory.Exists(devices)) return blockers;
         foreach (var d in Directory.GetFileSystemEntries(devices).Select(Path.GetFileName).Order(StringComparer.Ordinal))
         {
             if (d == address) continue;
-            var drv = new FileInfo(Path.Combine(SysfsDevices, d!, "driver")).LinkTarget is { } t ? Path.GetFileName(t) : null;
+            var drv = new FileInfo(Path.Combine(sys, "bus/pci/devices", d!, "driver")).LinkTarget is { } t ? Path.GetFileName(t) : null;
             // vfio's viability rule: no driver, a vfio driver, pci-stub; bridges (pcieport) do not block.
             if (drv is null or "vfio-pci" or "pci-stub" or "pcieport") continue;
             blockers.Add($"{d} ({drv})");
