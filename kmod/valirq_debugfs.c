@@ -7,6 +7,12 @@
  *	/sys/kernel/debug/valirq/0000:00:04.0/barN	pread/pwrite 1, 2 or 4 bytes at an aligned
  *							offset of BAR N
  *
+ * and one module-level file beside the directories, for a function valirq is not bound to:
+ *
+ *	/sys/kernel/debug/valirq/window			VALIRQ_IOC_WINDOW: target a memory BAR
+ *							of any function; then pread/pwrite as
+ *							barN, and VALIRQ_IOC_STIMULUS on it
+ *
  * They are the harness's side of the card, independent of the user-space driver under test: a
  * raise with its timestamp, a fault injector that takes the card away from a running driver, and
  * an observer of the registers (sysfs resourceN cannot be mapped while valirq holds the BARs).
@@ -19,6 +25,7 @@
 #include <linux/compat.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include "valirq_dev.h"
@@ -154,13 +161,17 @@ static int valirq_dbg_bar_access(struct file *file, size_t count, loff_t pos, u3
 	return ret;
 }
 
-static ssize_t valirq_dbg_bar_read(struct file *file, char __user *buf, size_t count,
-				   loff_t *ppos)
+/* One access of count bytes at pos: the barN files' and the window's. */
+typedef int (*valirq_dbg_access_fn)(struct file *file, size_t count, loff_t pos, u32 *v,
+				    bool write);
+
+static ssize_t valirq_dbg_read(struct file *file, char __user *buf, size_t count, loff_t *ppos,
+			       valirq_dbg_access_fn access)
 {
 	u32 v = 0;
 	int ret;
 
-	ret = valirq_dbg_bar_access(file, count, *ppos, &v, false);
+	ret = access(file, count, *ppos, &v, false);
 	if (ret)
 		return ret;
 	/* Little-endian x86 and the widths 1, 2, 4: the low bytes of v are the register. */
@@ -170,22 +181,34 @@ static ssize_t valirq_dbg_bar_read(struct file *file, char __user *buf, size_t c
 	return count;
 }
 
-static ssize_t valirq_dbg_bar_write(struct file *file, const char __user *buf, size_t count,
-				    loff_t *ppos)
+static ssize_t valirq_dbg_write(struct file *file, const char __user *buf, size_t count,
+				loff_t *ppos, valirq_dbg_access_fn access)
 {
 	u32 v = 0;
 	int ret;
 
-	/* valirq_dbg_reg() bounds count to 4 before anything is copied. */
+	/* The access checks count is 1, 2 or 4; this bounds the copy before it. */
 	if (count > sizeof(v))
 		return -EINVAL;
 	if (copy_from_user(&v, buf, count))
 		return -EFAULT;
-	ret = valirq_dbg_bar_access(file, count, *ppos, &v, true);
+	ret = access(file, count, *ppos, &v, true);
 	if (ret)
 		return ret;
 	*ppos += count;
 	return count;
+}
+
+static ssize_t valirq_dbg_bar_read(struct file *file, char __user *buf, size_t count,
+				   loff_t *ppos)
+{
+	return valirq_dbg_read(file, buf, count, ppos, valirq_dbg_bar_access);
+}
+
+static ssize_t valirq_dbg_bar_write(struct file *file, const char __user *buf, size_t count,
+				    loff_t *ppos)
+{
+	return valirq_dbg_write(file, buf, count, ppos, valirq_dbg_bar_access);
 }
 
 static const struct file_operations valirq_dbg_bar_fops = {
@@ -193,6 +216,213 @@ static const struct file_operations valirq_dbg_bar_fops = {
 	.open = simple_open,
 	.read = valirq_dbg_bar_read,
 	.write = valirq_dbg_bar_write,
+	.llseek = default_llseek,
+};
+
+/*
+ * The module-level window: one per open file of <debugfs>/valirq/window, on a memory BAR of any
+ * PCI function, bound to vfio-pci, uio_pci_generic, valirq or nothing. It is how the harness
+ * reaches a card held by a user-space VFIO driver under test: vfio-pci requests the BAR when its
+ * user maps it, and under CONFIG_IO_STRICT_DEVMEM sysfs resourceN cannot be mapped then. The
+ * window requests nothing: pci_iomap() alone, which coexists with any driver's request.
+ *
+ * No device lock (and nothing of the function's driver) is taken, and none is needed for our
+ * own memory's sake: the pci_dev reference keeps the pci_dev, and our mapping stays a valid
+ * kernel mapping of the BAR's physical range however drivers are unbound and rebound (the
+ * resource and its address do not change with the driver). What the window cannot promise is
+ * what is at that range: a function in D3hot (vfio-pci idles an unopened device there) or with
+ * memory decoding off drops writes and reads ~0, which the harness accounts for; a function
+ * reset by its driver reads what the reset left. Hot removal, or a BAR moved (resize, remove and
+ * rescan) while a window is open, leaves the reference on a removed pci_dev and the mapping on
+ * the old range: reads of nothing return ~0 on x86 (a platform may report such an access as an
+ * error) and writes vanish, unless another function is given that range, which the window would
+ * then reach. That is a documented risk of a root-only test hook; close the window before
+ * removing or re-sizing a function. Nothing is serialized with the function's driver (or with
+ * valirq's own programs, when it is valirq's card: use barN there).
+ *
+ * The file is created "unsafe" (no proxy) as the per-device files are, because 6.1's proxy does
+ * not forward compat_ioctl. Unlike theirs, its handlers need no debugfs_file_get(): the private
+ * data is the open file's own, and an open file holds a reference on this module (fops_get() at
+ * open), so valirq_debugfs_exit() cannot run, and the file cannot be removed, while it is open.
+ */
+struct valirq_dbg_window {
+	/*
+	 * lock serializes targeting (VALIRQ_IOC_WINDOW), the accesses and the stimulus of one open
+	 * file, which threads or a fork may share: pdev, base, bar and len are set once under it,
+	 * and no access sees them half set. Release takes no lock: it runs once the last reference
+	 * to the file is gone, when no other call can be in it.
+	 */
+	struct mutex lock;
+	struct pci_dev *pdev;		/* NULL until targeted; a reference, put at release */
+	void __iomem *base;		/* pci_iomap() of the BAR, unmapped at release */
+	unsigned int bar;
+	resource_size_t len;
+};
+
+static int valirq_dbg_window_open(struct inode *inode, struct file *file)
+{
+	struct valirq_dbg_window *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return -ENOMEM;
+	mutex_init(&w->lock);
+	file->private_data = w;
+	return 0;
+}
+
+static int valirq_dbg_window_release(struct inode *inode, struct file *file)
+{
+	struct valirq_dbg_window *w = file->private_data;
+
+	if (w->pdev) {
+		pci_iounmap(w->pdev, w->base);
+		pci_dev_put(w->pdev);
+	}
+	mutex_destroy(&w->lock);
+	kfree(w);
+	return 0;
+}
+
+/* A register of the targeted BAR: width 1, 2 or 4, aligned to it, inside the BAR. Under lock. */
+static int valirq_dbg_window_reg(struct valirq_dbg_window *w, u32 width, u64 offset)
+{
+	if (!w->pdev)
+		return -ENXIO;
+	if (width != 1 && width != 2 && width != 4)
+		return -EINVAL;
+	if (offset % width || offset + width > w->len)
+		return -EINVAL;
+	return 0;
+}
+
+static int valirq_dbg_window_access(struct file *file, size_t count, loff_t pos, u32 *v,
+				    bool write)
+{
+	struct valirq_dbg_window *w = file->private_data;
+	int ret;
+
+	if (count > 4 || pos < 0 || pos > U32_MAX)
+		return -EINVAL;
+	mutex_lock(&w->lock);
+	ret = valirq_dbg_window_reg(w, count, pos);
+	if (!ret) {
+		if (write)
+			valirq_iowrite(w->base + pos, count, *v);
+		else
+			*v = valirq_ioread(w->base + pos, count);
+	}
+	mutex_unlock(&w->lock);
+	return ret;
+}
+
+static ssize_t valirq_dbg_window_read(struct file *file, char __user *buf, size_t count,
+				      loff_t *ppos)
+{
+	return valirq_dbg_read(file, buf, count, ppos, valirq_dbg_window_access);
+}
+
+static ssize_t valirq_dbg_window_write(struct file *file, const char __user *buf, size_t count,
+				       loff_t *ppos)
+{
+	return valirq_dbg_write(file, buf, count, ppos, valirq_dbg_window_access);
+}
+
+static long valirq_dbg_window_target(struct valirq_dbg_window *w, void __user *uarg)
+{
+	struct valirq_window t;
+	struct pci_dev *pdev;
+	unsigned long flags;
+	void __iomem *base;
+	long ret = 0;
+
+	if (copy_from_user(&t, uarg, sizeof(t)))
+		return -EFAULT;
+	if (t.reserved || t.bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	mutex_lock(&w->lock);
+	if (w->pdev) {
+		ret = -EBUSY;
+		goto out;
+	}
+	pdev = pci_get_domain_bus_and_slot(t.domain, t.bus, t.devfn);
+	if (!pdev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	flags = pci_resource_flags(pdev, t.bar);
+	if (!(flags & IORESOURCE_MEM) || (flags & IORESOURCE_UNSET) ||
+	    !pci_resource_len(pdev, t.bar)) {
+		pci_dbg(pdev, "debugfs window: BAR %u is not an assigned memory BAR\n", t.bar);
+		ret = -EINVAL;
+		goto put;
+	}
+	/* Mapped, not requested: vfio-pci (or whoever) may hold the region. */
+	base = pci_iomap(pdev, t.bar, 0);
+	if (!base) {
+		ret = -ENOMEM;
+		goto put;
+	}
+	w->pdev = pdev;
+	w->base = base;
+	w->bar = t.bar;
+	w->len = pci_resource_len(pdev, t.bar);
+	pci_dbg(pdev, "debugfs window on BAR %u (%llu bytes)\n", t.bar, (u64)w->len);
+	goto out;
+put:
+	pci_dev_put(pdev);
+out:
+	mutex_unlock(&w->lock);
+	return ret;
+}
+
+static long valirq_dbg_window_stimulus(struct valirq_dbg_window *w, void __user *uarg)
+{
+	struct valirq_stimulus st;
+	unsigned long flags;
+	long ret;
+
+	if (copy_from_user(&st, uarg, sizeof(st)))
+		return -EFAULT;
+	mutex_lock(&w->lock);
+	ret = valirq_dbg_window_reg(w, st.reg.width, st.reg.offset);
+	if (!ret && (st.reserved || st.reg.reserved || st.reg.bar != w->bar ||
+		     st.reg.space != VALIRQ_SPACE_MEM))
+		ret = -EINVAL;
+	if (!ret) {
+		/* Nothing between the timestamp and the write, as on the per-device stimulus. */
+		local_irq_save(flags);
+		st.before_ns = ktime_get_ns();
+		valirq_iowrite(w->base + st.reg.offset, st.reg.width, st.value);
+		local_irq_restore(flags);
+	}
+	mutex_unlock(&w->lock);
+	if (!ret && copy_to_user(uarg, &st, sizeof(st)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long valirq_dbg_window_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct valirq_dbg_window *w = file->private_data;
+
+	switch (cmd) {
+	case VALIRQ_IOC_WINDOW:
+		return valirq_dbg_window_target(w, (void __user *)arg);
+	case VALIRQ_IOC_STIMULUS:
+		return valirq_dbg_window_stimulus(w, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations valirq_dbg_window_fops = {
+	.owner = THIS_MODULE,
+	.open = valirq_dbg_window_open,
+	.release = valirq_dbg_window_release,
+	.read = valirq_dbg_window_read,
+	.write = valirq_dbg_window_write,
+	.unlocked_ioctl = valirq_dbg_window_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = default_llseek,
 };
 
@@ -226,6 +456,8 @@ void valirq_debugfs_remove(struct valirq_dev *vd)
 void valirq_debugfs_init(void)
 {
 	valirq_debugfs_root = debugfs_create_dir(DRV_NAME, NULL);
+	debugfs_create_file_unsafe("window", 0600, valirq_debugfs_root, NULL,
+				   &valirq_dbg_window_fops);
 }
 
 void valirq_debugfs_exit(void)

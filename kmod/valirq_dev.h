@@ -6,7 +6,7 @@
  *   valirq_intrs.c    interrupt modes, the handlers, enable/re-arm/shutdown, the release policy
  *   valirq_ring.c     the event ring between the IRQ thread and the reader
  *   valirq_bar.c      BAR reservation and mapping, mmap, revocation
- *   valirq_debugfs.c  test hooks: stimulus, revoke, BAR window
+ *   valirq_debugfs.c  test hooks: stimulus, revoke, BAR window; the module-level window
  */
 #ifndef _VALIRQ_DEV_H
 #define _VALIRQ_DEV_H
@@ -144,6 +144,8 @@ struct valirq_dev {
 };
 
 /* valirq_prog.c; callers of the run/check functions hold ev_lock. */
+u32 valirq_ioread(void __iomem *a, unsigned int width);
+void valirq_iowrite(void __iomem *a, unsigned int width, u32 v);
 u32 valirq_rd(struct valirq_dev *vd, const struct valirq_reg *r);
 void valirq_wr(struct valirq_dev *vd, const struct valirq_reg *r, u32 v);
 void valirq_run_steps(struct valirq_dev *vd, const struct valirq_step *s, u32 n, u32 status);

@@ -7,11 +7,10 @@
 #include <linux/io.h>
 #include "valirq_dev.h"
 
-u32 valirq_rd(struct valirq_dev *vd, const struct valirq_reg *r)
+/* One access of width 1, 2 or 4 at a mapped register (the programs, the debugfs windows). */
+u32 valirq_ioread(void __iomem *a, unsigned int width)
 {
-	void __iomem *a = vd->bar[r->bar] + r->offset;
-
-	switch (r->width) {
+	switch (width) {
 	case 1:
 		return ioread8(a);
 	case 2:
@@ -21,11 +20,9 @@ u32 valirq_rd(struct valirq_dev *vd, const struct valirq_reg *r)
 	}
 }
 
-void valirq_wr(struct valirq_dev *vd, const struct valirq_reg *r, u32 v)
+void valirq_iowrite(void __iomem *a, unsigned int width, u32 v)
 {
-	void __iomem *a = vd->bar[r->bar] + r->offset;
-
-	switch (r->width) {
+	switch (width) {
 	case 1:
 		iowrite8(v, a);
 		break;
@@ -36,6 +33,16 @@ void valirq_wr(struct valirq_dev *vd, const struct valirq_reg *r, u32 v)
 		iowrite32(v, a);
 		break;
 	}
+}
+
+u32 valirq_rd(struct valirq_dev *vd, const struct valirq_reg *r)
+{
+	return valirq_ioread(vd->bar[r->bar] + r->offset, r->width);
+}
+
+void valirq_wr(struct valirq_dev *vd, const struct valirq_reg *r, u32 v)
+{
+	valirq_iowrite(vd->bar[r->bar] + r->offset, r->width, v);
 }
 
 /* Caller holds ev_lock. status is what the check read. */

@@ -39,6 +39,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -4021,14 +4022,450 @@ out:
 	return 1; } printf("# compat32: ok: %s\n", #cond); } while (0)
 
 /* Run by valirq_test32 (gcc -m32): the ABI through compat_ioctl and a 32-bit mmap offset. */
+/* The module-level debugfs window (any driver, or none) ----------------------------------- */
+
+#define WINDOW_PATH "/sys/kernel/debug/valirq/window"
+
+static int win_open(void)
+{
+	return open(WINDOW_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/* Parses DDDD:BB:DD.F into a window request on bar. */
+static struct valirq_window win_req(const char *addr, unsigned int bar)
+{
+	struct valirq_window w = { .bar = bar };
+	unsigned int dom = 0, bus = 0, slot = 0, fn = 0;
+
+	sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &slot, &fn);
+	w.domain = dom;
+	w.bus = bus;
+	w.devfn = (slot << 3) | fn;
+	return w;
+}
+
+/* 0 or -errno of VALIRQ_IOC_WINDOW. */
+static int win_target(int fd, struct valirq_window w)
+{
+	return ioctl(fd, VALIRQ_IOC_WINDOW, &w) ? -errno : 0;
+}
+
+/* A window on addr's bar, or -errno. */
+static int win_on(const char *addr, unsigned int bar)
+{
+	int fd = win_open(), r;
+
+	if (fd < 0)
+		return -errno;
+	r = win_target(fd, win_req(addr, bar));
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* 0 or -errno of one access of width bytes at off (-EIO for a short one). */
+static int win_access(int fd, bool wr, off_t off, unsigned int width, void *v)
+{
+	ssize_t n = wr ? pwrite(fd, v, width, off) : pread(fd, v, width, off);
+
+	return n < 0 ? -errno : n == (ssize_t)width ? 0 : -EIO;
+}
+
+static uint32_t win_rd32(int fd, uint32_t off)
+{
+	uint32_t v = ~0u;
+
+	return win_access(fd, false, off, 4, &v) ? ~0u : v;
+}
+
+static bool win_wr32(int fd, uint32_t off, uint32_t v)
+{
+	return !win_access(fd, true, off, 4, &v);
+}
+
+static int win_stimulus(int fd, struct valirq_stimulus *st)
+{
+	return ioctl(fd, VALIRQ_IOC_STIMULUS, st) ? -errno : 0;
+}
+
+static struct valirq_stimulus win_raise(uint32_t value)
+{
+	struct valirq_stimulus st = { .reg = edu_reg(EDU_IRQ_RAISE), .value = value };
+
+	return st;
+}
+
+/* A function of this machine with an I/O BAR (its address and BAR), from sysfs; false if none. */
+static bool find_io_bar(char *addr, size_t len, unsigned int *bar)
+{
+	glob_t g;
+	size_t i;
+	bool found = false;
+
+	if (glob("/sys/bus/pci/devices/*/resource", 0, NULL, &g))
+		return false;
+	for (i = 0; i < g.gl_pathc && !found; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		unsigned long long start, end, flags;
+		unsigned int n;
+
+		for (n = 0; f && n < 6 && fscanf(f, "%llx %llx %llx", &start, &end, &flags) == 3; n++) {
+			if ((flags & 0x100) && end > start) {	/* IORESOURCE_IO */
+				const char *p = g.gl_pathv[i] + strlen("/sys/bus/pci/devices/");
+
+				snprintf(addr, len, "%.*s", (int)(strchr(p, '/') - p), p);
+				*bar = n;
+				found = true;
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	globfree(&g);
+	return found;
+}
+
+static bool t_window_untargeted(void)
+{
+	struct valirq_stimulus st = win_raise(1);
+	uint32_t v = 0;
+	int fd = win_open(), r;
+	bool ok = false;
+	struct stat sb;
+
+	CHECK(fd >= 0, "open %s: %s", WINDOW_PATH, strerror(errno));
+	EXPECT(!stat(WINDOW_PATH, &sb) && (sb.st_mode & 0777) == 0600, "%s mode %o, want 0600", WINDOW_PATH,
+	       sb.st_mode & 0777);
+	r = win_access(fd, false, EDU_ID, 4, &v);
+	EXPECT(r == -ENXIO, "pread before VALIRQ_IOC_WINDOW: %s, want ENXIO", r ? strerror(-r) : "served");
+	r = win_access(fd, true, EDU_LIVENESS, 4, &v);
+	EXPECT(r == -ENXIO, "pwrite before VALIRQ_IOC_WINDOW: %s, want ENXIO", r ? strerror(-r) : "served");
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -ENXIO, "STIMULUS before VALIRQ_IOC_WINDOW: %s, want ENXIO", r ? strerror(-r) : "served");
+	r = ioctl(fd, VALIRQ_IOC_ACK) ? -errno : 0;
+	EXPECT(r == -ENOTTY, "another command on the window: %s, want ENOTTY", r ? strerror(-r) : "accepted");
+	ok = true;
+out:
+	close(fd);
+	return ok;
+}
+
+static bool t_window_target_einval(const struct card *c)
+{
+	struct valirq_window w;
+	char ioaddr[64], path[128];
+	unsigned int iobar;
+	int fd = win_open(), r;
+	bool ok = false;
+
+	CHECK(fd >= 0, "open %s: %s", WINDOW_PATH, strerror(errno));
+	w = win_req(c->addr, 0);
+	w.reserved = 1;
+	r = win_target(fd, w);
+	EXPECT(r == -EINVAL, "reserved 1: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	r = win_target(fd, win_req(c->addr, 1));
+	EXPECT(r == -EINVAL, "edu's absent BAR 1: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	r = win_target(fd, win_req(c->addr, 6));
+	EXPECT(r == -EINVAL, "BAR 6: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	r = win_target(fd, win_req(c->addr, 255));
+	EXPECT(r == -EINVAL, "BAR 255: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	if (find_io_bar(ioaddr, sizeof(ioaddr), &iobar)) {
+		r = win_target(fd, win_req(ioaddr, iobar));
+		EXPECT(r == -EINVAL, "the I/O BAR %u of %s: %s, want EINVAL", iobar, ioaddr, r ? strerror(-r) : "accepted");
+		printf("# an I/O BAR refused: %s BAR %u\n", ioaddr, iobar);
+	} else {
+		printf("# no function with an I/O BAR in this topology: that case is not exercised\n");
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/0000:fe:1f.7");
+	EXPECT(access(path, F_OK) != 0, "%s exists", path);
+	r = win_target(fd, win_req("0000:fe:1f.7", 0));
+	EXPECT(r == -ENODEV, "0000:fe:1f.7 (no such function): %s, want ENODEV", r ? strerror(-r) : "accepted");
+	r = win_target(fd, win_req("7fff:00:00.0", 0));
+	EXPECT(r == -ENODEV, "domain 0x7fff (no such function): %s, want ENODEV", r ? strerror(-r) : "accepted");
+	/* Every refusal left the file untargeted: it can still be targeted. */
+	r = win_access(fd, false, EDU_ID, 4, &iobar);
+	EXPECT(r == -ENXIO, "after the refusals, a read: %s, want ENXIO", r ? strerror(-r) : "served");
+	r = win_target(fd, win_req(c->addr, 0));
+	EXPECT(!r, "then BAR 0 of %s: %s", c->addr, strerror(-r));
+	EXPECT(win_rd32(fd, EDU_ID) == 0x010000ed, "identification 0x%x", win_rd32(fd, EDU_ID));
+	ok = true;
+out:
+	close(fd);
+	return ok;
+}
+
+static bool t_window_busy(const struct card *c)
+{
+	char ioaddr[64];
+	unsigned int iobar;
+	int fd = win_on(c->addr, 0), r;
+	bool ok = false;
+
+	CHECK(fd >= 0, "window on %s BAR 0: %s", c->addr, strerror(-fd));
+	r = win_target(fd, win_req(c->addr, 0));
+	EXPECT(r == -EBUSY, "the same target again: %s, want EBUSY", r ? strerror(-r) : "accepted");
+	r = win_target(fd, win_req("0000:fe:1f.7", 0));
+	EXPECT(r == -EBUSY, "another (absent) function: %s, want EBUSY", r ? strerror(-r) : "accepted");
+	if (find_io_bar(ioaddr, sizeof(ioaddr), &iobar)) {
+		r = win_target(fd, win_req(ioaddr, iobar));
+		EXPECT(r == -EBUSY, "another function's BAR: %s, want EBUSY", r ? strerror(-r) : "accepted");
+	}
+	EXPECT(win_rd32(fd, EDU_ID) == 0x010000ed, "the first target was not kept: identification 0x%x",
+	       win_rd32(fd, EDU_ID));
+	ok = true;
+out:
+	close(fd);
+	return ok;
+}
+
+static bool t_window_access_einval(const struct card *c)
+{
+	uint8_t buf[8] = { 0 };
+	uint32_t v;
+	int fd = win_on(c->addr, 0), r, w;
+	bool ok = false;
+
+	CHECK(fd >= 0, "window on %s BAR 0: %s", c->addr, strerror(-fd));
+	r = win_access(fd, false, EDU_LIVENESS, 3, buf);
+	EXPECT(r == -EINVAL, "width 3: %s, want EINVAL", r ? strerror(-r) : "served");
+	r = win_access(fd, false, EDU_LIVENESS, 8, buf);
+	EXPECT(r == -EINVAL, "width 8: %s, want EINVAL", r ? strerror(-r) : "served");
+	r = win_access(fd, true, EDU_LIVENESS, 3, buf);
+	EXPECT(r == -EINVAL, "a 3-byte write: %s, want EINVAL", r ? strerror(-r) : "served");
+	r = win_access(fd, false, EDU_LIVENESS + 2, 4, &v);
+	EXPECT(r == -EINVAL, "misaligned 4-byte read (0x%x): %s, want EINVAL", EDU_LIVENESS + 2, r ? strerror(-r) : "served");
+	r = win_access(fd, true, EDU_LIVENESS + 1, 2, buf);
+	EXPECT(r == -EINVAL, "misaligned 2-byte write (0x%x): %s, want EINVAL", EDU_LIVENESS + 1, r ? strerror(-r) : "served");
+	for (w = 1; w <= 4; w *= 2) {
+		r = win_access(fd, false, EDU_BAR0_SIZE, w, buf);
+		EXPECT(r == -EINVAL, "width %d at the BAR's size: %s, want EINVAL", w, r ? strerror(-r) : "served");
+		r = win_access(fd, false, EDU_BAR0_SIZE - w, w, buf);
+		EXPECT(!r, "width %d, the BAR's last register: %s", w, strerror(-r));
+	}
+	r = win_access(fd, false, 0xfffffffcu, 4, &v);
+	EXPECT(r == -EINVAL, "offset 0xfffffffc: %s, want EINVAL", r ? strerror(-r) : "served");
+	r = win_access(fd, false, 1ull << 33, 4, &v);
+	EXPECT(r == -EINVAL, "offset 2^33: %s, want EINVAL", r ? strerror(-r) : "served");
+	ok = true;
+out:
+	close(fd);
+	return ok;
+}
+
+static bool t_window_stimulus_einval(const struct card *c)
+{
+	struct valirq_stimulus st;
+	int fd = win_on(c->addr, 0), r;
+	bool ok = false;
+
+	CHECK(fd >= 0, "window on %s BAR 0: %s", c->addr, strerror(-fd));
+	EXPECT(win_wr32(fd, EDU_LIVENESS, 0x5a5a0000), "liveness write: %s", strerror(errno));
+	/* Harmless registers: a stimulus that wrongly went through writes liveness, not the raise. */
+	st = win_raise(0x1234);
+	st.reg.offset = EDU_LIVENESS;
+	st.reg.bar = 1;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "reg.bar 1 on a window on BAR 0: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	st.reg.bar = 0;
+	st.reg.space = VALIRQ_SPACE_IO;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "space I/O: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	st.reg.space = VALIRQ_SPACE_MEM;
+	st.reg.offset = EDU_LIVENESS + 2;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "misaligned: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	st.reg.offset = EDU_BAR0_SIZE;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "beyond the BAR: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	st.reg.offset = EDU_LIVENESS;
+	st.reg.width = 3;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "width 3: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	st.reg.width = 4;
+	st.reserved = 1;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "stimulus reserved 1: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	st.reserved = 0;
+	st.reg.reserved = 1;
+	r = win_stimulus(fd, &st);
+	EXPECT(r == -EINVAL, "register reserved 1: %s, want EINVAL", r ? strerror(-r) : "accepted");
+	EXPECT(win_rd32(fd, EDU_LIVENESS) == ~0x5a5a0000u, "a refused stimulus wrote the card: liveness 0x%x",
+	       win_rd32(fd, EDU_LIVENESS));
+	st.reg.reserved = 0;
+	r = win_stimulus(fd, &st);
+	EXPECT(!r && st.before_ns && win_rd32(fd, EDU_LIVENESS) == ~0x1234u,
+	       "a good stimulus on liveness: %s, before_ns %llu, liveness 0x%x", strerror(-r),
+	       (unsigned long long)st.before_ns, win_rd32(fd, EDU_LIVENESS));
+	ok = true;
+out:
+	close(fd);
+	return ok;
+}
+
+/* Registers through a window: identification, liveness (~value), factorial, 1- and 2-byte accesses. */
+static bool window_registers(int fd, const char *what)
+{
+	uint32_t v = 0x600dcafe, fact = ~0u;
+	uint16_t h = 0;
+	uint8_t b = 0;
+	int i;
+
+	CHECK(win_rd32(fd, EDU_ID) == 0x010000ed, "%s: identification 0x%x", what, win_rd32(fd, EDU_ID));
+	CHECK(win_wr32(fd, EDU_LIVENESS, v) && win_rd32(fd, EDU_LIVENESS) == ~v, "%s: liveness 0x%x after 0x%x", what,
+	      win_rd32(fd, EDU_LIVENESS), v);
+	/* edu serves 4-byte accesses only (QEMU answers narrower ones itself): accepted is all that is checked. */
+	CHECK(!win_access(fd, false, EDU_ID, 1, &b), "%s: 1-byte read: %s", what, strerror(errno));
+	CHECK(!win_access(fd, false, EDU_ID + 2, 2, &h), "%s: 2-byte read: %s", what, strerror(errno));
+	printf("# %s: 1-byte read 0x%x, 2-byte read 0x%x (edu answers only 4-byte accesses)\n", what, b, h);
+	/* The factorial unit: 5 written, 120 read once it is computed (status bit 0 clear). */
+	CHECK(win_wr32(fd, EDU_STATUS, 0) && win_wr32(fd, EDU_FACT, 5), "%s: factorial write: %s", what, strerror(errno));
+	for (i = 0; i < 100 && (win_rd32(fd, EDU_STATUS) & 1); i++)
+		sleep_ms(1);
+	fact = win_rd32(fd, EDU_FACT);
+	CHECK(fact == 120, "%s: factorial of 5 read 0x%x", what, fact);
+	return true;
+}
+
+static bool t_window_no_driver(const struct card *c)
+{
+	int fd = -1;
+	bool ok = false;
+
+	card_silence(c);
+	CHECK(unbind_valirq(c) && wait_for_node(c->dev, false), "unbind %s: %s", c->addr, strerror(errno));
+	EXPECT(!driver_is(c->addr, "valirq"), "%s still has a driver", c->addr);
+	fd = win_on(c->addr, 0);
+	EXPECT(fd >= 0, "window on %s (no driver) BAR 0: %s", c->addr, strerror(-fd));
+	if (!window_registers(fd, "no driver"))
+		goto out;
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (!rebind_valirq(c)) {
+		if (ok)
+			fail_msg("could not bind %s back to valirq", c->addr);
+		ok = false;
+	}
+	return ok;
+}
+
+static bool t_window_uio(const struct card *c)
+{
+	char path[256];
+	uint32_t before = 0, after = 0, status;
+	struct valirq_stimulus st = win_raise(0x4242);
+	struct pollfd pfd;
+	uint64_t t0, t1;
+	glob_t g;
+	int fd = -1, ufd = -1, r;
+	bool ok = false;
+
+	card_silence(c);
+	if (access("/sys/bus/pci/drivers/uio_pci_generic", F_OK) && system("modprobe uio_pci_generic") != 0)
+		printf("# modprobe uio_pci_generic failed\n");
+	CHECK(bind_driver(c, "uio_pci_generic"), "binding %s to uio_pci_generic: %s", c->addr, strerror(errno));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/uio/uio*", c->addr);
+	if (!glob(path, 0, NULL, &g)) {
+		snprintf(path, sizeof(path), "/dev/%s", strrchr(g.gl_pathv[0], '/') + 1);
+		globfree(&g);
+		ufd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	EXPECT(ufd >= 0, "no /dev/uioN for %s", c->addr);
+	fd = win_on(c->addr, 0);
+	EXPECT(fd >= 0, "window on %s (uio_pci_generic) BAR 0: %s", c->addr, strerror(-fd));
+	if (!window_registers(fd, "uio_pci_generic"))
+		goto out;
+	/* uio's count before; the card quiet and INTx unmasked. */
+	win_wr32(fd, EDU_IRQ_ACK, 0xffffffff);
+	uio_unmask(c->addr);
+	pfd = (struct pollfd){ .fd = ufd, .events = POLLIN };
+	while (poll(&pfd, 1, 0) == 1 && read(ufd, &before, 4) == 4)
+		;
+	if (!before) {
+		/* No event yet: the count starts at 0 (a read would block). */
+		before = 0;
+	}
+	t0 = now_ns();
+	r = win_stimulus(fd, &st);
+	t1 = now_ns();
+	EXPECT(!r, "STIMULUS raise: %s", strerror(-r));
+	EXPECT(st.before_ns >= t0 && st.before_ns <= t1, "before_ns %llu outside the ioctl [%llu, %llu]",
+	       (unsigned long long)st.before_ns, (unsigned long long)t0, (unsigned long long)t1);
+	status = win_rd32(fd, EDU_IRQ_STATUS);
+	EXPECT(status == 0x4242, "edu interrupt status 0x%x after the raise of 0x4242", status);
+	pfd = (struct pollfd){ .fd = ufd, .events = POLLIN };
+	EXPECT(poll(&pfd, 1, EVENT_TIMEOUT_MS) == 1 && read(ufd, &after, 4) == 4, "uio: no interrupt within %d ms",
+	       EVENT_TIMEOUT_MS);
+	EXPECT(after > before, "uio count %u after the raise, %u before", after, before);
+	printf("# window stimulus on %s (uio_pci_generic): uio count %u -> %u, raise->read %.1f us\n", c->addr, before,
+	       after, (now_ns() - st.before_ns) / 1e3);
+	ok = true;
+out:
+	if (fd >= 0) {
+		win_wr32(fd, EDU_IRQ_ACK, 0xffffffff);
+		close(fd);
+	}
+	uio_unmask(c->addr);
+	if (ufd >= 0)
+		close(ufd);
+	if (!bind_driver(c, "valirq")) {
+		if (ok)
+			fail_msg("could not bind %s back to valirq", c->addr);
+		ok = false;
+	}
+	return ok;
+}
+
+/* On valirq's own card (its BARs requested by valirq): the window coexists and its stamp precedes the hard IRQ. */
+static bool t_window_valirq_card(const struct card *c)
+{
+	struct setup s = { .mode = topo_mode(), .program = true };
+	struct valirq_event ev;
+	int fd = -1, dev = -1, r, i;
+	bool ok = false;
+
+	card_silence(c);
+	dev = open_enabled(c, &s, NULL);
+	CHECK(dev >= 0, "open/enable %s: %s", setup_name(&s), strerror(-dev));
+	fd = win_on(c->addr, 0);
+	EXPECT(fd >= 0, "window on valirq's %s BAR 0: %s", c->addr, strerror(-fd));
+	EXPECT(win_rd32(fd, EDU_ID) == 0x010000ed, "identification 0x%x", win_rd32(fd, EDU_ID));
+	for (i = 0; i < 20; i++) {
+		struct valirq_stimulus st = win_raise(0x100 | i);
+
+		r = win_stimulus(fd, &st);
+		EXPECT(!r, "STIMULUS %d: %s", i, strerror(-r));
+		r = wait_event(dev, &ev, EVENT_TIMEOUT_MS);
+		EXPECT(!r, "raise %d: no event: %s", i, strerror(-r));
+		EXPECT(ev.seq == (uint64_t)i + 1 && ev.status == (0x100u | i) && st.before_ns &&
+		       st.before_ns <= ev.hardirq_ns, "raise %d: seq %llu status 0x%x before_ns %llu hardirq_ns %llu", i,
+		       (unsigned long long)ev.seq, ev.status, (unsigned long long)st.before_ns,
+		       (unsigned long long)ev.hardirq_ns);
+		r = handle(dev, &s, c);
+		EXPECT(!r, "re-arm: %s", strerror(-r));
+	}
+	ok = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dev >= 0)
+		close(dev);
+	return ok;
+}
+
 static int compat_main(void)
 {
 	struct setup s = { .mode = topo_mode(), .program = true };
 	struct valirq_program p = edu_program();
 	struct valirq_quiesce q = edu_quiesce();
 	struct valirq_enable en = { .mode = topo_mode() };
-	struct valirq_stimulus st = { .reg = edu_reg(EDU_IRQ_RAISE), .value = 0x33 };
+	struct valirq_stimulus st = { .reg = edu_reg(EDU_IRQ_RAISE), .value = 0x33 }, wst;
 	struct valirq_init in;
+	int win;
 	const struct card *c = &cards[0];
 	volatile uint32_t *map, *sig;
 	struct valirq_info info;
@@ -4068,6 +4505,18 @@ static int compat_main(void)
 	       ev.thread_ns >= ev.hardirq_ns && ev.total == 1, "event: seq %llu count %u status 0x%x hardirq %llu stimulus %llu",
 	       (unsigned long long)ev.seq, ev.count, ev.status, (unsigned long long)ev.hardirq_ns,
 	       (unsigned long long)st.before_ns);
+	COMPAT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
+	/* The module-level window: VALIRQ_IOC_WINDOW and its STIMULUS through compat_ioctl. */
+	win = win_on(c->addr, 0);
+	COMPAT(win >= 0, "VALIRQ_IOC_WINDOW through compat_ioctl: %s", strerror(-win));
+	COMPAT(win_rd32(win, EDU_ID) == 0x010000ed, "window identification 0x%x", win_rd32(win, EDU_ID));
+	wst = win_raise(0x44);
+	COMPAT(!win_stimulus(win, &wst) && wst.before_ns, "window STIMULUS through compat_ioctl: %s", strerror(errno));
+	COMPAT(!wait_event(fd, &ev, EVENT_TIMEOUT_MS), "no event for the window's stimulus: %s", strerror(errno));
+	COMPAT(ev.seq == 2 && ev.status == 0x44 && ev.hardirq_ns >= wst.before_ns, "window event: seq %llu status 0x%x",
+	       (unsigned long long)ev.seq, ev.status);
+	COMPAT(win_target(win, win_req(c->addr, 0)) == -EBUSY, "window retarget through compat_ioctl: not EBUSY");
+	close(win);
 	COMPAT(!ioctl(fd, VALIRQ_IOC_ACK), "ACK: %s", strerror(errno));
 	COMPAT(!ioctl(fd, VALIRQ_IOC_REVOKE), "REVOKE: %s", strerror(errno));
 	COMPAT(!wait_event(fd, &ev, EVENT_TIMEOUT_MS) && (ev.flags & VALIRQ_EV_REVOKED), "REVOKED record: flags 0x%x",
@@ -4181,7 +4630,23 @@ int main(int argc, char **argv)
 	    "never reaches memory, bus mastering off");
 	RUN(t_release_policies(&cards[0]), "release policies quiesce/reset/quiesce-then-reset: last_release, counters and "
 	    "the next opener's flag");
-	RUN(t_compat32(), "32-bit compat ioctl path (gcc -m32): version, info, program, init, enable, stimulus event, mmap, revoke");
+	RUN(t_compat32(), "32-bit compat ioctl path (gcc -m32): version, info, program, init, enable, stimulus event, mmap, "
+	    "debugfs window (target, stimulus event, EBUSY), revoke");
+	RUN(t_window_untargeted(), "debugfs window: mode 0600; ENXIO for read, write and STIMULUS before VALIRQ_IOC_WINDOW, "
+	    "ENOTTY for other commands");
+	RUN(t_window_target_einval(&cards[0]), "debugfs window: VALIRQ_IOC_WINDOW EINVAL for reserved set, an absent BAR, "
+	    "BAR 6 and 255, an I/O BAR; ENODEV for a function that does not exist; the file still targetable");
+	RUN(t_window_busy(&cards[0]), "debugfs window: EBUSY on retargeting the same file, the first target kept");
+	RUN(t_window_access_einval(&cards[0]), "debugfs window: EINVAL for widths 3 and 8, misaligned offsets, offsets at "
+	    "or beyond the BAR's end; the BAR's last register of each width served");
+	RUN(t_window_stimulus_einval(&cards[0]), "debugfs window: STIMULUS EINVAL for another BAR, I/O space, misaligned, "
+	    "beyond the BAR, width 3, reserved fields (nothing written); a good one writes");
+	RUN(t_window_no_driver(&cards[0]), "debugfs window on a card with no driver: identification, liveness, factorial, "
+	    "1- and 2-byte reads");
+	RUN(t_window_uio(&cards[0]), "debugfs window on a card bound to uio_pci_generic: registers, and its timestamped "
+	    "STIMULUS raises an interrupt uio counts");
+	RUN(t_window_valirq_card(&cards[0]), "debugfs window on valirq's own card (BARs requested): coexists, its STIMULUS "
+	    "stamp precedes the hard IRQ of each event");
 
 	if (!strcmp(topology, "single-msi")) {
 		struct setup prog = { VALIRQ_MODE_MSI, true, 0 }, user = { VALIRQ_MODE_MSI, false, 0 };

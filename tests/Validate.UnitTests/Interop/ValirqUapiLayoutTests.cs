@@ -21,7 +21,7 @@ public partial class ValirqUapiLayoutTests
     private static readonly Type[] Structs =
     [
         typeof(ValirqReg), typeof(ValirqStep), typeof(ValirqProgram), typeof(ValirqQuiesce), typeof(ValirqInit), typeof(ValirqEnable),
-        typeof(ValirqStimulus), typeof(ValirqBarInfo), typeof(ValirqInfo), typeof(ValirqEvent),
+        typeof(ValirqStimulus), typeof(ValirqWindow), typeof(ValirqBarInfo), typeof(ValirqInfo), typeof(ValirqEvent),
     ];
 
     private static Dictionary<string, ulong>? _fromC;

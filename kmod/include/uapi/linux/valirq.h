@@ -16,6 +16,12 @@
  *             pread/pwrite of 1, 2 or 4 bytes at an offset aligned to that width (valirq holds
  *             the BARs reserved, so sysfs resourceN mappings are refused under IO_STRICT_DEVMEM)
  *
+ * and one module-level hook, <debugfs>/valirq/window (present while the module is loaded):
+ *   window    the harness's window on a memory BAR of any PCI function, whatever driver has it
+ *             (vfio-pci, uio_pci_generic, valirq, none): each open is untargeted until
+ *             VALIRQ_IOC_WINDOW, then pread/pwrite of 1, 2 or 4 bytes as barN, and
+ *             VALIRQ_IOC_STIMULUS on the targeted BAR (see struct valirq_window)
+ *
  * All structures are 64-bit clean with explicit reserved fields (must be zero) and no padding
  * holes; their layout is checked against the C# definitions by a test of the harness.
  */
@@ -193,15 +199,36 @@ struct valirq_enable {
 };
 
 /*
- * A test hook of debugfs (VALIRQ_IOC_STIMULUS on <debugfs>/valirq/DDDD:BB:DD.F/stimulus, root):
- * write value to reg; before_ns is CLOCK_MONOTONIC taken right before the write (interrupts off
- * between the two). EPERM while the device's opener is revoked.
+ * A test hook of debugfs (VALIRQ_IOC_STIMULUS on <debugfs>/valirq/DDDD:BB:DD.F/stimulus, or on a
+ * targeted <debugfs>/valirq/window, root): write value to reg; before_ns is CLOCK_MONOTONIC
+ * taken right before the write (interrupts off between the two). On the stimulus file: EPERM
+ * while the device's opener is revoked. On the window: reg.bar must be the targeted BAR.
  */
 struct valirq_stimulus {
 	struct valirq_reg reg;
 	__u32 value;
 	__u32 reserved;
 	__u64 before_ns;
+};
+
+/*
+ * A test hook of debugfs (VALIRQ_IOC_WINDOW on <debugfs>/valirq/window, root): points this open
+ * file at memory BAR bar of PCI function domain:bus:devfn, whatever driver it has, without
+ * requesting the region (it coexists with vfio-pci's request). reserved must be 0 (EINVAL);
+ * no such function: ENODEV; bar not a memory BAR with a nonzero length, or not assigned: EINVAL;
+ * the file already targeted: EBUSY. Then pread/pwrite of exactly 1, 2 or 4 bytes at an offset
+ * aligned to the width and inside the BAR (else EINVAL; ENXIO before VALIRQ_IOC_WINDOW) read or
+ * write that register, and VALIRQ_IOC_STIMULUS writes a register of the targeted BAR (reg.bar
+ * must be that BAR, reg.space MEM) with its timestamp. The function and the mapping are held
+ * until the file is closed. Nothing is serialized with the function's driver, and a function in
+ * D3hot or removed reads ~0 and drops writes.
+ */
+struct valirq_window {
+	__u32 domain;
+	__u8 bus;
+	__u8 devfn;		/* PCI_DEVFN(slot, function) */
+	__u8 bar;
+	__u8 reserved;
 };
 
 #define VALIRQ_BAR_PRESENT	(1U << 0)
@@ -308,7 +335,9 @@ struct valirq_event {
 #define VALIRQ_IOC_ACK		_IO(VALIRQ_IOC_MAGIC, 0x06)
 #define VALIRQ_IOC_REVOKE	_IO(VALIRQ_IOC_MAGIC, 0x08)
 #define VALIRQ_IOC_SET_INIT	_IOW(VALIRQ_IOC_MAGIC, 0x09, struct valirq_init)
-/* On the debugfs stimulus file only (a test hook), not on the device. */
+/* On the debugfs stimulus and window files only (test hooks), not on the device. */
 #define VALIRQ_IOC_STIMULUS	_IOWR(VALIRQ_IOC_MAGIC, 0x07, struct valirq_stimulus)
+/* On the debugfs window file only; new in version 3's module (ENOTTY from an older one). */
+#define VALIRQ_IOC_WINDOW	_IOW(VALIRQ_IOC_MAGIC, 0x0A, struct valirq_window)
 
 #endif /* _UAPI_LINUX_VALIRQ_H */
