@@ -121,7 +121,7 @@ public class PlanLoaderTests
         Assert.That(e.KeyPath, Is.EqualTo("registers:irqStatus:offset"));
     }
 
-    [TestCase("""{ "name": "a", "backend": "vfio", "count": 1, "cpus": [0] }""", "suites:0:backend", "use valirq, uio or timer")]
+    [TestCase("""{ "name": "a", "backend": "dpdk", "count": 1, "cpus": [0] }""", "suites:0:backend", "use valirq, uio, vfio or timer")]
     [TestCase("""{ "name": "a", "backend": "valirq", "mode": "msi-x", "count": 1, "cpus": [0] }""", "suites:0:mode", "not a valirq mode")]
     [TestCase("""{ "name": "a", "backend": "uio", "mode": "msi", "count": 1, "cpus": [0] }""", "suites:0:mode", "INTx only")]
     [TestCase("""{ "name": "a", "backend": "valirq", "load": "nuclear", "count": 1, "cpus": [0] }""", "suites:0:load", "not a load profile")]
