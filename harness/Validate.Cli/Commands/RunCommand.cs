@@ -135,9 +135,10 @@ internal static class RunCommand
                 first = false;
             }
             if (s.Verdict != Verdict.Pass && s.Stages.Count > 0) Console.WriteLine($"{"",-30} {"",-9} {s.Message}");
-            if (s.Fault?.Release is { } rel) Console.WriteLine($"{"",-30} {"",-9} valirq's release: {Reports.Html.HtmlReport.ReleaseText(s.Fault.ReleasePolicy, rel)}");
+            if (s.Fault is { } f && Reports.Html.HtmlReport.ReleaseLine(f) is var (label, text) && text is not null)
+                Console.WriteLine($"{"",-30} {"",-9} {label}: {text}");
         }
-        var releases = r.Suites.Select(s => s.Fault?.Release).OfType<ReleaseCounts>().ToList();
+        var releases = r.Suites.Where(s => s.Fault is { IsVfio: false }).Select(s => s.Fault!.Release).OfType<ReleaseCounts>().ToList();
         if (releases.Count > 0)
             Console.WriteLine($"valirq's releases over the fault suites: {releases.Sum(x => x.Quiesced)} quiesced, {releases.Sum(x => x.Reset)} reset, {releases.Sum(x => x.Neither)} neither, {releases.Sum(x => x.None)} none, {releases.Sum(x => x.Unobserved)} unobserved");
         Console.WriteLine($"verdict: {r.Verdict.ToString().ToUpperInvariant()} ({r.Suites.Count(s => s.Verdict == Verdict.Pass)} pass, {r.Suites.Count(s => s.Verdict == Verdict.Marginal)} marginal, {r.Suites.Count(s => s.Verdict is Verdict.Fail or Verdict.Error)} fail, {r.Suites.Count(s => s.Verdict == Verdict.Skipped)} skipped)");

@@ -134,6 +134,9 @@ public sealed record FaultResult
     public long? LineRaises { get; set; }
     /// <summary>Bytes the stimulus thread's raise loop allocated (0 is the contract).</summary>
     public long StimulusAllocatedBytes { get; set; }
+    /// <summary>The driver under test sat on vfio-pci: the release after each fault was vfio-pci's, not valirq's.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsVfio => ReleasePolicy == "vfio-pci";
     /// <summary>Through vfio-pci: whether it resets the function on release, by what method, or why not.</summary>
     public string? VfioReset { get; set; }
     /// <summary>Through vfio-pci: after how many of <see cref="VfioChecks"/> releases INTx was left disabled, and bus mastering on.</summary>

@@ -151,10 +151,11 @@ public static class HtmlReport
             Row(h, "raise to handler", $"p50 {Duration.Format(a.LatencyP50Ns)}, p99 {Duration.Format(a.LatencyP99Ns)}, max {Duration.Format(a.LatencyMaxNs)}");
             if (a.UnexplainedAtNs.Count > 0) Row(h, "unexplained losses at", string.Join(", ", a.UnexplainedAtNs.Select(Duration.Format)) + " into the suite");
         }
-        if (f.Release is { } rel)
-            Row(h, "valirq's release", ReleaseText(f.ReleasePolicy, rel));
+        if (ReleaseLine(f) is var (label, text) && text is not null)
+            Row(h, label, text);
         if (f.Explained.Count > 0) Row(h, "explained", string.Join("; ", f.Explained));
-        Row(h, "the line after each fault", f.LineProblems.Count == 0 ? "clean: card silent, INTx not disabled at the card, valirq off" : string.Join("; ", f.LineProblems));
+        Row(h, "the line after each fault", f.LineProblems.Count > 0 ? string.Join("; ", f.LineProblems)
+            : f.IsVfio ? "clean: bus mastering off, no INTx asserted on an enabled line" : "clean: card silent, INTx not disabled at the card, valirq off");
         if (f.LineInterrupts is { } li) Row(h, "line interrupts", $"{li} on the line for {f.LineRaises} raises of its cards");
         if (f.Neighbour is { } nb)
         {
@@ -177,6 +178,11 @@ public static class HtmlReport
     }
 
     /// <summary>"policy quiesce: 9 quiesced, 0 reset, 1 neither (the card left interrupting)" and, when there are, "2 none (no steps run)", "1 unobserved".</summary>
+    /// <summary>What the kernel's release did over a fault suite, labelled by whose release it was (valirq's, or vfio-pci's).</summary>
+    public static (string Label, string? Text) ReleaseLine(FaultResult f) => f.IsVfio
+        ? ("vfio-pci's release", $"{f.VfioReset}; after {f.VfioChecks} release(s): INTx left disabled {f.VfioIntxDisabled}, bus mastering left on {f.VfioBusMasterLeft}")
+        : ("valirq's release", f.Release is { } rel ? ReleaseText(f.ReleasePolicy, rel) : null);
+
     public static string ReleaseText(string? policy, ReleaseCounts r) =>
         $"policy {policy ?? "quiesce"}: {r.Quiesced} quiesced, {r.Reset} reset, {r.Neither} neither (the card left interrupting)" +
         (r.None > 0 ? $", {r.None} none (no steps run: none asked, or the opener was revoked; the card silent)" : "") + (r.Unobserved > 0 ? $", {r.Unobserved} unobserved" : "");

@@ -66,4 +66,25 @@ public class FaultReleaseReportTests
         Assert.That(html, Does.Contain("4 MSIs valirq&#39;s check did not recognise").Or.Contain("4 MSIs valirq's check did not recognise"));
         Assert.That(r.Suites[3].Message, Does.Contain("valirq's release left the card interrupting (neither quiesced nor reset) in 1 of 3 repetitions (repetition 3)"));
     }
+
+    [Test]
+    public void A_suite_through_vfio_shows_vfio_pcis_release_and_what_it_left_not_valirqs()
+    {
+        var r = WithFaultSuite();
+        var f = r.Suites[3].Fault!;
+        r.Suites[3] = r.Suites[3] with
+        {
+            Backend = "vfio",
+            Fault = f with
+            {
+                ReleasePolicy = "vfio-pci", VfioReset = "no reset: the function has no reset method", VfioChecks = 4, VfioIntxDisabled = 1, VfioBusMasterLeft = 0,
+            },
+        };
+        var html = HtmlReport.Render(r);
+        Assert.That(html, Does.Contain("vfio-pci&#39;s release</th><td>no reset: the function has no reset method; after 4 release(s): INTx left disabled 1, bus mastering left on 0"));
+        Assert.That(html, Does.Not.Contain("valirq&#39;s release</th>"));
+        Assert.That(html, Does.Contain("clean: bus mastering off, no INTx asserted on an enabled line"));
+        var back = JsonSerializer.Deserialize<RunResults>(JsonSerializer.Serialize(r, RunResults.Json), RunResults.Json)!;
+        Assert.That((back.Suites[3].Fault!.IsVfio, back.Suites[3].Fault!.VfioIntxDisabled), Is.EqualTo((true, 1)), "read back as written");
+    }
 }
