@@ -93,6 +93,8 @@ public sealed class SuiteScope
     {
         var card = CardLocator.Find(Plan.Card);
         Result.Facts["card"] = $"{card.Address} {card.Vendor:x4}:{card.Device:x4} rev {card.Revision:x2}";
+        Result.CardAddress = card.Address;
+        Result.CardId = $"{card.Vendor:x4}:{card.Device:x4}";
         return card;
     }
 

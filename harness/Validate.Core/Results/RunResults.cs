@@ -25,6 +25,12 @@ public sealed record RunResults
     public required ProcessRealtime Realtime { get; init; }
     public List<SuiteResult> Suites { get; init; } = [];
     public Verdict Verdict { get; set; }
+    /// <summary>
+    /// Side by side (<see cref="SideBySide"/>): the latency suites grouped by card and load, where a group
+    /// holds two suites or more. Computed from <see cref="Suites"/> whenever it is read, so that it is
+    /// written with every save and a results file without it (older runs) gives it all the same.
+    /// </summary>
+    public IReadOnlyList<Comparison> Comparisons => SideBySide.Compare(Suites);
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -87,6 +93,10 @@ public sealed record SuiteResult
     public Verdict? CountsVerdict { get; set; }
     public string? Message { get; set; }
     public string? Card { get; init; }
+    /// <summary>The PCI address of the card the suite drove, once found (absent in older files: the <c>card</c> fact has it).</summary>
+    public string? CardAddress { get; set; }
+    /// <summary>The card's <c>vendor:device</c> as found, hex.</summary>
+    public string? CardId { get; set; }
     public IrqState? Irq { get; set; }
     public Dictionary<string, string> Facts { get; init; } = [];
     public SuiteRealtime? Realtime { get; set; }

@@ -57,6 +57,7 @@ public static class HtmlReport
         h.Append("</table></nav>\n");
 
         if (history is not null) HistorySection(h, history);
+        SideBySideSection(h, r);
         foreach (var s in r.Suites) Suite(h, s);
 
         h.Append("<section><h2>Environment</h2><table class=\"kv\">");
@@ -135,6 +136,42 @@ public static class HtmlReport
             h.Append("<p class=\"small\">kernel log during the suite: not readable (needs root or CAP_SYSLOG).</p>");
         if (s.RawFiles.Count > 0)
             h.Append($"<p class=\"small\">raw samples: {E(string.Join(", ", s.RawFiles))}</p>");
+        h.Append("</section>\n");
+    }
+
+    /// <summary>
+    /// Side by side: per card and load where two suites or more measured it, one table (a row per
+    /// interface: count, lost, total, then every stage any of the rows has, blank where a backend has no
+    /// such stage) and one percentile plot of the totals, a line per interface.
+    /// </summary>
+    private static void SideBySideSection(StringBuilder h, RunResults r)
+    {
+        var comparisons = r.Comparisons;
+        if (comparisons.Count == 0) return;
+        h.Append("<section id=\"side-by-side\"><h2>Side by side</h2>");
+        h.Append("<p class=\"small\">The same card through each interface under the same load. total: each backend's own (its last stage ends where the backend's measurement ends, see the stages); stages at p50 / p99.</p>");
+        foreach (var c in comparisons)
+        {
+            var title = $"{c.Card}{(c.CardId is null ? "" : $" ({c.CardId})")}, load {c.Load}";
+            h.Append($"<h3 class=\"sbs\">{E(title)}</h3>");
+            h.Append("<table class=\"sbs\"><tr><th>interface</th><th>suite</th><th>verdict</th><th>count</th><th>lost</th><th>total p50</th><th>p99</th><th>p99.9</th><th>max</th>");
+            foreach (var st in c.Stages) h.Append($"<th>{E(st)} p50 / p99</th>");
+            h.Append("</tr>");
+            foreach (var row in c.Rows)
+            {
+                h.Append($"<tr><td>{E(row.Interface)}</td><td><a href=\"#{E(Anchor(row.Suite))}\">{E(row.Suite)}</a></td><td>{Badge(row.Verdict)}</td>");
+                h.Append($"<td class=\"n\">{row.Count}</td><td class=\"n\">{row.Lost}</td>");
+                h.Append(row.Total is { } t
+                    ? $"<td class=\"n\">{D(t.P50Ns)}</td><td class=\"n\">{D(t.P99Ns)}</td><td class=\"n\">{D(t.P999Ns)}</td><td class=\"n\">{D(t.MaxNs)}</td>"
+                    : "<td></td><td></td><td></td><td></td>");
+                foreach (var name in c.Stages)
+                    h.Append(row.Stage(name) is { } st ? $"<td class=\"n\">{D(st.P50Ns)} / {D(st.P99Ns)}</td>" : "<td></td>");
+                h.Append("</tr>");
+            }
+            h.Append("</table>");
+            if (c.Rows.Any(x => x.Total is not null))
+                Img(h, SideBySidePlots.Percentiles($"{title}: total by percentile", c), $"side by side: {title}");
+        }
         h.Append("</section>\n");
     }
 

@@ -20,7 +20,7 @@ public static class LatencyPlots
         return true;
     });
 
-    private static readonly Color[] Palette =
+    internal static readonly Color[] Palette =
     [
         Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728"),
         Color.FromHex("#9467bd"), Color.FromHex("#8c564b"),
