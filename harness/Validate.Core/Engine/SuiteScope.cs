@@ -45,6 +45,12 @@ public sealed class SuiteScope
     {
         var scope = new SuiteScope(plan, suite, ctx);
         var result = scope.Result;
+        if (VfioUnavailable(scope) is { } why)
+        {
+            result.Verdict = Verdict.Skipped;
+            result.Message = why;
+            return result;
+        }
         using var kernelLog = KernelLog.OpenAtEnd();
         bool ran, tornDown;
         try
@@ -70,6 +76,25 @@ public sealed class SuiteScope
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// A vfio suite on a machine whose card has no IOMMU group (no IOMMU, or it is off) cannot run: it is
+    /// skipped with the fix, not failed (the machine lacks a capability; a lab turns it on). Any other
+    /// obstacle (vfio-pci not loaded, a shared group) is the suite's error, said by the backend.
+    /// </summary>
+    private static string? VfioUnavailable(SuiteScope scope)
+    {
+        if (scope.Suite.Backend != BackendKind.Vfio) return null;
+        try
+        {
+            var card = scope.FindCard();
+            return Interop.VfioSetup.GroupOf(card.Address, out var error) is null ? $"needs VFIO, which needs an IOMMU: {error}" : null;
+        }
+        catch (ValidateException)
+        {
+            return null; // no card: the runner says so
+        }
     }
 
     /// <summary>Runs a phase; an error of the machine or the plan becomes the suite's ERROR (the first one's message is kept).</summary>

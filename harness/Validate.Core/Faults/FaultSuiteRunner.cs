@@ -367,8 +367,8 @@ internal sealed class FaultSuiteRun
 
     /// <summary>
     /// The line after vfio-pci's release: what it left in the command register (INTx disabled, bus
-    /// mastering), counted for the results; a card asserting INTx with INTx enabled and no handler is a
-    /// line problem (the kernel would call it "nobody cared"). A status still set is not: vfio-pci runs no
+    /// mastering) and whether the card asserts INTx, counted for the results; bus mastering left on, and
+    /// INTx asserted and enabled on a line another device's handler shares (it would scream), are line problems. A status still set is not: vfio-pci runs no
     /// quiesce of the card's, and the next driver serves it.
     /// </summary>
     private void CheckLineAfterVfio(string when)
@@ -383,7 +383,13 @@ internal sealed class FaultSuiteRun
         }
         if (master) Result.LineProblems.Add($"{when}: bus mastering left on by vfio-pci's release: the card could still write memory");
         if (!intxOff && PciConfig.IntxAsserted(Card.Address) == true)
-            Result.LineProblems.Add($"{when}: the card asserts INTx with INTx enabled and no driver: the line screams (\"nobody cared\")");
+        {
+            // Harmless on a line nobody else has a handler on (the kernel keeps it masked); on a line
+            // another device's handler shares, it screams ("nobody cared") and takes the neighbour down.
+            lock (Result) Result.VfioIntxAsserted++;
+            if (ProcInterrupts.Handlers().TryGetValue(Card.Irq, out var others) && others.Length > 0)
+                Result.LineProblems.Add($"{when}: the card asserts INTx with INTx enabled and no driver, on IRQ {Card.Irq} shared with {string.Join(", ", others)}: the line screams");
+        }
     }
 
     /// <summary>Whether vfio-pci can reset the function, and by what (sysfs reset_method), or why not.</summary>

@@ -152,6 +152,8 @@ public sealed record FaultResult
     /// <summary>Through vfio-pci: after how many of <see cref="VfioChecks"/> releases INTx was left disabled, and bus mastering on.</summary>
     public int VfioIntxDisabled { get; set; }
     public int VfioBusMasterLeft { get; set; }
+    /// <summary>Through vfio-pci: after how many releases the card asserted INTx with INTx enabled (harmless alone on its line).</summary>
+    public int VfioIntxAsserted { get; set; }
     public int VfioChecks { get; set; }
     /// <summary>The plan's release policy given to valirq (quiesce, reset, quiesce-then-reset), or "vfio-pci".</summary>
     public string? ReleasePolicy { get; set; }

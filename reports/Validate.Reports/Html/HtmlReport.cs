@@ -217,7 +217,7 @@ public static class HtmlReport
     /// <summary>"policy quiesce: 9 quiesced, 0 reset, 1 neither (the card left interrupting)" and, when there are, "2 none (no steps run)", "1 unobserved".</summary>
     /// <summary>What the kernel's release did over a fault suite, labelled by whose release it was (valirq's, or vfio-pci's).</summary>
     public static (string Label, string? Text) ReleaseLine(FaultResult f) => f.IsVfio
-        ? ("vfio-pci's release", $"{f.VfioReset}; after {f.VfioChecks} release(s): INTx left disabled {f.VfioIntxDisabled}, bus mastering left on {f.VfioBusMasterLeft}")
+        ? ("vfio-pci's release", $"{f.VfioReset}; after {f.VfioChecks} release(s): INTx left disabled {f.VfioIntxDisabled}, bus mastering left on {f.VfioBusMasterLeft}, INTx asserted and enabled {f.VfioIntxAsserted}")
         : ("valirq's release", f.Release is { } rel ? ReleaseText(f.ReleasePolicy, rel) : null);
 
     public static string ReleaseText(string? policy, ReleaseCounts r) =>

@@ -81,7 +81,7 @@ public class FaultReleaseReportTests
             },
         };
         var html = HtmlReport.Render(r);
-        Assert.That(html, Does.Contain("vfio-pci&#39;s release</th><td>no reset: the function has no reset method; after 4 release(s): INTx left disabled 1, bus mastering left on 0"));
+        Assert.That(html, Does.Contain("vfio-pci&#39;s release</th><td>no reset: the function has no reset method; after 4 release(s): INTx left disabled 1, bus mastering left on 0, INTx asserted and enabled 0"));
         Assert.That(html, Does.Not.Contain("valirq&#39;s release</th>"));
         Assert.That(html, Does.Contain("clean: bus mastering off, no INTx asserted on an enabled line"));
         var back = JsonSerializer.Deserialize<RunResults>(JsonSerializer.Serialize(r, RunResults.Json), RunResults.Json)!;
