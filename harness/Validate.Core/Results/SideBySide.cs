@@ -16,6 +16,27 @@ public static class SideBySide
     public const string Total = "total";
 
     /// <summary>
+    /// "To user": the stage of each backend that measures the interrupt path to user space, raise write to
+    /// the user-space thread woken up, the one figure comparable across backends. This is the one place the
+    /// rule lives. valirq and uio measure exactly that as their total; vfio's total goes on through the
+    /// user-space handler (check, ack and, for INTx, the unmask ioctl), so its comparable stage is
+    /// raise-user (raise to the eventfd read returning). A backend not listed has no "to user" figure.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> ToUserStages = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["valirq"] = "total",
+        ["uio"] = "total",
+        ["vfio"] = "raise-user",
+    };
+
+    /// <summary>The "to user" stage of <paramref name="s"/> (<see cref="ToUserStages"/>), or null.</summary>
+    public static StageResult? ToUserStage(SuiteResult s) =>
+        ToUserStages.TryGetValue(s.Backend, out var name) ? s.Stages.FirstOrDefault(st => st.Name == name) : null;
+
+    private static TotalLatency? Latency(StageResult? st) =>
+        st is null ? null : new TotalLatency(st.P50Ns, st.P90Ns, st.P99Ns, st.P999Ns, st.P9999Ns, st.MaxNs);
+
+    /// <summary>
     /// The card a suite drove: <see cref="SuiteResult.CardAddress"/>; in a file written before it existed,
     /// the first word of the <c>card</c> fact (<c>ADDRESS VENDOR:DEVICE rev RR</c>); else null (the suite
     /// never found its card: skipped, or failed before).
@@ -60,11 +81,13 @@ public static class SideBySide
     public static ComparisonRow Row(SuiteResult s)
     {
         var total = s.Stages.FirstOrDefault(st => st.Name == Total);
+        var toUser = ToUserStage(s);
         return new ComparisonRow(
             s.Name, s.Backend, s.Mode, s.Verdict,
             total?.Count ?? s.Counts?.Recorded ?? 0, s.Counts?.Lost ?? 0,
-            total is null ? null : new TotalLatency(total.P50Ns, total.P90Ns, total.P99Ns, total.P999Ns, total.P9999Ns, total.MaxNs),
-            [.. s.Stages.Where(st => st.Name != Total).Select(st => new StageSummary(st.Name, st.P50Ns, st.P99Ns))]);
+            Latency(total),
+            [.. s.Stages.Where(st => st.Name != Total).Select(st => new StageSummary(st.Name, st.P50Ns, st.P99Ns))],
+            s.Counts?.Extra ?? 0, toUser?.Name, Latency(toUser));
     }
 }
 
@@ -78,7 +101,8 @@ public sealed record Comparison(string Card, string? CardId, string Load, IReadO
 /// <summary>A suite in a comparison: counts, its <c>total</c> (null when not measured) and its other stages at p50 and p99.</summary>
 public sealed record ComparisonRow(
     string Suite, string Backend, string Mode, Verdict Verdict, long Count, long Lost,
-    TotalLatency? Total, IReadOnlyList<StageSummary> Stages)
+    TotalLatency? Total, IReadOnlyList<StageSummary> Stages,
+    long Extra = 0, string? ToUserStage = null, TotalLatency? ToUser = null)
 {
     /// <summary>The interface the row measured: backend and mode.</summary>
     public string Interface => $"{Backend} {Mode}";

@@ -149,18 +149,21 @@ public static class HtmlReport
         var comparisons = r.Comparisons;
         if (comparisons.Count == 0) return;
         h.Append("<section id=\"side-by-side\"><h2>Side by side</h2>");
-        h.Append("<p class=\"small\">The same card through each interface under the same load. total: each backend's own (its last stage ends where the backend's measurement ends, see the stages); stages at p50 / p99.</p>");
+        h.Append("<p class=\"small\">The same card through each interface under the same load. to user: raise to the user-space wake-up, comparable across backends (" + E(string.Join(", ", SideBySide.ToUserStages.Select(kv => $"{kv.Key} {kv.Value}"))) + "); total: each backend's own (its last stage ends where the backend's measurement ends, see the stages); stages at p50 / p99.</p>");
         foreach (var c in comparisons)
         {
             var title = $"{c.Card}{(c.CardId is null ? "" : $" ({c.CardId})")}, load {c.Load}";
             h.Append($"<h3 class=\"sbs\">{E(title)}</h3>");
-            h.Append("<table class=\"sbs\"><tr><th>interface</th><th>suite</th><th>verdict</th><th>count</th><th>lost</th><th>total p50</th><th>p99</th><th>p99.9</th><th>max</th>");
+            h.Append("<table class=\"sbs\"><tr><th>interface</th><th>suite</th><th>verdict</th><th>count</th><th>lost</th><th>extra</th><th>to user p50</th><th>p99</th><th>p99.9</th><th>max</th><th>total p50</th><th>p99</th><th>p99.9</th><th>max</th>");
             foreach (var st in c.Stages) h.Append($"<th>{E(st)} p50 / p99</th>");
             h.Append("</tr>");
             foreach (var row in c.Rows)
             {
                 h.Append($"<tr><td>{E(row.Interface)}</td><td><a href=\"#{E(Anchor(row.Suite))}\">{E(row.Suite)}</a></td><td>{Badge(row.Verdict)}</td>");
-                h.Append($"<td class=\"n\">{row.Count}</td><td class=\"n\">{row.Lost}</td>");
+                h.Append($"<td class=\"n\">{row.Count}</td><td class=\"n\">{row.Lost}</td><td class=\"n\">{row.Extra}</td>");
+                h.Append(row.ToUser is { } u
+                    ? $"<td class=\"n\">{D(u.P50Ns)}</td><td class=\"n\">{D(u.P99Ns)}</td><td class=\"n\">{D(u.P999Ns)}</td><td class=\"n\">{D(u.MaxNs)}</td>"
+                    : "<td></td><td></td><td></td><td></td>");
                 h.Append(row.Total is { } t
                     ? $"<td class=\"n\">{D(t.P50Ns)}</td><td class=\"n\">{D(t.P99Ns)}</td><td class=\"n\">{D(t.P999Ns)}</td><td class=\"n\">{D(t.MaxNs)}</td>"
                     : "<td></td><td></td><td></td><td></td>");
@@ -169,8 +172,8 @@ public static class HtmlReport
                 h.Append("</tr>");
             }
             h.Append("</table>");
-            if (c.Rows.Any(x => x.Total is not null))
-                Img(h, SideBySidePlots.Percentiles($"{title}: total by percentile", c), $"side by side: {title}");
+            if (c.Rows.Any(x => x.ToUser is not null))
+                Img(h, SideBySidePlots.Percentiles($"{title}: raise to user by percentile", c), $"side by side: {title}");
         }
         h.Append("</section>\n");
     }

@@ -107,13 +107,35 @@ public class SideBySideTests
         Assert.That(Regex.Count(section, "<img alt=\"side by side: [^\"]+\" src=\"data:image/png;base64,"), Is.EqualTo(2));
         Assert.That(section, Does.Contain($"{Card} (8086:10d3), load idle").And.Contain($"{Card} (8086:10d3), load cpu"));
         Assert.That(section, Does.Contain("<th>raise-user p50 / p99</th>"));
-        // The uio row: count, lost 3, total 20/60/80/120 us, then five blank stage cells.
-        Assert.That(section, Does.Match(@"<tr><td>uio intx</td>.*?<td class=""n"">1000</td><td class=""n"">3</td>(<td class=""n"">[^<]+</td>){4}(<td></td>){5}</tr>"));
+        // The uio row: count, lost 3, extra 0, to user and total 20/60/80/120 us, then five blank stage cells.
+        Assert.That(section, Does.Match(@"<tr><td>uio intx</td>.*?<td class=""n"">1000</td><td class=""n"">3</td><td class=""n"">0</td>(<td class=""n"">[^<]+</td>){8}(<td></td>){5}</tr>"));
         Assert.That(section, Does.Not.Contain("timer"));
         var lines = SideBySidePlots.Series(SideBySide.Compare(Run())[0]);
         Assert.That(lines.Select(l => l.Label), Is.EqualTo(new[] { "valirq msi", "uio intx", "vfio msix" }));
         Assert.That(lines[1].Ys, Is.EqualTo(new[] { 20.0, 40, 60, 80, 100 }), "p50 ... p99.99 of uio's total, in us");
         Assert.That(lines[1].Xs, Is.EqualTo(new[] { Math.Log10(2), 1, 2, 3, 4 }).Within(1e-9), "log tail axis: 50, 90, 99, 99.9, 99.99");
+        Assert.That(lines[2].Ys, Is.EqualTo(new[] { 30.0, 60, 90, 120, 150 }), "vfio's line is its raise-user (first stage, scale 3000), not its total");
+    }
+
+    [TestCase("valirq", "total")]
+    [TestCase("uio", "total")]
+    [TestCase("vfio", "raise-user")]
+    public void To_user_is_the_stage_that_ends_at_the_user_wake_up(string backend, string stage)
+    {
+        var s = Run().First(x => x.Backend == backend);
+        Assert.That(SideBySide.ToUserStage(s)?.Name, Is.EqualTo(stage));
+        var row = SideBySide.Row(s);
+        Assert.That(row.ToUserStage, Is.EqualTo(stage));
+        var st = s.Stages.Single(x => x.Name == stage);
+        Assert.That(row.ToUser, Is.EqualTo(new TotalLatency(st.P50Ns, st.P90Ns, st.P99Ns, st.P999Ns, st.P9999Ns, st.MaxNs)));
+    }
+
+    [Test]
+    public void A_backend_without_a_to_user_stage_has_none_and_no_line()
+    {
+        var row = SideBySide.Row(Suite("dpdk-msi-idle", "dpdk", "msi", "idle", Card, UioStages));
+        Assert.That((row.ToUserStage, row.ToUser), Is.EqualTo(((string?)null, (TotalLatency?)null)));
+        Assert.That(row.Total, Is.Not.Null, "its own total is still shown");
     }
 
     [Test]
