@@ -99,6 +99,11 @@ public class CardPlanLabTests
             Assert.That(s.Facts["device"], Does.Match(@"^/dev/vfio/\d+$"), s.Name);
             Assert.That(s.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-user", "user-done", "total" }), s.Name);
         }
+        // The comparison a lab would make by hand: one group, the card idle, a row per interface with its path to user space.
+        var idle = r.Comparisons.Single(c => c.Load == "idle");
+        Assert.That(idle.Rows.Select(x => x.Backend).Distinct(), Is.EquivalentTo(new[] { "valirq", "uio", "vfio" }));
+        Assert.That(idle.Rows.Where(x => x.Backend == "vfio").Select(x => x.ToUserStage), Is.All.EqualTo("raise-user"));
+        Assert.That(idle.Rows.All(x => x.ToUser is { P50Ns: > 0 }), Is.True, "every interface has a raise-to-user figure");
         var faults = r.Suites.Where(s => s.Fault is not null).ToList();
         Assert.That(faults.Select(s => s.Fault!.Kind), Is.EquivalentTo(new[] { "kill-in-handler", "kill-random", "hang", "rebind" }));
         foreach (var s in faults)
