@@ -35,6 +35,27 @@ public sealed class DriverProcess : IDisposable
     public long FirstIrqNs { get; private set; } = -1;
     /// <summary>Read time of the latest handled interrupt.</summary>
     public long LastIrqReadNs { get; private set; } = -1;
+
+    private readonly long[] _lastReadByVector = Enumerable.Repeat(-1L, 32).ToArray();
+
+    /// <summary>
+    /// The earliest of the last reads of <paramref name="vectors"/>' reports (ready when a vector has not
+    /// reported since): on MSI-X a report of one vector says nothing of another's, whose interrupt may have
+    /// been taken by the kernel and be waiting unread when the driver dies.
+    /// </summary>
+    public long OldestLastReadNs(IReadOnlyList<int> vectors)
+    {
+        lock (_sync)
+        {
+            var oldest = long.MaxValue;
+            foreach (var v in vectors)
+            {
+                var t = v is >= 0 and < 32 && _lastReadByVector[v] >= 0 ? _lastReadByVector[v] : ReadyNs;
+                if (t >= 0) oldest = Math.Min(oldest, t);
+            }
+            return oldest == long.MaxValue ? LastIrqReadNs : oldest;
+        }
+    }
     public long EnterNs { get; private set; } = -1;
     public uint EnterStatus { get; private set; }
     public long RevokedNs { get; private set; } = -1;
@@ -200,12 +221,13 @@ public sealed class DriverProcess : IDisposable
                     case "ready" when f.Length == 2: ReadyNs = N(f[1]); ReadyCount++; FirstIrqNs = -1; break;
                     // VECTOR (the 7th field) came with channel version 2; a driver of version 1 sends 6.
                     case "irq" when f.Length is 6 or 7:
-                        if (f.Length == 7) _ = N(f[6]);
+                        var vector = f.Length == 7 ? N(f[6]) : 0;
                         var r = new DriverReport(Instance, Hex(f[1]), N(f[2]), N(f[3]), N(f[4]));
                         if (r.Status != 0)
                         {
                             Handled++;
                             LastIrqReadNs = r.ReadNs;
+                            if (vector is >= 0 and < 32) _lastReadByVector[vector] = r.ReadNs;
                             if (FirstIrqNs < 0) FirstIrqNs = r.DoneNs;
                         }
                         _onIrq(r);

@@ -36,4 +36,16 @@ public class DriverChannelTests
         Assert.That(d.ProtocolErrors.Single(), Is.EqualTo(line));
         Assert.That(d.Release, Is.Null);
     }
+
+    [Test]
+    public void On_msix_what_is_unread_reaches_back_to_the_vector_served_longest_ago()
+    {
+        // Vector 0 last served at 300, vector 1 at 500, vector 3 never (since ready at 200); vector 2's empty report does not count.
+        using var d = Fake("echo ready 200; echo irq 0x1 290 300 310 1 0; echo irq 0x2 490 500 510 1 1; echo irq 0x0 590 600 610 1 2; cat >/dev/null", [], []);
+        Assert.That(d.WaitFor(x => x.Handled == 2 && x.LastIrqReadNs == 500, 10_000), Is.True);
+        Thread.Sleep(200);
+        Assert.That(d.OldestLastReadNs([0, 1]), Is.EqualTo(300L));
+        Assert.That(d.OldestLastReadNs([1]), Is.EqualTo(500L));
+        Assert.That(d.OldestLastReadNs([1, 3]), Is.EqualTo(200L), "a vector that has not reported since ready: back to ready");
+    }
 }
