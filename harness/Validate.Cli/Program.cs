@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Validate;
+using Validate.Cli;
 using Validate.Cli.Commands;
 
 // validate: the CLI of the Validate harness. Each command is one file under Commands/.
 // Errors meant for the user are ValidateException: one line "validate: ..." and its exit status.
 var root = new RootCommand("Validate: real-time scripted test harness for PCI cards on PREEMPT_RT Linux.\n" +
                            "Exit statuses: 0 ok, 1 failed, 2 usage, 3 bad input file, 4 machine not ready, " +
-                           "122 lab failure, 123 guest kernel log problem, 124 timeout, 130/143 interrupted.");
+                           "70 internal error (crash report), 122 lab failure, 123 guest kernel log problem, 124 timeout, 130/143 interrupted.");
 root.Subcommands.Add(VlabCommand.Create());
 root.Subcommands.Add(SelftestCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
@@ -42,3 +43,11 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Val
     Console.Error.WriteLine($"validate: {e.Message}");
     return ExitCodes.SetupError;
 }
+catch (Exception e)
+{
+    // A bug: one line and where the details are, never a bare stack trace.
+    Console.Error.WriteLine($"validate: internal error: {e.GetType().Name}: {FirstLine(e.Message)}; details in {CrashReport.Write(e, args)} (please report it)");
+    return ExitCodes.Crash;
+}
+
+static string FirstLine(string s) => s.Split('\n', 2)[0].TrimEnd();

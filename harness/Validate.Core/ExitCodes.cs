@@ -21,6 +21,12 @@ public static class ExitCodes
     /// <summary>The machine lacks something: root, a package, a kernel. The message says what.</summary>
     public const int SetupError = 4;
 
+    /// <summary>
+    /// Something the harness did not expect (a bug): one line and the path of a crash report holding the
+    /// details (EX_SOFTWARE of sysexits.h).
+    /// </summary>
+    public const int Crash = 70;
+
     /// <summary>The guest did not run the command to completion (init failed, panic, topology mismatch).</summary>
     public const int LabFailure = 122;
 

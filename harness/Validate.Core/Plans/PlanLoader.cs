@@ -23,9 +23,14 @@ public static class PlanLoader
 
     private static Plan Load(string planPath, IReadOnlyList<string>? overrides, int cpuCount, bool neighbour)
     {
-        var (root, sourceOf) = Build(planPath, overrides ?? []);
+        var (root, sourceOf, files) = Build(planPath, overrides ?? []);
         var errors = new List<PlanError>();
-        CheckTree(root, typeof(PlanDocument), "", errors, sourceOf);
+        // What the configuration tree cannot show: null, {} and [] (it drops them), read from each file's raw JSON.
+        foreach (var (file, name) in files) CheckRaw(file, name, errors);
+        var rawPaths = errors.Select(e => e.KeyPath).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var treeErrors = new List<PlanError>();
+        CheckTree(root, typeof(PlanDocument), "", treeErrors, sourceOf);
+        errors.AddRange(treeErrors.Where(e => !rawPaths.Contains(e.KeyPath)));
         if (errors.Count > 0) throw new PlanException(errors);
         var doc = root.Get<PlanDocument>() ?? new PlanDocument();
         var plan = new PlanValidator(planPath, sourceOf, cpuCount > 0 ? cpuCount : Environment.ProcessorCount).Validate(doc);
@@ -52,17 +57,22 @@ public static class PlanLoader
         return null;
     }
 
-    private static (IConfigurationRoot Root, Func<string, string> SourceOf) Build(string planPath, IReadOnlyList<string> overrides)
+    private static (IConfigurationRoot Root, Func<string, string> SourceOf, List<(string File, string Name)> Files) Build(string planPath, IReadOnlyList<string> overrides)
     {
+        if (Directory.Exists(planPath))
+            throw new PlanException([new PlanError(planPath, "", "is a directory; give the path of a plan file such as testplans/qemu/edu.json")]);
         if (!File.Exists(planPath))
             throw new PlanException([new PlanError(planPath, "", "no such file; give the path of a plan such as testplans/qemu/edu.json")]);
         var names = new List<string>();
+        var files = new List<(string File, string Name)>();
         var builder = new ConfigurationBuilder();
         if (FindDefaults(planPath) is { } defaults)
         {
             builder.AddJsonFile(Path.GetFullPath(defaults), optional: false, reloadOnChange: false);
             names.Add(Relative(defaults));
+            files.Add((defaults, Relative(defaults)));
         }
+        files.Add((planPath, planPath));
         builder.AddJsonFile(Path.GetFullPath(planPath), optional: false, reloadOnChange: false);
         names.Add(planPath);
         builder.AddEnvironmentVariables(EnvironmentPrefix);
@@ -106,7 +116,7 @@ public static class PlanLoader
             }
             return planPath;
         }
-        return (root, SourceOf);
+        return (root, SourceOf, files);
     }
 
     private static string JsonWhy(JsonException e) =>
@@ -118,6 +128,113 @@ public static class PlanLoader
         return rel.StartsWith("..", StringComparison.Ordinal) ? path : rel;
     }
 
+    /// <summary>The root key that names the JSON Schema of plans (testplans/plan.schema.json) for editors; the engine ignores it.</summary>
+    public const string SchemaReferenceKey = "$schema";
+
+    // ---- the raw JSON: what Microsoft.Extensions.Configuration drops or turns into nothing ----
+
+    /// <summary>
+    /// Reads one layer's JSON as written and checks the shapes the configuration tree loses: a null (read as
+    /// "not given", or as a null that crashes later), an empty object or list where a value is expected (dropped),
+    /// and an empty list where a list is optional ("cpus": [] read as "not given"). One error per key.
+    /// </summary>
+    private static void CheckRaw(string file, string name, List<PlanError> errors)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllBytes(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException)
+        {
+            return; // the configuration provider already said where the JSON breaks
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new PlanError(name, "", $"the plan is {Kind(doc.RootElement)}; a plan is one JSON object {{ \"schema\": 1, \"name\": ..., \"suites\": [...] }}"));
+                return;
+            }
+            if (doc.RootElement.TryGetProperty(SchemaReferenceKey, out var schemaRef) && schemaRef.ValueKind != JsonValueKind.String)
+                errors.Add(new PlanError(name, SchemaReferenceKey, $"{Kind(schemaRef)}; give the schema's path as a string, e.g. \"../plan.schema.json\", or remove the key"));
+            RawObject(doc.RootElement, typeof(PlanDocument), "", name, errors);
+        }
+    }
+
+    private static void RawObject(JsonElement e, Type type, string path, string file, List<PlanError> errors)
+    {
+        foreach (var p in e.EnumerateObject())
+        {
+            if (path.Length == 0 && p.Name == SchemaReferenceKey) continue;
+            var prop = type.GetProperty(p.Name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (prop is null || !prop.CanWrite) continue; // an unknown key: the tree check names it
+            RawValue(p.Value, prop.PropertyType, Join(path, p.Name), file, errors, optionalList: Nullable.GetUnderlyingType(prop.PropertyType) is null && !prop.PropertyType.IsValueType && IsNullableReference(prop));
+        }
+    }
+
+    private static void RawValue(JsonElement v, Type type, string path, string file, List<PlanError> errors, bool optionalList)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (v.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(new PlanError(file, path, $"null; give {Describe(type)}, or remove the key to take the default"));
+            return;
+        }
+        if (IsLeaf(type))
+        {
+            if (v.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+                errors.Add(new PlanError(file, path, $"expected {Describe(type)}, got {Kind(v)}"));
+            return;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            if (v.ValueKind != JsonValueKind.Array)
+            {
+                if (v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any() || v.ValueKind == JsonValueKind.String && v.GetString() == "")
+                    errors.Add(new PlanError(file, path, $"expected a list, got {Kind(v)}"));
+                return; // other shapes: the tree check names them
+            }
+            if (v.GetArrayLength() == 0 && optionalList)
+            {
+                errors.Add(new PlanError(file, path, "an empty list; list at least one value, or remove the key to take the default"));
+                return;
+            }
+            var item = type.GetGenericArguments()[0];
+            int i = 0;
+            foreach (var x in v.EnumerateArray()) RawValue(x, item, $"{path}:{i++}", file, errors, optionalList: false);
+            return;
+        }
+        if (v.ValueKind != JsonValueKind.Object)
+        {
+            if (v.ValueKind == JsonValueKind.Array || v.ValueKind == JsonValueKind.String && v.GetString() == "")
+                errors.Add(new PlanError(file, path, $"expected {Describe(type)}, got {Kind(v)}"));
+            return;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            var valueType = type.GetGenericArguments()[1];
+            foreach (var p in v.EnumerateObject()) RawValue(p.Value, valueType, Join(path, p.Name), file, errors, optionalList: false);
+            return;
+        }
+        RawObject(v, type, path, file, errors);
+    }
+
+    private static bool IsNullableReference(PropertyInfo p) =>
+        new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
+
+    private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}:{key}";
+
+    private static string Kind(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Object => v.EnumerateObject().Any() ? "an object" : "an empty object {}",
+        JsonValueKind.Array => v.GetArrayLength() > 0 ? "a list" : "an empty list []",
+        JsonValueKind.String => v.GetString() == "" ? "an empty string" : $"the string '{v.GetString()}'",
+        JsonValueKind.Number => $"the number {v.GetRawText()}",
+        JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+        _ => "null",
+    };
+
     // ---- strict check of the merged tree against the document types ----
 
     private static void CheckTree(IConfiguration section, Type type, string path, List<PlanError> errors, Func<string, string> sourceOf)
@@ -127,6 +244,7 @@ public static class PlanLoader
         {
             var childPath = path.Length == 0 ? child.Key : $"{path}:{child.Key}";
             var prop = props.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (prop is null && path.Length == 0 && child.Key == SchemaReferenceKey) continue;
             if (prop is null)
             {
                 var expected = string.Join(", ", props.Select(p => JsonName(p.Name)));
