@@ -31,7 +31,7 @@ public class EngineLabTests
     public void The_edu_plan_measures_every_mode_with_ordered_stages_and_no_lost_interrupt()
     {
         var (run, outDir) = RunInLab("shared-intx",
-            $"{Cli.Path} doctor {EduPlan} && {Cli.Path} run {EduPlan} --out $OUT --filter FullyQualifiedName~LatencySuite --set suiteDefaults:count=200 --set suites:7:count=1000");
+            $"{Cli.Path} doctor {EduPlan} && {Cli.Path} run {EduPlan} --out $OUT --filter cat=latency --set suiteDefaults:count=200 --set suites:7:count=1000");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout, Does.Match(@"doctor: \d+ ok, \d+ warning\(s\), 0 failure\(s\)"), "the lab passes doctor for the edu plan");
         Assert.That(run.Stdout, Does.Contain("OK    kernel").And.Contain("PREEMPT_RT").And.Contain("OK    card 0000:00:04.0"));

@@ -30,7 +30,7 @@ public class FaultLabTests
     public void Every_fault_of_the_edu_plan_recovers_with_every_interrupt_accounted_for()
     {
         var plan = Path.Combine(Cli.Layout.Root, "testplans", "qemu", "edu.json");
-        var (run, outDir) = RunInLab(plan, "--filter", "FullyQualifiedName~FaultSuite", "--set", "suiteDefaults:repetitions=3");
+        var (run, outDir) = RunInLab(plan, "--filter", "cat=fault", "--set", "suiteDefaults:repetitions=3");
         var r = RunResults.Read(Path.Combine(outDir, "results.json"));
         Assert.That(r.Suites, Has.Count.EqualTo(15));
         Assert.Multiple(() =>

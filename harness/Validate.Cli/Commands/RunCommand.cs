@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Validate.Reports.Terminal;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -8,8 +10,11 @@ using Validate.Results;
 namespace Validate.Cli.Commands;
 
 /// <summary>
-/// validate run PLAN: checks the plan, then runs its suites in the NUnit suites runner
-/// (Validate.Suites, an executable test runner) with the plan in its environment, and prints the verdicts.
+/// validate run PLAN: checks the plan and selects its suites (--filter), then runs them in the plan's order
+/// in the NUnit suites runner (Validate.Suites, an executable test runner) with the plan in its environment,
+/// shows each suite's start, progress and end from the runner's events, keeps the test platform's own output
+/// in the run's log (runner.log; on the console with --verbose, or its end when the runner itself fails),
+/// and prints the verdicts.
 /// </summary>
 internal static class RunCommand
 {
@@ -18,28 +23,40 @@ internal static class RunCommand
         var plan = new Argument<string>("plan") { Description = "the test plan (JSON), e.g. testplans/qemu/edu.json" };
         var outDir = new Option<string?>("--out") { Description = "output folder (default: out/runs/TIMESTAMP-PLAN)" };
         var set = new Option<string[]>("--set") { Description = "override a plan key, KEY=VALUE with a key path, e.g. suites:0:count=100 (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var filter = new Option<string?>("--filter") { Description = "NUnit filter over the suites, e.g. \"Name~valirq\" or \"cat==timer\"" };
-        var check = new Option<bool>("--check") { Description = "only check the plan: print its suites and exit (0 when valid, 3 when not)" };
+        var filter = new Option<string?>("--filter") { Description = "run only the suites this selects, e.g. \"Name~valirq\", \"cat==fault\", \"Backend=uio|Mode=msix\" (properties: Name, FullyQualifiedName, Category/cat, Backend, Mode, Load, Fault, Kind; = != ~ !~, & |, !, parentheses)" };
+        var check = new Option<bool>("--check") { Description = "only check the plan: print the suites it would run, in order, with their planned time, and exit (0 when valid, 3 when not)" };
         var history = new Option<string?>("--history") { Description = "history store the run is recorded in, for trends and regressions: a SQLite file or a PostgreSQL connection string (default: VALIDATE_HISTORY, else out/history.sqlite)" };
-        var cmd = new Command("run", "Run a test plan: real-time set-up, each suite's measurement, verdicts, results.json. Exit 0 all pass or marginal, 1 a suite failed, 3 bad plan, 4 machine not ready.")
+        var verbose = new Option<bool>("--verbose") { Description = "also show the test platform's output and the run's notes as they come (always kept in OUT/runner.log)" };
+        var every = new Option<int>("--progress-every") { Description = "without a terminal: seconds between progress lines of a running suite (default 10)", DefaultValueFactory = _ => 10 };
+        var cmd = new Command("run", "Run a test plan: real-time set-up, each suite's measurement in the plan's order with its progress, verdicts, results.json. Exit 0 all pass or marginal, 1 a suite failed, 2 usage, 3 bad plan, 4 machine not ready.")
         {
-            plan, outDir, set, filter, check, history,
+            plan, outDir, set, filter, check, history, verbose, every,
         };
-        cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(outDir), p.GetValue(set) ?? [], p.GetValue(filter), p.GetValue(check), p.GetValue(history)));
+        cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(outDir), p.GetValue(set) ?? [], p.GetValue(filter), p.GetValue(check), p.GetValue(history),
+            p.GetValue(verbose), p.GetValue(every)));
         return cmd;
     }
 
-    public static int Run(string planPath, string? outDir, IReadOnlyList<string> overrides, string? filter, bool checkOnly, string? historyPath = null)
+    /// <summary>Where the test platform's own output goes, in the run folder.</summary>
+    public const string RunnerLogName = "runner.log";
+
+    public static int Run(string planPath, string? outDir, IReadOnlyList<string> overrides, string? filter, bool checkOnly, string? historyPath = null,
+        bool verbose = false, int progressEveryS = 10)
     {
         var plan = PlanLoader.Load(planPath, overrides);
+        if (progressEveryS < 1) throw new ValidateException(ExitCodes.Usage, $"--progress-every {progressEveryS}: give a whole number of seconds, 1 or more");
+        var selected = SuiteFilter.Select(plan, filter);
+        if (selected.Count == 0)
+            throw new ValidateException(ExitCodes.Usage, $"--filter \"{filter}\" selects none of the {plan.Suites.Count} suites of {planPath}; `validate run {planPath} --check` lists them");
         if (checkOnly)
         {
-            Console.WriteLine($"{planPath}: valid: {plan.Name}, {plan.Suites.Count} suite(s); valirq release: {plan.Release}");
-            foreach (var s in plan.Suites)
+            var total = selected.Sum(s => SuiteEstimate.Of(s).Seconds);
+            Console.WriteLine($"{planPath}: valid: {plan.Name}, {plan.Suites.Count} suite(s){(filter is null ? "" : $", {selected.Count} selected by --filter")}; valirq release: {plan.Release}; planned ~{SuiteEstimate.Words(total)}, in this order:");
+            foreach (var s in selected)
                 if (s.Fault is { } f)
-                    Console.WriteLine($"  {s.Name,-32} fault   {s.Mode,-15} {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}{(f.Neighbour ? ", neighbour" : "")}{(s.Load.Commands.Count > 0 ? $", load {s.Load.Name}" : "")}, stimulus {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
+                    Console.WriteLine($"  {s.Name,-32} fault   {s.Mode,-15} {f.Kind} x{f.Repetitions}, driver {f.Driver.Name}{(f.Neighbour ? ", neighbour" : "")}{(s.Load.Commands.Count > 0 ? $", load {s.Load.Name}" : "")}, stimulus {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}; ~{SuiteEstimate.Words(SuiteEstimate.Of(s).Seconds)}");
                 else
-                    Console.WriteLine($"  {s.Name,-32} {s.Backend.ToString().ToLowerInvariant(),-7} {s.Mode,-15} load {s.Load.Name,-10} {(s.Count == int.MaxValue ? "" : $"{s.Count} samples ")}{(s.DurationS is { } d ? $"<= {d} s " : "")}at {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}");
+                    Console.WriteLine($"  {s.Name,-32} {s.Backend.ToString().ToLowerInvariant(),-7} {s.Mode,-15} load {s.Load.Name,-10} {(s.Count == int.MaxValue ? "" : $"{s.Count} samples ")}{(s.DurationS is { } d ? $"<= {d} s " : "")}at {s.RateHz}/s, cpu {string.Join(',', s.Cpus)}, prio {s.Priority}; ~{SuiteEstimate.Words(SuiteEstimate.Of(s).Seconds)}");
             return ExitCodes.Ok;
         }
         var layout = RepositoryLayout.Find();
@@ -50,22 +67,22 @@ internal static class RunCommand
         if (!File.Exists(runner))
             throw new ValidateException(ExitCodes.SetupError, $"{runner} is not built; run ./validate (it builds) or dotnet build -c Release");
 
-        var psi = new ProcessStartInfo(runner) { UseShellExecute = false };
+        var psi = new ProcessStartInfo(runner) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         // No TRX here: it makes the test platform run the tests in a child process of the one we start,
         // and a signal we forward would reach the wrong process. results.json is the run's record.
         foreach (var a in new[] { "--results-directory", outDir, "--progress", "off", "--output", "detailed" })
             psi.ArgumentList.Add(a);
-        if (filter is not null)
-        {
-            psi.ArgumentList.Add("--filter");
-            psi.ArgumentList.Add(filter);
-        }
         psi.Environment["VALIDATE_PLAN"] = Path.GetFullPath(planPath);
         psi.Environment["VALIDATE_PLAN_SET"] = string.Join('\n', overrides);
+        psi.Environment["VALIDATE_SUITES"] = string.Join('\n', selected.Select(s => s.Name));
+        psi.Environment["VALIDATE_EVENTS"] = "1";
         psi.Environment["VALIDATE_RUN_DIR"] = outDir;
         psi.Environment["VALIDATE_ROOT"] = layout.Root;
 
-        Console.WriteLine($"run: {plan.Name} ({planPath}), {plan.Suites.Count} suite(s); output in {outDir}");
+        var logPath = Path.Combine(outDir, RunnerLogName);
+        var planned = selected.Sum(s => SuiteEstimate.Of(s).Seconds);
+        Console.WriteLine($"run: {plan.Name} ({planPath}), {selected.Count} of {plan.Suites.Count} suite(s) in the plan's order, planned ~{SuiteEstimate.Words(planned)}; output in {outDir}");
+        Console.Out.Flush();
         using var child = Process.Start(psi) ?? throw new ValidateException(ExitCodes.SetupError, $"cannot start {runner}");
         var signal = 0;
         void Forward(PosixSignalContext c, int number)
@@ -75,19 +92,34 @@ internal static class RunCommand
             signal = number;
             try { _ = Interop.Signals.Send(child.Id, Interop.Signals.SIGTERM); } catch (InvalidOperationException) { }
         }
+        var events = new BlockingCollection<object>();
+        using (var log = new StreamWriter(logPath) { AutoFlush = true })
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Forward(c, 2)))
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Forward(c, 15)))
+        {
+            var readers = new[] { Read(child.StandardOutput, log, events), Read(child.StandardError, log, events) };
+            var pump = new Thread(() => RunConsole.Create(selected, verbose, TimeSpan.FromSeconds(progressEveryS)).Pump(events)) { Name = "run-console" };
+            pump.Start();
             child.WaitForExit();
+            // A process the runner left behind may hold its output open: read what is there, not until it closes.
+            foreach (var r in readers) r.Join(TimeSpan.FromSeconds(5));
+            events.CompleteAdding();
+            pump.Join();
+        }
 
         var resultsPath = Path.Combine(outDir, RunSession.ResultsFileName);
+        // The test platform's exit statuses: 0 all passed, 2 a test failed, 8 none ran (every suite skipped).
+        var runnerFailed = !File.Exists(resultsPath) || child.ExitCode is not (0 or 2 or 8);
+        if (runnerFailed && !verbose) ShowTail(logPath, child.ExitCode);
         if (!File.Exists(resultsPath))
         {
-            Console.Error.WriteLine($"validate: the suites runner exited with {child.ExitCode} and wrote no {RunSession.ResultsFileName}; see its output above");
+            Console.Error.WriteLine($"validate: the suites runner exited with {child.ExitCode} and wrote no {RunSession.ResultsFileName}; its output is in {logPath}");
             return signal switch { 2 => ExitCodes.Interrupted, 15 => ExitCodes.Terminated, _ => ExitCodes.SetupError };
         }
         var results = RunResults.Read(resultsPath);
         PrintSummary(results);
         Console.WriteLine($"results: {resultsPath}");
+        Console.WriteLine($"runner log: {logPath}");
         // Inside the virtual lab the run folder is a 9p share (no SQLite WAL there) and the guest is gone
         // after the run: the host records the run (validate demo does).
         historyPath ??= Environment.GetEnvironmentVariable("VALIDATE_VLAB") == "1" ? null : Reports.History.HistoryStore.DefaultLocation(layout.Out);
@@ -109,10 +141,49 @@ internal static class RunCommand
         Console.WriteLine($"junit: {junit}");
         if (signal != 0) return signal == 2 ? ExitCodes.Interrupted : ExitCodes.Terminated;
         // A suite the runner could not even start (its setup threw) shows as a missing result: a failure.
-        var expected = filter is null ? plan.Suites.Count : results.Suites.Count;
-        if (results.Suites.Count < expected || child.ExitCode != 0 && results.Verdict == Verdict.Pass)
+        if (results.Suites.Count < selected.Count || runnerFailed || child.ExitCode != 0 && results.Verdict == Verdict.Pass)
             return ExitCodes.Failed;
         return results.Verdict is Verdict.Pass or Verdict.Marginal ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>Reads one of the runner's streams: events to the console, everything else to the log (and with --verbose to the console).</summary>
+    private static Thread Read(StreamReader from, StreamWriter log, BlockingCollection<object> events)
+    {
+        var t = new Thread(() =>
+        {
+            string? line;
+            // After the runner exits and a grace period, the log closes and the console stops taking
+            // events: a process it left behind that still writes is not heard (ObjectDisposed, completed).
+            try
+            {
+                while ((line = from.ReadLine()) is not null)
+                {
+                    var (text, ev) = RunEventWire.Split(line);
+                    if (text.Length > 0 || ev is null)
+                    {
+                        lock (log) log.WriteLine(text);
+                        events.Add(new PlatformLine(text));
+                    }
+                    if (ev is null) continue;
+                    if (ev is string note) lock (log) log.WriteLine($"validate: {note}");
+                    events.Add(ev);
+                }
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or IOException) { }
+        }) { IsBackground = true, Name = "runner-output" };
+        t.Start();
+        return t;
+    }
+
+    /// <summary>The runner itself failed: the end of its log, where the reason is.</summary>
+    private static void ShowTail(string logPath, int exitCode)
+    {
+        Console.Error.WriteLine($"validate: the suites runner failed (exit {exitCode}); the end of its output ({logPath}):");
+        try
+        {
+            foreach (var l in File.ReadLines(logPath).Where(l => l.Length > 0).TakeLast(30)) Console.Error.WriteLine($"  {l}");
+        }
+        catch (IOException) { }
     }
 
     public static void PrintSummary(RunResults r)

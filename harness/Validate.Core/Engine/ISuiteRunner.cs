@@ -4,8 +4,9 @@ namespace Validate.Engine;
 
 /// <summary>Where a run writes and how it reports progress.</summary>
 /// <param name="OutDir">the run's output folder (results.json, samples/, loads/, drivers/)</param>
-/// <param name="Log">progress lines (never called from a measuring thread)</param>
-public sealed record RunContext(string OutDir, Action<string> Log);
+/// <param name="Log">notes for the run's log (never called from a measuring thread)</param>
+/// <param name="Observer">the operator's view: suite started, progress, ended (<see cref="IRunObserver"/>); none by default</param>
+public sealed record RunContext(string OutDir, Action<string> Log, IRunObserver? Observer = null);
 
 /// <summary>
 /// One kind of suite (latency, fault, and what comes): the session picks the runner whose
@@ -29,4 +30,11 @@ public interface ISuiteRunner
 
     /// <summary>After teardown: statistics and the verdict, from what <see cref="Run"/> kept. Not called for a SKIPPED suite.</summary>
     void Conclude(SuiteScope scope);
+
+    /// <summary>
+    /// How far the running suite is, read from another thread while <see cref="Run"/> runs (the progress
+    /// sampler's, never a measuring thread's): counters the measuring threads keep anyway, read without a
+    /// lock. Null while there is nothing to say (setting up, or a runner that keeps no count).
+    /// </summary>
+    SuiteProgress? Progress(SuitePlan suite, double elapsedS) => null;
 }

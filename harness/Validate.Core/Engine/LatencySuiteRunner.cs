@@ -37,8 +37,9 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         var (plan, suite, ctx, result) = (scope.Plan, scope.Suite, scope.Context, scope.Result);
         var periodNs = suite.RateHz > 0 ? 1_000_000_000L / suite.RateHz : 0;
         var threads = suite.Backend == BackendKind.Timer ? suite.Cpus.Count : 1;
-        var backends = _backends = new LatencyBackend[threads];
-        var recorders = _recorders = new LatencyRecorder[threads];
+        var backends = new LatencyBackend[threads];
+        var recorders = new LatencyRecorder[threads];
+        (_progressDone, _progressAt) = (0, 0);
         Devices.PciDevice? card = null;
         try
         {
@@ -68,6 +69,8 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                 result.RawFiles.Add(Path.GetRelativePath(ctx.OutDir, raw));
             }
 
+            (_backends, _recorders) = (backends, recorders);
+
             // ---- measure ----
             var m = Measure(suite, plan.Realtime, backends, recorders, ctx);
             result.Measurement = m.Info;
@@ -96,6 +99,38 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             foreach (var b in backends) b?.Dispose();
             foreach (var r in recorders) r?.Dispose();
         }
+    }
+
+    // The progress sampler's own state (its thread alone touches it).
+    private long _progressDone;
+    private double _progressAt;
+
+    /// <summary>
+    /// Samples so far, the rate over the last interval, the running p99 and max of the last stage (the
+    /// total) and the interrupts lost: the recorders' and backends' counters, read without a lock from the
+    /// sampler's thread. A torn view (a histogram one sample ahead of its count) is harmless here.
+    /// </summary>
+    public SuiteProgress? Progress(SuitePlan suite, double elapsedS)
+    {
+        var recorders = _recorders;
+        var backends = _backends;
+        if (recorders.Length == 0 || recorders.Any(r => r is null) || backends.Any(b => b is null)) return null;
+        long done = 0, lost = 0, max = 0, p99 = -1;
+        foreach (var r in recorders)
+        {
+            var n = r.Count;
+            done += n;
+            if (n == 0) continue;
+            var last = r.Stages.Count - 1;
+            max = Math.Max(max, r.Max(last));
+            p99 = Math.Max(p99, r.Histogram(last).GetValueAtPercentile(99));
+        }
+        foreach (var b in backends) lost += b.Counters.Lost;
+        var dt = elapsedS - _progressAt;
+        var rate = dt > 0 ? (done - _progressDone) / dt : 0; // the first: since the sampler started (set-up included)
+        (_progressDone, _progressAt) = (done, elapsedS);
+        var (_, planned, unit) = SuiteEstimate.Of(suite);
+        return new SuiteProgress(suite.Name, done, planned, unit, elapsedS, rate, p99, max, lost);
     }
 
     public void Conclude(SuiteScope scope)

@@ -55,7 +55,9 @@ public sealed class SuiteScope
         bool ran, tornDown;
         try
         {
-            ran = Guard(result, () => runner.Run(scope));
+            // Progress is read while the runner runs, and stops before its teardown and conclusion.
+            using (ProgressSampler.Start(runner, suite, ctx.Observer, ProgressSampler.HousekeepingCpus(suite)))
+                ran = Guard(result, () => runner.Run(scope));
         }
         finally
         {

@@ -43,6 +43,12 @@ public sealed class FaultSuiteRunner : ISuiteRunner
         }
     }
 
+    /// <summary>Repetitions done, their rate, the running p99 and max of the recovery (fault to first interrupt), from another thread.</summary>
+    public SuiteProgress? Progress(SuitePlan suite, double elapsedS) =>
+        _run is { } run && run.RecoveryProgress() is var (done, p99, max) && done > 0
+            ? new SuiteProgress(suite.Name, done, suite.Fault!.Repetitions, "repetitions", elapsedS, done / Math.Max(elapsedS, 1e-3), p99, max, 0)
+            : null;
+
     public void Conclude(SuiteScope scope)
     {
         var run = _run!;
@@ -65,11 +71,27 @@ internal sealed class FaultSuiteRun
     private string _program = "";
     private string _logDir = "";
 
+    // Recovery times of the repetitions done, for the progress line: written by this run's thread, the
+    // count published after the value, read by the progress sampler's.
+    private readonly long[] _recoveryNs;
+    private int _recovered;
+
     public FaultSuiteRun(SuiteScope scope, FaultInjector injector)
     {
         _scope = scope;
         _injector = injector;
         Fault = scope.Suite.Fault!;
+        _recoveryNs = new long[Math.Max(1, Fault.Repetitions)];
+    }
+
+    /// <summary>Repetitions recovered so far, and the p99 and max of their recovery; safe from any thread.</summary>
+    public (int Done, long P99Ns, long MaxNs) RecoveryProgress()
+    {
+        var n = Volatile.Read(ref _recovered);
+        if (n == 0) return (0, -1, 0);
+        var copy = _recoveryNs[..n];
+        Array.Sort(copy);
+        return (n, copy[Math.Min(n - 1, (int)Math.Ceiling(0.99 * n) - 1)], copy[^1]);
     }
 
     public Plan Plan => _scope.Plan;
@@ -262,6 +284,11 @@ internal sealed class FaultSuiteRun
         {
             parts["first-irq"] = Math.Max(0, next.FirstIrqNs - next.ReadyNs);
             parts["total"] = next.FirstIrqNs - r.FaultNs;
+            if (_recovered < _recoveryNs.Length)
+            {
+                _recoveryNs[_recovered] = parts["total"];
+                Volatile.Write(ref _recovered, _recovered + 1);
+            }
         }
         else
         {

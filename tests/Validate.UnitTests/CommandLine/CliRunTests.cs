@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NUnit.Framework;
+using Validate.Plans;
 using Validate.Results;
 using Validate.TestSupport;
 
@@ -113,6 +114,54 @@ public class CliRunTests
         {
             dir.Delete(true);
         }
+    }
+
+    [Test]
+    public void A_failing_run_shows_its_suites_in_plan_order_with_progress_and_none_of_the_test_platforms_output()
+    {
+        if (Environment.ProcessorCount < 2) Assert.Ignore("needs 2 CPUs: one measures, the progress is read on the other");
+        var dir = Directory.CreateTempSubdirectory("validate-cli-console-");
+        File.SetUnixFileMode(dir.FullName, (UnixFileMode)0x1ff);
+        try
+        {
+            // Two suites named against the alphabet, limits no machine meets: a failing run, in plan order.
+            var plan = Path.Combine(dir.FullName, "order.json");
+            var suite = """{ "name": "NAME", "backend": "timer", "cpus": [ 1 ], "rateHz": 1000, "durationS": 3, "limits": { "stages": { "total": { "p99": "1ns" } } } }""";
+            File.WriteAllText(plan, $$"""
+                { "schema": 1, "name": "console order", "card": { "name": "none", "vendor": "0x0000", "device": "0x0000" },
+                  "realtime": { "onFailure": "flag" },
+                  "suites": [ {{suite.Replace("NAME", "z-first", StringComparison.Ordinal)}}, {{suite.Replace("NAME", "a-second", StringComparison.Ordinal)}} ] }
+                """);
+            var run = Cli.Run(Limit, "run", plan, "--out", Path.Combine(dir.FullName, "run"), "--history", Path.Combine(dir.FullName, "history.sqlite"), "--progress-every", "1");
+            TestContext.Out.WriteLine(run);
+            Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Failed), run.ToString());
+            var console = run.Stdout + run.Stderr;
+            foreach (var platform in new[] { "NUnit", "   at ", "Standard output", "Test run summary", "failed Run", "SuiteVerdict", "InvokeStub" })
+                Assert.That(console, Does.Not.Contain(platform), "the test platform's output is in runner.log, not on the console");
+            Assert.That(console.IndexOf("[1/2] z-first: timer periodic", StringComparison.Ordinal), Is.GreaterThanOrEqualTo(0).And.LessThan(console.IndexOf("[2/2] a-second: timer periodic", StringComparison.Ordinal)),
+                "suites start in the plan's order, not the alphabet's");
+            Assert.That(console, Does.Match(@"\[1/2\] z-first: timer periodic, load idle; planned ~\d+ s"));
+            Assert.That(console, Does.Match(@"(?m)^ +z-first: \d+ samples, \d+/s, p99 .*, max .*, lost 0; run ETA ~"), "progress while the suite runs");
+            Assert.That(console, Does.Match(@"\[1/2\] z-first: FAIL in \d+ s: total p50 .* over \d+"));
+            Assert.That(console, Does.Contain("total p99").And.Contain("> limit 1 ns"), "the failing suite's reason, in words");
+            var log = File.ReadAllText(Path.Combine(dir.FullName, "run", "runner.log"));
+            Assert.That(log, Does.Contain("Test run summary").And.Contain("SuiteVerdict"), "the platform's output is kept");
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Test]
+    public void Check_with_a_filter_lists_the_selected_suites_in_order_with_their_planned_time()
+    {
+        var run = Cli.Run(Limit, "run", Plan("qemu/edu.json"), "--check", "--filter", "cat=fault");
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Stdout, Does.Match(@"selected by --filter; .*planned ~\d"));
+        Assert.That(run.Stdout, Does.Contain("fault-kill-idle-msi").And.Not.Contain("valirq-msi-idle "));
+        var none = Cli.Run(Limit, "run", Plan("qemu/edu.json"), "--check", "--filter", "Name~no-such-suite");
+        Assert.That((none.ExitCode, none.Stderr.Trim()), Is.EqualTo((ExitCodes.Usage, $"validate: --filter \"Name~no-such-suite\" selects none of the {PlanLoader.Load(Plan("qemu/edu.json"), []).Suites.Count} suites of {Plan("qemu/edu.json")}; `validate run {Plan("qemu/edu.json")} --check` lists them")));
     }
 
     [Test]

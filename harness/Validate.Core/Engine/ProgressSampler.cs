@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Validate.Interop;
+using Validate.Plans;
+using Validate.Realtime;
+
+namespace Validate.Engine;
+
+/// <summary>
+/// The suite's progress, for the operator: a thread of its own, kept off the suite's measuring CPUs, that
+/// wakes once per interval, reads the runner's counters (<see cref="ISuiteRunner.Progress"/>: plain reads,
+/// no lock, nothing the measuring threads wait for) and hands them to the observer. When every CPU the
+/// process may use measures, it does not sample at all (the start line says so): nothing of ours runs
+/// beside the measuring threads but them.
+/// </summary>
+public sealed class ProgressSampler : IDisposable
+{
+    /// <summary>How often progress is read: once a second.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private readonly ManualResetEventSlim _stop = new(false);
+    private readonly Thread? _thread;
+
+    private ProgressSampler(Thread? thread) => _thread = thread;
+
+    /// <summary>The CPUs the sampler may run on: those the process may use, less the suite's measuring CPUs; empty when none is left.</summary>
+    public static IReadOnlyList<int> HousekeepingCpus(SuitePlan suite)
+    {
+        var allowed = Scheduling.GetAffinity(0);
+        return [.. allowed.Where(c => !suite.Cpus.Contains(c))];
+    }
+
+    /// <summary>Starts sampling <paramref name="runner"/> for <paramref name="suite"/>; null observer or no free CPU: nothing runs.</summary>
+    public static ProgressSampler Start(ISuiteRunner runner, SuitePlan suite, IRunObserver? observer, IReadOnlyList<int> cpus)
+    {
+        if (observer is null || cpus.Count == 0) return new ProgressSampler(null);
+        var sampler = default(ProgressSampler);
+        var sw = Stopwatch.StartNew();
+        var thread = new Thread(() =>
+        {
+            try { RealtimeCalls.SetAffinity(cpus); }
+            catch (InteropException) { return; } // could not keep off the measuring CPUs: no progress rather than a disturbed window
+            while (!sampler!._stop.Wait(Interval))
+            {
+                if (runner.Progress(suite, sw.Elapsed.TotalSeconds) is { } p) observer.Progress(p);
+            }
+        }) { IsBackground = true, Name = "validate-progress" };
+        sampler = new ProgressSampler(thread);
+        thread.Start();
+        return sampler;
+    }
+
+    /// <summary>Stops sampling and waits for the thread: the runner's state is its own again.</summary>
+    public void Dispose()
+    {
+        _stop.Set();
+        _thread?.Join();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Spectre.Console;
+using Validate.Engine;
+using Validate.Plans;
+
+namespace Validate.Reports.Terminal;
+
+/// <summary>A line the test platform printed (kept in the run's log; on the console with --verbose only).</summary>
+public sealed record PlatformLine(string Text);
+
+/// <summary>
+/// What `validate run` shows while the suites run, from the runner's events (<see cref="RunEventWire"/>):
+/// a line when each suite starts and ends, and in between its progress and the run's ETA: on a terminal a
+/// live progress display (Spectre.Console), otherwise (CI, a log) a plain line every few seconds.
+/// </summary>
+public abstract class RunConsole
+{
+    protected RunEta Eta { get; }
+    protected bool Verbose { get; }
+
+    protected RunConsole(IReadOnlyList<SuitePlan> suites, bool verbose)
+    {
+        Eta = new RunEta(suites);
+        Verbose = verbose;
+    }
+
+    /// <summary>A live display when standard output is a terminal, else plain lines every <paramref name="plainEvery"/>.</summary>
+    public static RunConsole Create(IReadOnlyList<SuitePlan> suites, bool verbose, TimeSpan plainEvery) =>
+        !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
+            ? new Live(suites, verbose, AnsiConsole.Console)
+            : new Plain(suites, verbose, plainEvery, Console.Out);
+
+    /// <summary>Renders events until the collection is completed (the runner has exited and its output is read).</summary>
+    public abstract void Pump(BlockingCollection<object> events);
+
+    public static string StartLine(SuiteStarted e, RunEta eta) =>
+        $"[{e.Index}/{e.Of}] {e.Suite}: {e.What}; {eta.PlannedWords(e.Suite)}{(e.ProgressNote is { } n ? $"; {n}" : "")}";
+
+    public static string ProgressText(SuiteProgress p)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var done = p.Planned > 0 ? $"{p.Done}/{p.Planned} {p.Unit}" : $"{p.Done} {p.Unit}";
+        var rate = p.Unit == "repetitions" ? $"{(p.RatePerS * 60).ToString("0.#", inv)}/min" : $"{p.RatePerS.ToString("0", inv)}/s";
+        var what = p.Unit == "repetitions" ? "recovery " : "";
+        var p99 = p.P99Ns >= 0 ? $", {what}p99 {Duration.Format(p.P99Ns)}, max {Duration.Format(p.MaxNs)}" : "";
+        var lost = p.Unit == "repetitions" ? "" : $", lost {p.Lost}";
+        return $"{done}, {rate}{p99}{lost}";
+    }
+
+    public static string EndLine(SuiteEnded e) =>
+        $"[{e.Index}/{e.Of}] {e.Suite}: {e.Verdict} in {SuiteEstimate.Words(e.ElapsedS)}{(e.Summary.Length > 0 ? $": {e.Summary}" : "")}";
+
+    /// <summary>Plain lines: start, progress at most every interval per suite, end; the message of a suite that did not pass.</summary>
+    public sealed class Plain(IReadOnlyList<SuitePlan> suites, bool verbose, TimeSpan every, TextWriter output) : RunConsole(suites, verbose)
+    {
+        private DateTime _nextProgress = DateTime.MaxValue;
+
+        public override void Pump(BlockingCollection<object> events)
+        {
+            foreach (var ev in events.GetConsumingEnumerable()) Render(ev, DateTime.UtcNow);
+        }
+
+        public void Render(object ev, DateTime now)
+        {
+            switch (ev)
+            {
+                case SuiteStarted s:
+                    Eta.Started(s);
+                    output.WriteLine(StartLine(s, Eta));
+                    _nextProgress = now + every;
+                    break;
+                case SuiteProgress p:
+                    Eta.Progress(p);
+                    if (now < _nextProgress) break;
+                    output.WriteLine($"      {p.Suite}: {ProgressText(p)}; run ETA ~{SuiteEstimate.Words(Eta.RemainingS)}");
+                    _nextProgress = now + every;
+                    break;
+                case SuiteEnded e:
+                    Eta.Ended(e);
+                    output.WriteLine(EndLine(e));
+                    if (e.Verdict != "PASS" && e.Message is { Length: > 0 } m) output.WriteLine($"      {m}");
+                    _nextProgress = DateTime.MaxValue;
+                    break;
+                case string note when Verbose:
+                    output.WriteLine($"validate: {note}");
+                    break;
+                case PlatformLine l when Verbose:
+                    output.WriteLine(l.Text);
+                    break;
+            }
+            output.Flush();
+        }
+    }
+
+    /// <summary>A terminal: the start and end lines scroll, a progress bar per running suite and one for the run stay below them.</summary>
+    public sealed class Live(IReadOnlyList<SuitePlan> suites, bool verbose, IAnsiConsole console) : RunConsole(suites, verbose)
+    {
+        public override void Pump(BlockingCollection<object> events)
+        {
+            console.Progress()
+                .AutoClear(true)
+                .HideCompleted(true)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+                .Start(ctx =>
+                {
+                    var run = ctx.AddTask(Markup.Escape(RunText()), maxValue: Math.Max(1, Eta.TotalS));
+                    ProgressTask? suite = null;
+                    foreach (var ev in events.GetConsumingEnumerable())
+                    {
+                        switch (ev)
+                        {
+                            case SuiteStarted s:
+                                Eta.Started(s);
+                                console.MarkupLine(Markup.Escape(StartLine(s, Eta)));
+                                suite = ctx.AddTask(Markup.Escape($"{s.Suite}: starting"), maxValue: s.Planned > 0 ? s.Planned : Math.Max(1, s.PlannedS));
+                                break;
+                            case SuiteProgress p when suite is not null:
+                                Eta.Progress(p);
+                                suite.Description = Markup.Escape($"{p.Suite}: {ProgressText(p)}");
+                                suite.Value = p.Planned > 0 ? p.Done : p.ElapsedS;
+                                break;
+                            case SuiteEnded e:
+                                Eta.Ended(e);
+                                suite?.StopTask();
+                                suite = null;
+                                var colour = e.Verdict switch { "PASS" => "green", "MARGINAL" or "SKIPPED" => "yellow", _ => "red" };
+                                console.MarkupLine($"[{colour}]{Markup.Escape(EndLine(e))}[/]");
+                                if (e.Verdict != "PASS" && e.Message is { Length: > 0 } m) console.MarkupLine(Markup.Escape($"      {m}"));
+                                break;
+                            case string note when Verbose:
+                                console.MarkupLine(Markup.Escape($"validate: {note}"));
+                                break;
+                            case PlatformLine l when Verbose:
+                                console.MarkupLine(Markup.Escape(l.Text));
+                                break;
+                        }
+                        run.Description = Markup.Escape(RunText());
+                        run.Value = Math.Max(0, Eta.TotalS - Eta.RemainingS);
+                    }
+                    run.StopTask();
+                });
+        }
+
+        private string RunText() => $"run: {Eta.Done}/{Eta.Count} suites, ETA ~{SuiteEstimate.Words(Eta.RemainingS)}";
+    }
+}
+
+/// <summary>
+/// The run's remaining time: the suites not started at their planned time, the running one from its rate so
+/// far (done/elapsed, once it has progress) else from its plan, the finished ones not at all.
+/// </summary>
+public sealed class RunEta
+{
+    private readonly Dictionary<string, double> _planned;
+    private readonly Dictionary<string, string> _described;
+    private readonly HashSet<string> _done = [];
+    private string? _current;
+    private double _currentRemaining;
+
+    public RunEta(IReadOnlyList<SuitePlan> suites)
+    {
+        _planned = suites.ToDictionary(s => s.Name, s => SuiteEstimate.Of(s).Seconds);
+        _described = suites.ToDictionary(s => s.Name, SuiteEstimate.Describe);
+        TotalS = _planned.Values.Sum();
+    }
+
+    public double TotalS { get; }
+    public int Count => _planned.Count;
+    public int Done => _done.Count;
+
+    public string PlannedWords(string suite) =>
+        _described.GetValueOrDefault(suite, "planned: unknown");
+
+    public void Started(SuiteStarted s)
+    {
+        _current = s.Suite;
+        _currentRemaining = s.PlannedS;
+    }
+
+    public void Progress(SuiteProgress p)
+    {
+        if (p.Suite != _current) return;
+        var planned = _planned.GetValueOrDefault(p.Suite, p.ElapsedS);
+        _currentRemaining = p.Planned > 0 && p.Done > 0
+            ? Math.Max(0, p.ElapsedS / p.Done * (p.Planned - p.Done))
+            : Math.Max(0, planned - p.ElapsedS);
+    }
+
+    public void Ended(SuiteEnded e)
+    {
+        _done.Add(e.Suite);
+        if (e.Suite == _current) (_current, _currentRemaining) = (null, 0);
+    }
+
+    public double RemainingS =>
+        _planned.Where(kv => !_done.Contains(kv.Key) && kv.Key != _current).Sum(kv => kv.Value) + (_current is null ? 0 : _currentRemaining);
+}
