@@ -47,19 +47,103 @@ public sealed record RunResults
         File.Move(tmp, path, overwrite: true);
     }
 
+    // Reading: a null where the type has none (a list, a record, a name) is the file's mistake, said at its path.
+    private static readonly JsonSerializerOptions ReadJson = new(Json) { RespectNullableAnnotations = true };
+
     public static RunResults Read(string path)
     {
+        const string Fix = "give the results.json a run wrote (`validate run` rewrites it after each suite), or its run folder";
+        RunResults r;
         try
         {
-            var r = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), Json) ?? throw new JsonException("empty");
-            if (r.Schema != CurrentSchema)
-                throw new ValidateException(ExitCodes.InputError, $"{path}: results schema {r.Schema}, this tool reads {CurrentSchema}");
-            return r;
+            r = JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), ReadJson) ?? throw new JsonException("the file holds null", "$", 0, 0);
         }
         catch (JsonException e)
         {
-            throw new ValidateException(ExitCodes.InputError, $"{path}: not a Validate results file ({e.Message})");
+            var what = InWords(e.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.', ' '));
+            var at = e.Path is { Length: > 0 } jp ? $" at {jp}{(e.LineNumber is { } l ? $" (line {l + 1})" : "")}" : "";
+            throw new ValidateException(ExitCodes.InputError, $"{path}: not a Validate results file: {what}{at}; {Fix}");
         }
+        if (FirstNull(r, "$", 0, new System.Reflection.NullabilityInfoContext()) is { } nullAt)
+            throw new ValidateException(ExitCodes.InputError, $"{path}: not a Validate results file: no value at {nullAt}, where one is expected; {Fix}");
+        if (r.Schema != CurrentSchema)
+            throw new ValidateException(ExitCodes.InputError, $"{path}: results schema {r.Schema}, this tool reads {CurrentSchema}; render it with the Validate that wrote it");
+        return r;
+    }
+
+    /// <summary>The serializer's complaint in the words of a person who opened the file.</summary>
+    private static string InWords(string message)
+    {
+        if (message.Contains("doesn't allow setting null values", StringComparison.Ordinal) || message.Contains("doesn't allow null values", StringComparison.Ordinal))
+            return "null where a value is expected";
+        if (System.Text.RegularExpressions.Regex.Match(message, @"missing required properties including: (.*)$") is { Success: true } m)
+            return $"keys missing: {m.Groups[1].Value.Replace("'", "", StringComparison.Ordinal)}";
+        if (System.Text.RegularExpressions.Regex.Match(message, @"could not be converted to ([\w.`\[\]]+)") is { Success: true } c)
+        {
+            var type = c.Groups[1].Value;
+            var name = type.Contains("List`1", StringComparison.Ordinal) ? "a list" : type.Split('.')[^1] switch
+            {
+                "Int64" or "Int32" or "Double" => "a number in range",
+                "String" => "a string",
+                "Boolean" => "true or false",
+                var t when t.EndsWith("Verdict", StringComparison.Ordinal) => "a verdict (pass, marginal, fail, error, skipped)",
+                var t => $"an object ({t})",
+            };
+            return $"a value of the wrong type or out of range, {name} expected";
+        }
+        if (message.Contains("end of data", StringComparison.Ordinal) || message.Contains("is an invalid", StringComparison.Ordinal)
+            || message.Contains("Expected", StringComparison.Ordinal))
+            return $"not JSON, or cut short ({message})";
+        return message;
+    }
+
+    /// <summary>
+    /// The JSON path of the first null element of a list or dictionary in the results (the serializer's
+    /// nullable check covers properties, not the elements of collections), or null when there is none.
+    /// </summary>
+    private static string? FirstNull(object? o, string at, int depth, System.Reflection.NullabilityInfoContext nullability)
+    {
+        if (o is null || depth > 12 || o is string || o.GetType().IsPrimitive || o.GetType().IsEnum) return null;
+        if (o is System.Collections.IDictionary dict)
+        {
+            foreach (System.Collections.DictionaryEntry kv in dict)
+            {
+                if (kv.Value is null && !IsNullableValue(dict.GetType(), 1)) return $"{at}.{kv.Key}";
+                if (FirstNull(kv.Value, $"{at}.{kv.Key}", depth + 1, nullability) is { } f) return f;
+            }
+            return null;
+        }
+        if (o is System.Collections.IEnumerable list)
+        {
+            var i = 0;
+            foreach (var item in list)
+            {
+                if (item is null && !IsNullableValue(list.GetType(), 0)) return $"{at}[{i}]";
+                if (FirstNull(item, $"{at}[{i}]", depth + 1, nullability) is { } f) return f;
+                i++;
+            }
+            return null;
+        }
+        if (o.GetType().Assembly != typeof(RunResults).Assembly) return null;
+        foreach (var p in o.GetType().GetProperties())
+        {
+            if (p.GetIndexParameters().Length > 0 || p.GetCustomAttributes(typeof(JsonIgnoreAttribute), true).Length > 0) continue;
+            var value = p.GetValue(o);
+            var key = $"{at}.{JsonNamingPolicy.CamelCase.ConvertName(p.Name)}";
+            // A key left out of an object gets no value at all: a type without null must have one.
+            if (value is null && !p.PropertyType.IsValueType && nullability.Create(p).ReadState == System.Reflection.NullabilityState.NotNull) return key;
+            if (FirstNull(value, key, depth + 1, nullability) is { } f) return f;
+        }
+        return null;
+    }
+
+    /// <summary>A collection whose element (argument <paramref name="arg"/>) may be null: a value type with ?, or object.</summary>
+    private static bool IsNullableValue(Type collection, int arg)
+    {
+        var args = collection.IsArray ? [collection.GetElementType()!] : collection.GetGenericArguments();
+        if (args.Length <= arg) return false;
+        var t = args[arg];
+        return Nullable.GetUnderlyingType(t) is not null || t == typeof(object);
     }
 
     /// <summary>The run's verdict: the worst of its suites' (an error counts as a failure; skipped suites do not count).</summary>
