@@ -75,6 +75,7 @@ internal static class HistoryCommand
         Console.WriteLine($"history of '{newestPlan}' on {newestHost}: {v.Series.Values.Max(p => p.Count)} run(s), newest {newest}");
         foreach (var ((suite, stage), points) in v.Series.OrderBy(kv => kv.Key.Suite, StringComparer.Ordinal))
             Console.WriteLine($"  {suite,-30} {stage,-15} p99 {string.Join(" ", points.Select(p => Duration.Format(p.P99Ns)).Select(s => s.Replace(" ", "", StringComparison.Ordinal)))}  | max {Duration.Format(points[^1].MaxNs)}");
+        foreach (var c in v.Changes) Console.WriteLine($"configuration changed: {c.Suite} from {c.RunId}: {string.Join("; ", c.What)} (not judged across the change)");
         foreach (var r in v.Regressions) Console.WriteLine($"REGRESSION {r.Suite} {r.Stage}: {r.Why}");
         if (v.PreviousRunId is not null)
             Console.WriteLine(v.EnvironmentChanges.Count == 0 ? "environment: unchanged since the previous run" : "environment changes since the previous run:\n  " + string.Join("\n  ", v.EnvironmentChanges));

@@ -51,7 +51,7 @@ public sealed class RunSession : IDisposable
             RunId = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{env.Hostname}-{Environment.ProcessId}",
             StartedUtc = DateTime.UtcNow,
             Plan = new PlanInfo(plan.SourcePath, plan.Name, plan.Description,
-                $"{plan.Card.Name} {plan.Card.Vendor:x4}:{plan.Card.Device:x4}", plan.Card.Address),
+                $"{plan.Card.Name} {plan.Card.Vendor:x4}:{plan.Card.Device:x4}", plan.Card.Address, plan.Overrides),
             Environment = env,
             Realtime = setup.State,
         };
@@ -97,6 +97,8 @@ public sealed class RunSession : IDisposable
             _ctx.Observer?.Started(new SuiteStarted(suite.Name, index, of, what, plannedS, planned, unit, quiet));
             r = SuiteScope.Run(runner, Plan, suite, _ctx);
         }
+        r.Parameters ??= SuiteConfiguration.Parameters(Plan, suite);
+        r.ConfigHash = SuiteConfiguration.Hash(r.Parameters, Results.Environment.KernelConfigHash, r.CardRevision);
         lock (Results)
         {
             Results.Suites.RemoveAll(s => s.Name == r.Name);

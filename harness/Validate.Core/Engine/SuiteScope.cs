@@ -35,6 +35,7 @@ public sealed class SuiteScope
         {
             Name = suite.Name, Backend = suite.Backend.ToString().ToLowerInvariant(), Mode = suite.Mode,
             Load = new LoadInfo(suite.Load.Name, suite.Load.Description, []),
+            Parameters = SuiteConfiguration.Parameters(plan, suite),
         };
     }
 
@@ -122,6 +123,7 @@ public sealed class SuiteScope
         Result.Facts["card"] = $"{card.Address} {card.Vendor:x4}:{card.Device:x4} rev {card.Revision:x2}";
         Result.CardAddress = card.Address;
         Result.CardId = $"{card.Vendor:x4}:{card.Device:x4}";
+        Result.CardRevision = $"{card.Revision:x2}";
         return card;
     }
 

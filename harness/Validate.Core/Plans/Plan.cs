@@ -27,6 +27,9 @@ public sealed record Plan(
     /// <summary>The check's register clears when read: whoever serves the interrupt reads it once (irqProgram.readToClear).</summary>
     public bool ReadToClear => Program is { } p && (p.Flags & Valirq.ProgReadToClear) != 0;
 
+    /// <summary>What changed the plan as written: VALIDATE_PLAN__* variables and --set overrides, as KEY=VALUE, in the order applied.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
     /// <summary>The plan key "release" (quiesce, reset, quiesce-then-reset); valirq gets it as <see cref="Quiesce"/>.Policy.</summary>
     public string Release => Plans.PlanValidator.ReleaseName(Quiesce.Policy);
 }

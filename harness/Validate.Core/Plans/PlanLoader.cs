@@ -33,7 +33,10 @@ public static class PlanLoader
         errors.AddRange(treeErrors.Where(e => !rawPaths.Contains(e.KeyPath)));
         if (errors.Count > 0) throw new PlanException(errors);
         var doc = root.Get<PlanDocument>() ?? new PlanDocument();
-        var plan = new PlanValidator(planPath, sourceOf, cpuCount > 0 ? cpuCount : Environment.ProcessorCount).Validate(doc);
+        var plan = new PlanValidator(planPath, sourceOf, cpuCount > 0 ? cpuCount : Environment.ProcessorCount).Validate(doc) with
+        {
+            Overrides = [.. EnvironmentOverrides(), .. overrides ?? []],
+        };
         if (doc.NeighbourCard is not { } nb || !neighbour) return plan;
         // The neighbour's card is described by its own plan; its own neighbourCard is not followed.
         var nbPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(planPath))!, nb));
@@ -44,6 +47,14 @@ public static class PlanLoader
             throw new PlanException([new PlanError(sourceOf("neighbourCard"), "neighbourCard", $"'{nb}' has no stimulus or irqProgram, which the neighbour's driver and stimulus need")]);
         return plan with { NeighbourCard = nbPlan };
     }
+
+    /// <summary>The VALIDATE_PLAN__* variables of this process as KEY=VALUE (key path with ':'), sorted.</summary>
+    private static IEnumerable<string> EnvironmentOverrides() =>
+        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => (Key: (string)e.Key, Value: e.Value as string ?? ""))
+            .Where(e => e.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            .Select(e => $"{e.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)}={e.Value}")
+            .Order(StringComparer.Ordinal);
 
     /// <summary>The defaults file that applies to a plan, or null.</summary>
     public static string? FindDefaults(string planPath)

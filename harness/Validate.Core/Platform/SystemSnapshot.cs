@@ -27,6 +27,13 @@ public sealed partial record SystemSnapshot(
     string? VirtualLabTopology,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>
+    /// SHA-256 (first 16 hex digits) of the running kernel's configuration, /proc/config.gz unpacked or
+    /// /boot/config-RELEASE: two kernels with one release string but another configuration are not alike.
+    /// Null when neither is readable.
+    /// </summary>
+    public string? KernelConfigHash { get; init; }
+
     private static readonly string[] RtParameters = ["isolcpus", "nohz_full", "rcu_nocbs", "irqaffinity", "nohz", "idle", "intel_idle.max_cstate", "processor.max_cstate", "threadirqs", "preempt", "mitigations", "skew_tick", "nosoftlockup", "tsc"];
 
     public static SystemSnapshot Capture(string proc = "/proc", string sys = "/sys")
@@ -91,7 +98,31 @@ public sealed partial record SystemSnapshot(
             idle,
             vlab,
             vlabTopology,
-            warnings);
+            warnings)
+        { KernelConfigHash = KernelConfig(proc, Read($"{proc}/sys/kernel/osrelease")) };
+    }
+
+    /// <summary>The hash of the kernel's configuration (see <see cref="KernelConfigHash"/>).</summary>
+    internal static string? KernelConfig(string proc, string? release, string boot = "/boot")
+    {
+        try
+        {
+            byte[]? config = null;
+            if (File.Exists($"{proc}/config.gz"))
+            {
+                using var gz = new System.IO.Compression.GZipStream(File.OpenRead($"{proc}/config.gz"), System.IO.Compression.CompressionMode.Decompress);
+                using var ms = new MemoryStream();
+                gz.CopyTo(ms);
+                config = ms.ToArray();
+            }
+            else if (release is { Length: > 0 } && File.Exists($"{boot}/config-{release}"))
+                config = File.ReadAllBytes($"{boot}/config-{release}");
+            return config is null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config))[..16];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return null;
+        }
     }
 
     internal static string? Read(string path)

@@ -159,7 +159,8 @@ public sealed record RunResults
     }
 }
 
-public sealed record PlanInfo(string Path, string Name, string? Description, string Card, string? CardAddress);
+/// <param name="Overrides">what changed the plan as written for this run: <c>--set KEY=VALUE</c> and <c>VALIDATE_PLAN__*</c> variables, in the order applied</param>
+public sealed record PlanInfo(string Path, string Name, string? Description, string Card, string? CardAddress, IReadOnlyList<string>? Overrides = null);
 
 /// <summary>Process-wide real-time state, set up once per run and read back.</summary>
 public sealed record ProcessRealtime(bool MemoryLocked, long LockedKb, bool DmaLatencyHeld, IReadOnlyList<string> Problems)
@@ -181,6 +182,15 @@ public sealed record SuiteResult
     public string? CardAddress { get; set; }
     /// <summary>The card's <c>vendor:device</c> as found, hex.</summary>
     public string? CardId { get; set; }
+    /// <summary>The card's revision as found (hex), part of <see cref="ConfigHash"/>.</summary>
+    public string? CardRevision { get; set; }
+    /// <summary>What the suite measured with, resolved (absent in older files).</summary>
+    public SuiteParameters? Parameters { get; set; }
+    /// <summary>
+    /// A hash of <see cref="Parameters"/> (limits aside), the kernel's configuration hash and the card's
+    /// revision: the history compares a suite night over night only within one configuration.
+    /// </summary>
+    public string? ConfigHash { get; set; }
     public IrqState? Irq { get; set; }
     public Dictionary<string, string> Facts { get; init; } = [];
     public SuiteRealtime? Realtime { get; set; }

@@ -10,7 +10,11 @@ using Validate.Results;
 namespace Validate.Reports.History;
 
 /// <summary>One night of one suite's stage, as the history keeps it.</summary>
-public sealed record StagePoint(string RunId, DateTime StartedUtc, string Host, long P50Ns, long P99Ns, long MaxNs, string Verdict);
+/// <param name="ConfigHash">the suite's configuration that night (<see cref="SuiteResult.ConfigHash"/>; null for runs recorded before it was kept)</param>
+public sealed record StagePoint(string RunId, DateTime StartedUtc, string Host, long P50Ns, long P99Ns, long MaxNs, string Verdict, string? ConfigHash = null);
+
+/// <summary>A night a suite was measured with another configuration than the night before: what changed.</summary>
+public sealed record ConfigChange(string Suite, string RunId, DateTime StartedUtc, IReadOnlyList<string> What);
 
 /// <summary>A stage of tonight's run that is worse than the nights before, and why it counts.</summary>
 public sealed record Regression(string Suite, string Stage, string Why);
@@ -28,7 +32,12 @@ public sealed record HistoryView(
     IReadOnlyDictionary<(string Suite, string Stage), IReadOnlyList<StagePoint>> Series,
     IReadOnlyList<Regression> Regressions,
     IReadOnlyList<string> EnvironmentChanges,
-    string? PreviousRunId);
+    string? PreviousRunId,
+    IReadOnlyList<ConfigChange>? ConfigChanges = null)
+{
+    /// <summary>Configuration changes within the view's runs, oldest first: each splits its suite's trend, and no regression is judged across one.</summary>
+    public IReadOnlyList<ConfigChange> Changes => ConfigChanges ?? [];
+}
 
 /// <summary>
 /// Every run's results, night after night: in SQLite (a file; WAL journal) by default, or in a lab's
@@ -56,6 +65,12 @@ public sealed class HistoryStore : IDisposable
           run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, suite TEXT NOT NULL, stage TEXT NOT NULL,
           verdict TEXT NOT NULL, count BIGINT NOT NULL, p50_ns BIGINT NOT NULL, p99_ns BIGINT NOT NULL,
           p999_ns BIGINT NOT NULL, max_ns BIGINT NOT NULL, PRIMARY KEY (run_id, suite, stage));
+        """,
+        // 2: each suite's configuration (resolved parameters and their hash): like is compared with like.
+        """
+        CREATE TABLE suites (
+          run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, suite TEXT NOT NULL,
+          config_hash TEXT, parameters TEXT, PRIMARY KEY (run_id, suite));
         """,
     ];
 
@@ -152,6 +167,9 @@ public sealed class HistoryStore : IDisposable
             ("@lab", r.Environment.VirtualLab ? 1L : 0L), ("@verdict", r.Verdict.ToString().ToLowerInvariant()),
             ("@env", JsonSerializer.Serialize(r.Environment, RunResults.Json)), ("@path", resultsPath));
         foreach (var s in r.Suites)
+            Exec(_db, "INSERT INTO suites VALUES (@id, @suite, @hash, @params)", tx, ("@id", r.RunId), ("@suite", s.Name), ("@hash", s.ConfigHash),
+                ("@params", s.Parameters is null ? null : JsonSerializer.Serialize(s.Parameters, RunResults.Json)));
+        foreach (var s in r.Suites)
             foreach (var st in s.Stages)
                 Exec(_db, "INSERT INTO stages VALUES (@id, @suite, @stage, @verdict, @count, @p50, @p99, @p999, @max)", tx,
                     ("@id", r.RunId), ("@suite", s.Name), ("@stage", st.Name), ("@verdict", s.Verdict.ToString().ToLowerInvariant()),
@@ -225,15 +243,31 @@ public sealed class HistoryStore : IDisposable
                 runs.Add((rd.GetString(0), DateTime.Parse(rd.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), rd.GetString(2)));
         runs.Reverse();
         var series = new Dictionary<(string, string), List<StagePoint>>();
+        var configs = new Dictionary<string, List<(string Id, DateTime Started, string? Hash, string? Json)>>(StringComparer.Ordinal);
         foreach (var (id, started, _) in runs)
         {
-            using var cmd = Command(_db, "SELECT suite, stage, p50_ns, p99_ns, max_ns, verdict FROM stages WHERE run_id = @id ORDER BY suite, stage", null, ("@id", id));
-            using var rd = cmd.ExecuteReader();
-            while (rd.Read())
+            using (var cmd = Command(_db, """
+                SELECT st.suite, st.stage, st.p50_ns, st.p99_ns, st.max_ns, st.verdict, su.config_hash
+                FROM stages st LEFT JOIN suites su ON su.run_id = st.run_id AND su.suite = st.suite
+                WHERE st.run_id = @id ORDER BY st.suite, st.stage
+                """, null, ("@id", id)))
+            using (var rd = cmd.ExecuteReader())
             {
-                var key = (rd.GetString(0), rd.GetString(1));
-                if (!series.TryGetValue(key, out var list)) series[key] = list = [];
-                list.Add(new StagePoint(id, started, host, rd.GetInt64(2), rd.GetInt64(3), rd.GetInt64(4), rd.GetString(5)));
+                while (rd.Read())
+                {
+                    var key = (rd.GetString(0), rd.GetString(1));
+                    if (!series.TryGetValue(key, out var list)) series[key] = list = [];
+                    list.Add(new StagePoint(id, started, host, rd.GetInt64(2), rd.GetInt64(3), rd.GetInt64(4), rd.GetString(5), rd.IsDBNull(6) ? null : rd.GetString(6)));
+                }
+            }
+            using (var cmd = Command(_db, "SELECT suite, config_hash, parameters FROM suites WHERE run_id = @id", null, ("@id", id)))
+            using (var rd = cmd.ExecuteReader())
+            {
+                while (rd.Read())
+                {
+                    if (!configs.TryGetValue(rd.GetString(0), out var list)) configs[rd.GetString(0)] = list = [];
+                    list.Add((id, started, rd.IsDBNull(1) ? null : rd.GetString(1), rd.IsDBNull(2) ? null : rd.GetString(2)));
+                }
             }
         }
         var regressions = new List<Regression>();
@@ -242,13 +276,42 @@ public sealed class HistoryStore : IDisposable
             if (points.Count == 0 || points[^1].RunId != runId) continue;
             if (Judge(points) is { } why) regressions.Add(new Regression(suite, stage, why));
         }
-        var changes = runs.Count >= 2 ? EnvironmentDiff(runs[^2].Env, runs[^1].Env) : [];
-        return new HistoryView(series.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<StagePoint>)kv.Value), regressions, changes,
-            runs.Count >= 2 ? runs[^2].Id : null);
+        // A night whose configuration differs from the night before, with what changed (the parameters, else the hash alone: kernel configuration or card revision).
+        var changes = new List<ConfigChange>();
+        foreach (var (suite, perRun) in configs)
+        {
+            for (int i = 1; i < perRun.Count; i++)
+            {
+                var (before, after) = (perRun[i - 1], perRun[i]);
+                if (before.Hash is null || after.Hash is null || before.Hash == after.Hash) continue;
+                var what = Engine.SuiteConfiguration.Diff(Parameters(before.Json), Parameters(after.Json)).Where(w => !w.StartsWith("limits:", StringComparison.Ordinal)).ToList();
+                if (what.Count == 0) what.Add("kernel configuration or card revision (the suite's parameters are the same)");
+                changes.Add(new ConfigChange(suite, after.Id, after.Started, what));
+            }
+        }
+        var envChanges = runs.Count >= 2 ? EnvironmentDiff(runs[^2].Env, runs[^1].Env) : [];
+        return new HistoryView(series.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<StagePoint>)kv.Value), regressions, envChanges,
+            runs.Count >= 2 ? runs[^2].Id : null, [.. changes.OrderBy(c => c.StartedUtc).ThenBy(c => c.Suite, StringComparer.Ordinal)]);
     }
 
-    /// <summary>Tonight (the last point) against the nights before: <see cref="RegressionVerdict.Judge"/> on the p99s.</summary>
-    public static string? Judge(IReadOnlyList<StagePoint> points) => RegressionVerdict.Judge([.. points.Select(p => p.P99Ns)]);
+    private static SuiteParameters? Parameters(string? json)
+    {
+        if (json is null) return null;
+        try { return JsonSerializer.Deserialize<SuiteParameters>(json, RunResults.Json); }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>
+    /// Tonight (the last point) against the earlier nights of the same configuration only (like with
+    /// like: <see cref="StagePoint.ConfigHash"/>): <see cref="RegressionVerdict.Judge"/> on their p99s. A
+    /// night after a configuration change is judged once enough nights of the new configuration exist.
+    /// </summary>
+    public static string? Judge(IReadOnlyList<StagePoint> points)
+    {
+        if (points.Count == 0) return null;
+        var tonight = points[^1].ConfigHash;
+        return RegressionVerdict.Judge([.. points.Where(p => p.ConfigHash == tonight).Select(p => p.P99Ns)]);
+    }
 
     /// <summary>What changed between two environment snapshots (JSON), one line per key.</summary>
     public static IReadOnlyList<string> EnvironmentDiff(string beforeJson, string afterJson)

@@ -241,6 +241,13 @@ public static class HtmlReport
             foreach (var g in v.Regressions) h.Append($"<tr><td>{E(g.Suite)} {E(g.Stage)} {Badge(Verdict.Fail)}</td><td>{E(g.Why)}</td></tr>");
             h.Append("</table>");
         }
+        if (v.Changes.Count > 0)
+        {
+            h.Append("<p>Configuration changes (a suite is compared only with the nights of its own configuration: no regression is judged across a change):</p><ul>");
+            foreach (var c in v.Changes)
+                h.Append($"<li>{E(c.Suite)}, from run {E(c.RunId)} ({c.StartedUtc:yyyy-MM-dd HH:mm} UTC): {E(string.Join("; ", c.What))}</li>");
+            h.Append("</ul>");
+        }
         if (v.PreviousRunId is not null)
         {
             h.Append($"<p>What changed since the previous run ({E(v.PreviousRunId)}): {(v.EnvironmentChanges.Count == 0 ? "nothing in the environment." : "")}</p>");

@@ -142,13 +142,29 @@ public static class LatencyPlots
     {
         var plot = NewPlot(title, "run (oldest to newest)", "latency (us)");
         int color = 0;
+        bool changeLabelled = false;
         foreach (var (suite, points) in series)
         {
             var xs = Enumerable.Range(1, points.Count).Select(i => (double)i).ToArray();
             var c = Palette[color++ % Palette.Length];
-            var p99 = plot.Add.Scatter(xs, points.Select(p => p.P99Ns / 1000.0).ToArray());
-            p99.Color = c;
-            p99.LegendText = $"{suite} p99";
+            // One line per configuration: a night measured with other parameters is not joined to the nights before
+            // it; a dashed vertical line marks where the configuration changed.
+            int start = 0;
+            for (int i = 1; i <= points.Count; i++)
+            {
+                if (i < points.Count && points[i].ConfigHash == points[i - 1].ConfigHash) continue;
+                var p99 = plot.Add.Scatter(xs[start..i], points.Skip(start).Take(i - start).Select(p => p.P99Ns / 1000.0).ToArray());
+                p99.Color = c;
+                if (start == 0) p99.LegendText = $"{suite} p99";
+                if (i < points.Count && points[i - 1].ConfigHash is not null && points[i].ConfigHash is not null)
+                {
+                    var line = plot.Add.VerticalLine(i + 0.5, 1, c);
+                    line.LinePattern = LinePattern.Dashed;
+                    if (!changeLabelled) line.LegendText = "configuration changed";
+                    changeLabelled = true;
+                }
+                start = i;
+            }
             var max = plot.Add.Scatter(xs, points.Select(p => p.MaxNs / 1000.0).ToArray());
             max.Color = c;
             max.LineWidth = 0;

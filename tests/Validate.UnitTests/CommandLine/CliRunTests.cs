@@ -98,7 +98,14 @@ public class CliRunTests
                 Assert.That(s.Measurement!.AllocatedBytes, Is.Zero);
                 Assert.That(s.Realtime!.Threads.Select(t => t.Cpus.Single()), Is.EquivalentTo(new[] { 0, 1 }), "one measuring thread pinned per CPU");
                 Assert.That(File.Exists(Path.Combine(dir.FullName, s.RawFiles[0])), Is.True);
+                // What it measured with, resolved, and the hash the history compares like with like by.
+                Assert.That(s.Parameters, Is.Not.Null);
+                Assert.That(s.Parameters!.Backend, Is.EqualTo("timer"));
+                Assert.That(s.Parameters.Cpus, Is.EqualTo(new[] { 0, 1 }));
+                Assert.That(s.Parameters.DurationS, Is.EqualTo(1));
+                Assert.That(s.ConfigHash, Has.Length.EqualTo(16));
             }
+            Assert.That(results.Plan.Overrides, Is.EqualTo(new[] { "suites:0:durationS=1", "suites:1:durationS=1" }));
             Assert.That(results.Suites.Single(s => s.Name == "timer-cpu-load").Load!.Commands.Single().Command, Does.StartWith("stress-ng --cpu"));
             Assert.That(File.Exists(Path.Combine(dir.FullName, "report.html")) && File.Exists(Path.Combine(dir.FullName, "junit.xml")), Is.True, "report and JUnit XML beside the results");
             Assert.That(run.Stdout, Does.Contain($"history: {Path.Combine(dir.FullName, "history.sqlite")}"));

@@ -63,12 +63,15 @@ public class HistoryTests(string backend)
     private string Db => _db;
 
     /// <summary>A night: the sample run with its stages scaled, written to its own results.json.</summary>
-    private string Night(int n, double scale = 1.0, string kernel = "6.1.0-rt")
+    private string Night(int n, double scale = 1.0, string kernel = "6.1.0-rt", int rateHz = 1000)
     {
         var r = ReportTests.Sample() with { RunId = $"night-{n}", StartedUtc = new DateTime(2026, 11, n, 2, 0, 0, DateTimeKind.Utc) };
-        r = r with { Environment = r.Environment with { KernelRelease = kernel, Hostname = "lab-1" } };
+        r = r with { Environment = r.Environment with { KernelRelease = kernel, Hostname = "lab-1", KernelConfigHash = "0123456789abcdef" } };
         foreach (var s in r.Suites)
         {
+            // What the suite measured with, and its hash, as RunSession records them.
+            s.Parameters = new SuiteParameters { Kind = "latency", Backend = s.Backend, Mode = s.Mode, Load = "idle", Count = 5000, RateHz = rateHz, Cpus = [1], Priority = 80 };
+            s.ConfigHash = Validate.Engine.SuiteConfiguration.Hash(s.Parameters, r.Environment.KernelConfigHash, "10");
             var stages = s.Stages.Select(st => st with { P99Ns = (long)(st.P99Ns * scale * (1 + 0.01 * n)), MaxNs = (long)(st.MaxNs * scale) }).ToList();
             s.Stages.Clear();
             s.Stages.AddRange(stages);
@@ -108,6 +111,36 @@ public class HistoryTests(string backend)
     }
 
     [Test]
+    public void A_configuration_change_is_marked_on_the_trend_and_never_flagged_as_a_regression()
+    {
+        // Four nights at 1000/s, then the plan is changed to 200/s and tonight's p99 triples: another
+        // configuration, so not a regression; the change is said, with what changed.
+        for (int n = 1; n <= 4; n++) ReportWriter.Write(Night(n), historyPath: Db);
+        var (html, _) = ReportWriter.Write(Night(5, scale: 3, rateHz: 200), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        var v = store.View("edu", "lab-1", "night-5");
+        Assert.That(v.Regressions, Is.Empty, "tonight is compared only with nights of its own configuration");
+        var change = v.Changes.First(c => c.Suite == "msi-idle");
+        Assert.That(change.RunId, Is.EqualTo("night-5"));
+        Assert.That(change.What, Is.EqualTo(new[] { "rateHz: 1000 -> 200" }));
+        Assert.That(v.Series[("msi-idle", "total")].Select(p => p.ConfigHash).Distinct().Count(), Is.EqualTo(2));
+        Assert.That(File.ReadAllText(html), Does.Contain("Configuration changes").And.Contain("rateHz: 1000 -&gt; 200"));
+    }
+
+    [Test]
+    public void Nights_of_the_new_configuration_are_judged_against_each_other_once_there_are_enough()
+    {
+        for (int n = 1; n <= 4; n++) ReportWriter.Write(Night(n), historyPath: Db);
+        for (int n = 5; n <= 8; n++) ReportWriter.Write(Night(n, scale: 3, rateHz: 200), historyPath: Db);
+        ReportWriter.Write(Night(9, scale: 9, rateHz: 200), historyPath: Db);
+        using var store = HistoryStore.Open(Db);
+        var v = store.View("edu", "lab-1", "night-9");
+        Assert.That(v.Regressions.Select(r => (r.Suite, r.Stage)), Does.Contain(("msi-idle", "total")));
+        Assert.That(v.Regressions.First(r => r.Suite == "msi-idle" && r.Stage == "total").Why, Does.Contain("over the 4 nights before"),
+            "only the 4 nights at 200/s, not the 4 at 1000/s");
+    }
+
+    [Test]
     public void Small_night_to_night_noise_is_not_a_regression()
     {
         for (int n = 1; n <= 6; n++) ReportWriter.Write(Night(n), historyPath: Db);
@@ -124,7 +157,7 @@ public class HistoryTests(string backend)
         using var store = HistoryStore.Open(Db);
         Assert.That(store.IsPostgres, Is.EqualTo(backend == "postgresql"));
         Assert.That(store.RunCount("edu", "lab-1"), Is.EqualTo(2));
-        Assert.That(store.SchemaVersion, Is.EqualTo(1), "one migration, applied once");
+        Assert.That(store.SchemaVersion, Is.EqualTo(2), "each migration applied once");
     }
 
     [Test]

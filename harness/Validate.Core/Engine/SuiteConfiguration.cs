@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Validate.Plans;
+using Validate.Results;
+
+namespace Validate.Engine;
+
+/// <summary>
+/// A suite's resolved parameters as the results record them, and the hash that tells the history which
+/// nights measured the same thing (docs/results.md, "Configuration").
+/// </summary>
+public static class SuiteConfiguration
+{
+    public static SuiteParameters Parameters(Plan plan, SuitePlan s) => new()
+    {
+        Kind = s.IsFault ? "fault" : "latency",
+        Backend = s.Backend.ToString().ToLowerInvariant(),
+        Mode = s.Mode,
+        Vectors = s.Mode == "msix" ? s.Vectors ?? [0] : null,
+        // A fault suite's repetitions decide, not count, duration, warm-up or the raw ring (not read for it).
+        Count = s.IsFault ? 0 : s.Count,
+        DurationS = s.IsFault ? null : s.DurationS,
+        RateHz = s.RateHz,
+        Cpus = s.Cpus,
+        Priority = s.Priority,
+        Load = s.Load.Name,
+        LoadCommands = [.. s.Load.Commands.Select(c => c.ToString())],
+        Warmup = s.IsFault ? 0 : s.Warmup,
+        TimeoutMs = s.TimeoutMs,
+        LoadSettleS = s.LoadSettleS,
+        RawRing = s.IsFault ? 0 : s.RawRing,
+        Fault = s.Fault?.Kind,
+        Repetitions = s.Fault?.Repetitions,
+        Driver = s.Fault?.Driver.Name,
+        DriverProgram = s.Fault is { } f ? string.Join(' ', new[] { f.Driver.Program }.Concat(f.Driver.Args)) : null,
+        Neighbour = s.Fault?.Neighbour,
+        HangMs = s.Fault?.HangMs,
+        RecoveryTimeoutMs = s.Fault?.RecoveryTimeoutMs,
+        VfioReset = s.Fault?.VfioReset,
+        Release = s.Backend == BackendKind.Timer ? null : plan.Release,
+        Limits = [.. s.Limits.Stages.Select(l => $"{l.Stage} {l.Statistic} {Duration.Format(l.Ns)}")],
+    };
+
+    /// <summary>
+    /// The first 16 hex digits of SHA-256 over the parameters (limits aside), the kernel's configuration
+    /// hash and the card's revision, as canonical JSON: equal exactly when all three are.
+    /// </summary>
+    public static string Hash(SuiteParameters p, string? kernelConfigHash, string? cardRevision)
+    {
+        var canonical = JsonSerializer.Serialize(new
+        {
+            parameters = p with { Limits = [] },
+            kernelConfig = kernelConfigHash,
+            cardRevision,
+        }, RunResults.Json);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
+    }
+
+    /// <summary>What differs between two suites' parameters, one "key: before -> after" each (limits included, marked).</summary>
+    public static IReadOnlyList<string> Diff(SuiteParameters? before, SuiteParameters? after)
+    {
+        static Dictionary<string, string> Flat(SuiteParameters? p)
+        {
+            var d = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (p is null) return d;
+            foreach (var kv in JsonSerializer.SerializeToElement(p, RunResults.Json).EnumerateObject())
+                d[kv.Name] = kv.Value.ValueKind == JsonValueKind.Array
+                    ? string.Join(", ", kv.Value.EnumerateArray().Select(x => x.ToString()))
+                    : kv.Value.ToString();
+            return d;
+        }
+        var a = Flat(before);
+        var b = Flat(after);
+        var changes = new List<string>();
+        foreach (var key in a.Keys.Union(b.Keys).Order(StringComparer.Ordinal))
+        {
+            a.TryGetValue(key, out var x);
+            b.TryGetValue(key, out var y);
+            if (x != y) changes.Add($"{key}: {(x is null or "" ? "(none)" : x)} -> {(y is null or "" ? "(none)" : y)}");
+        }
+        return changes;
+    }
+}
