@@ -26,6 +26,8 @@ internal static class HistoryCommand
     private static HistoryStore OpenExisting(ref string? dbPath)
     {
         dbPath ??= HistoryStore.DefaultLocation(RepositoryLayout.Find().Out);
+        if (!HistoryStore.IsPostgresLocation(dbPath) && Directory.Exists(dbPath))
+            throw new ValidateException(ExitCodes.InputError, $"{dbPath}: is a directory; give the history store's file, e.g. {Path.Combine(dbPath, "history.sqlite")}");
         if (!HistoryStore.IsPostgresLocation(dbPath) && !File.Exists(dbPath))
             throw new ValidateException(ExitCodes.InputError, $"{dbPath}: no history yet; validate run records every run there");
         var store = HistoryStore.Open(dbPath);

@@ -27,13 +27,14 @@ internal static class RunCommand
         var check = new Option<bool>("--check") { Description = "only check the plan: print the suites it would run, in order, with their planned time, and exit (0 when valid, 3 when not)" };
         var history = new Option<string?>("--history") { Description = "history store the run is recorded in, for trends and regressions: a SQLite file or a PostgreSQL connection string (default: VALIDATE_HISTORY, else out/history.sqlite)" };
         var verbose = new Option<bool>("--verbose") { Description = "also show the test platform's output and the run's notes as they come (always kept in OUT/runner.log)" };
+        var lava = new Option<bool>("--lava") { Description = "also print LAVA test-case lines (<LAVA_SIGNAL_TESTCASE ...>: each suite's result, its stages' p50/p99/max and counts as measurements), for a LAVA lab" };
         var every = new Option<int>("--progress-every") { Description = "without a terminal: seconds between progress lines of a running suite (default 10)", DefaultValueFactory = _ => 10 };
         var cmd = new Command("run", "Run a test plan: real-time set-up, each suite's measurement in the plan's order with its progress, verdicts, results.json. Exit 0 all pass or marginal, 1 a suite failed, 2 usage, 3 bad plan, 4 machine not ready.")
         {
-            plan, outDir, set, filter, check, history, verbose, every,
+            plan, outDir, set, filter, check, history, verbose, every, lava,
         };
         cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(outDir), p.GetValue(set) ?? [], p.GetValue(filter), p.GetValue(check), p.GetValue(history),
-            p.GetValue(verbose), p.GetValue(every)));
+            p.GetValue(verbose), p.GetValue(every), p.GetValue(lava)));
         return cmd;
     }
 
@@ -41,7 +42,7 @@ internal static class RunCommand
     public const string RunnerLogName = "runner.log";
 
     public static int Run(string planPath, string? outDir, IReadOnlyList<string> overrides, string? filter, bool checkOnly, string? historyPath = null,
-        bool verbose = false, int progressEveryS = 10)
+        bool verbose = false, int progressEveryS = 10, bool lava = false)
     {
         var plan = PlanLoader.Load(planPath, overrides);
         if (progressEveryS < 1) throw new ValidateException(ExitCodes.Usage, $"--progress-every {progressEveryS}: give a whole number of seconds, 1 or more");
@@ -118,6 +119,7 @@ internal static class RunCommand
         }
         var results = RunResults.Read(resultsPath);
         PrintSummary(results);
+        if (lava) foreach (var line in Reports.Lava.LavaWriter.Lines(results)) Console.WriteLine(line);
         Console.WriteLine($"results: {resultsPath}");
         Console.WriteLine($"runner log: {logPath}");
         // Inside the virtual lab the run folder is a 9p share (no SQLite WAL there) and the guest is gone

@@ -116,15 +116,43 @@ public sealed class HistoryStore : IDisposable
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(location))!);
                 db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = location, Pooling = false }.ToString());
                 db.Open();
+                // Another program's SQLite file (its tables, no version of ours): refused before anything is written to it.
+                if (Convert.ToInt64(Scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"), CultureInfo.InvariantCulture) == 0
+                    && Convert.ToInt64(Scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"), CultureInfo.InvariantCulture) > 0)
+                {
+                    db.Dispose();
+                    throw NotAStore(shown, "it holds another program's tables");
+                }
                 Exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;");
             }
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
+        {
+            // SQLITE_NOTADB, SQLITE_CORRUPT: the file is the mistake, not the machine.
+            throw NotAStore(shown, e.Message);
         }
         catch (DbException e)
         {
             throw new ValidateException(ExitCodes.SetupError, $"history store {shown}: {e.Message}");
         }
-        Exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
-        var version = Version(db);
+        int version;
+        try
+        {
+            Exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
+            version = Version(db);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
+        {
+            db.Dispose();
+            throw NotAStore(shown, e.Message);
+        }
+        // A database that has a version but not our tables (cut short by hand): refused, never migrated into.
+        if (version > 0 && !HasTables(db, postgres))
+        {
+            db.Dispose();
+            throw NotAStore(shown, "it has a schema_version but not the runs, stages and suites tables");
+        }
+
         if (version > Migrations.Length)
         {
             db.Dispose();
@@ -138,6 +166,20 @@ public sealed class HistoryStore : IDisposable
             tx.Commit();
         }
         return new HistoryStore(shown, db, postgres);
+    }
+
+    private static ValidateException NotAStore(string shown, string why) =>
+        new(ExitCodes.InputError, $"{shown}: not a Validate history store ({why.TrimEnd('.')}); give the store validate run records in (--history, VALIDATE_HISTORY), or move this file away to start a new one");
+
+    /// <summary>Whether the tables of the migrations so far are there.</summary>
+    private static bool HasTables(DbConnection db, bool postgres)
+    {
+        var version = Version(db);
+        string[] wanted = version >= 2 ? ["runs", "stages", "suites"] : ["runs", "stages"];
+        var sql = postgres
+            ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = @t"
+            : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @t";
+        return wanted.All(t => Convert.ToInt64(Scalar(db, sql, ("@t", t)), CultureInfo.InvariantCulture) == 1);
     }
 
     /// <summary>postgres://user:password@host:port/database as an Npgsql connection string.</summary>
