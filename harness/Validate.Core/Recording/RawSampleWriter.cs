@@ -6,7 +6,9 @@ namespace Validate.Recording;
 /// <summary>
 /// Raw samples from the measuring thread to a compressed file, through a single-producer single-consumer
 /// ring sized before the run. The measuring thread only copies a struct into the ring (no allocation, no
-/// lock, no system call); a writer thread at normal priority drains it into a gzip stream. When the writer
+/// lock, no system call); a writer thread drains it into a gzip stream, after the window rather than during
+/// it: it compresses only once the ring is half full (a run longer than half the ring) and when stopped, so
+/// that in a window that fits the ring nothing of ours runs beside the measuring thread. When the writer
 /// falls behind and the ring is full, the sample is not kept on disk and counted in <see cref="Dropped"/>:
 /// the histograms still have every sample, the raw file says how many it lacks.
 ///
@@ -16,6 +18,8 @@ namespace Validate.Recording;
 public sealed class RawSampleWriter : IDisposable
 {
     private static readonly byte[] Magic = "VALRAW01"u8.ToArray();
+    /// <summary>How often the writer looks at the ring: 50 ms, in which even 100,000 samples/s fill less than a quarter of the default ring (65,536).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private readonly Sample[] _ring;
     private readonly int _mask;
     private readonly int _stages;
@@ -76,9 +80,10 @@ public sealed class RawSampleWriter : IDisposable
         while (true)
         {
             var stopping = _stopping;
-            DrainOnce();
             if (stopping) break;
-            Thread.Sleep(20);
+            // Compress during the window only when the ring would otherwise fill (half full): else after it.
+            if (Volatile.Read(ref _head) - _tail >= _ring.Length / 2) DrainOnce();
+            Thread.Sleep(PollInterval);
         }
         DrainOnce();
     }

@@ -305,7 +305,7 @@ public sealed record SuiteCounts(
 /// <summary>What the measurement cost the measuring threads: proof that the loop allocates nothing.</summary>
 public sealed record MeasurementInfo(
     DateTime StartedUtc, double DurationS, int Threads, long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections,
-    bool NoGcRegion, int Warmup);
+    bool NoGcRegion, int Warmup, HarnessActivity? Harness = null);
 
 public sealed record StageResult(
     string Name, long Count, long MinNs, long P50Ns, long P90Ns, long P99Ns, long P999Ns, long P9999Ns, long MaxNs,
@@ -329,3 +329,24 @@ public sealed record StageResult(
 public sealed record DistributionPoint(long ValueNs, double Percentile, long CountAtOrBelow);
 
 public sealed record LimitResult(string Stage, string Statistic, long LimitNs, long? ValueNs, Verdict Verdict, string Text);
+
+/// <summary>
+/// What of the harness itself ran during a measurement window (docs/results.md, "The harness's own cost"):
+/// the other threads of the process (the test platform, the thread pool, the GC, the JIT, the raw-sample
+/// writer, progress), which were moved off the measuring CPUs for the window, and what they cost anyway.
+/// </summary>
+/// <param name="ThreadsMoved">other threads whose affinity was narrowed to the housekeeping CPUs for the window (restored after)</param>
+/// <param name="ThreadsLeft">other threads that stayed where they may meet a measuring thread (no housekeeping CPU, or the kernel refused)</param>
+/// <param name="OtherThreadsCpuNs">CPU time of all other threads of the process during the window</param>
+/// <param name="BesideCpuNs">CPU time of those of them that may run on a measuring CPU: the harness's own disturbance</param>
+/// <param name="MeasuringPreemptions">involuntary context switches of the measuring threads during the window</param>
+/// <param name="MeasuringMigrations">measuring threads found on another CPU than theirs after the window</param>
+/// <param name="JitMethods">methods the JIT compiled during the window (tiering included), and its time</param>
+/// <param name="Busiest">the other threads that used CPU in the window, busiest first (at most 8)</param>
+/// <param name="Disturbed">why the window counts as disturbed by the harness, or null</param>
+public sealed record HarnessActivity(
+    int ThreadsMoved, int ThreadsLeft, long OtherThreadsCpuNs, long BesideCpuNs, long MeasuringPreemptions, int MeasuringMigrations,
+    long JitMethods, long JitTimeNs, IReadOnlyList<ThreadCost> Busiest, string? Disturbed);
+
+/// <summary>One other thread's CPU time during a window, where it last ran and whether it may run on a measuring CPU.</summary>
+public sealed record ThreadCost(int Tid, string Name, long CpuNs, int LastCpu, bool BesideMeasuring);

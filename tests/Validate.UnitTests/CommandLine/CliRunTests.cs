@@ -104,6 +104,10 @@ public class CliRunTests
                 Assert.That(s.Parameters.Cpus, Is.EqualTo(new[] { 0, 1 }));
                 Assert.That(s.Parameters.DurationS, Is.EqualTo(1));
                 Assert.That(s.ConfigHash, Has.Length.EqualTo(16));
+                // The harness's own activity in the window is measured; with no tiering the JIT has nothing to do in it.
+                Assert.That(s.Measurement.Harness, Is.Not.Null);
+                Assert.That(s.Measurement.Harness!.JitMethods, Is.Zero, "the loop's code is compiled before the window");
+                Assert.That(s.Measurement.Harness.Busiest, Has.None.Property("Name").StartsWith(".NET Tiered"));
             }
             Assert.That(results.Plan.Overrides, Is.EqualTo(new[] { "suites:0:durationS=1", "suites:1:durationS=1" }));
             Assert.That(results.Suites.Single(s => s.Name == "timer-cpu-load").Load!.Commands.Single().Command, Does.StartWith("stress-ng --cpu"));

@@ -44,6 +44,27 @@ public class LatencyRecorderTests
     }
 
     [Test]
+    public void Raw_samples_are_compressed_after_the_window_when_they_fit_half_the_ring()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
+        try
+        {
+            var w = new RawSampleWriter(path, 1, 1024);
+            var s = new Sample();
+            for (int i = 0; i < 500; i++) w.Add(s);
+            Thread.Sleep(300); // six looks of the writer
+            Assert.That(w.Written, Is.Zero, "nothing of ours compresses beside the measuring thread while the ring has room");
+            w.Dispose();
+            Assert.That(w.Written, Is.EqualTo(500));
+            Assert.That(RawSampleWriter.Read(path).Count(), Is.EqualTo(500));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void Raw_samples_round_trip_through_the_compressed_file()
     {
         var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
@@ -54,7 +75,7 @@ public class LatencyRecorderTests
                 for (int i = 0; i < 5000; i++)
                 {
                     r.Record(At(i, i, 2 * i, 3 * i, 4 * i));
-                    if (i % 500 == 0) Thread.Sleep(25); // let the writer keep up with a 1024-sample ring
+                    if (i % 400 == 0) Thread.Sleep(120); // let the writer (every 50 ms, from half full) keep up with a 1024-sample ring
                 }
             }
             var back = RawSampleWriter.Read(path).ToList();

@@ -1,0 +1,106 @@
+using System.Runtime;
+using Validate.Interop;
+using Validate.Platform;
+using Validate.Realtime;
+using Validate.Results;
+
+namespace Validate.Engine;
+
+/// <summary>
+/// A measurement window in which nothing else of ours runs beside the measuring threads: on entry every
+/// other thread of the process (test platform, thread pool, GC, JIT, raw-sample writer, progress, loggers)
+/// is moved to the housekeeping CPUs (those the process may use less the measuring ones; a thread created
+/// during the window inherits its creator's), on exit their CPUs are given back, and what they did in the
+/// window is measured: CPU time per thread from /proc/self/task (ns, schedstat), the measuring threads'
+/// preemptions and migrations, what the JIT compiled. Entering and leaving read /proc and allocate: both
+/// happen outside the window. With no housekeeping CPU (every CPU measures) nothing can be moved: the
+/// activity is still measured, and any of it counts as a disturbance.
+/// </summary>
+public sealed class QuietWindow
+{
+    /// <summary>CPU time of our other threads beside the measuring ones above which a window is disturbed.</summary>
+    public static readonly long DisturbedAtNs = 1_000_000;
+
+    private readonly HashSet<int> _measuring;
+    private readonly IReadOnlyList<int> _measuringCpus;
+    private readonly List<(int Tid, IReadOnlyList<int> Cpus)> _moved = [];
+    private readonly int _left;
+    private readonly Dictionary<int, ThreadSample> _before;
+    private readonly int _self;
+    private readonly long _jitMethods;
+    private readonly TimeSpan _jitTime;
+
+    private QuietWindow(IEnumerable<int> measuringTids, IReadOnlyList<int> measuringCpus, IReadOnlyList<int> housekeeping)
+    {
+        _measuring = [.. measuringTids];
+        _measuringCpus = measuringCpus;
+        var threads = ThreadActivity.Sample();
+        foreach (var t in threads)
+        {
+            if (_measuring.Contains(t.Tid) || !t.Allowed.Any(measuringCpus.Contains)) continue;
+            var to = t.Allowed.Where(c => !measuringCpus.Contains(c)).ToList();
+            if (to.Count == 0) to = [.. housekeeping];
+            if (to.Count > 0 && Scheduling.SetAffinity(t.Tid, to) == 0) _moved.Add((t.Tid, t.Allowed));
+            else _left++;
+        }
+        // Read again after the moves: what each thread was allowed during the window, and its start figures.
+        // The calling thread (it only waits for the measuring threads in the window) is read last, so that
+        // reading /proc is not counted as activity in the window.
+        _self = Scheduling.CurrentThreadId();
+        // Leave's own code is compiled now, so that neither its compilation nor its first call counts in the window.
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(QuietWindow).GetMethod(nameof(Leave))!.MethodHandle);
+        _before = ThreadActivity.Sample().ToDictionary(t => t.Tid);
+        if (ThreadActivity.SampleOne(_self) is { } self) _before[_self] = self;
+        _jitMethods = JitInfo.GetCompiledMethodCount(currentThread: false);
+        _jitTime = JitInfo.GetCompilationTime(currentThread: false);
+    }
+
+    /// <summary>Moves the process's other threads off <paramref name="measuringCpus"/>; call right before the window opens.</summary>
+    public static QuietWindow Enter(IEnumerable<int> measuringTids, IReadOnlyList<int> measuringCpus) =>
+        new(measuringTids, measuringCpus, [.. Scheduling.GetAffinity(0).Where(c => !measuringCpus.Contains(c))]);
+
+    /// <summary>Gives the other threads their CPUs back and says what of ours ran during the window.</summary>
+    public HarnessActivity Leave()
+    {
+        var jitMethods = JitInfo.GetCompiledMethodCount(currentThread: false) - _jitMethods;
+        var jitTime = JitInfo.GetCompilationTime(currentThread: false) - _jitTime;
+        var self = ThreadActivity.SampleOne(_self); // first, before the reads below cost it CPU
+        var after = ThreadActivity.Sample().Select(t => t.Tid == _self && self is not null ? self : t).ToList();
+        foreach (var (tid, cpus) in _moved)
+            Scheduling.SetAffinity(tid, cpus); // a thread that ended in the window is gone: nothing to give back
+        return Measure(_before, after, _measuring, _measuringCpus, _moved.Count, _left, jitMethods, (long)jitTime.TotalNanoseconds);
+    }
+
+    /// <summary>The activity between two samples of the process's threads (a thread new in the window counts from 0).</summary>
+    public static HarnessActivity Measure(IReadOnlyDictionary<int, ThreadSample> before, IReadOnlyList<ThreadSample> after, IReadOnlySet<int> measuring,
+        IReadOnlyList<int> measuringCpus, int moved, int left, long jitMethods, long jitTimeNs)
+    {
+        var costs = new List<ThreadCost>();
+        long preemptions = 0;
+        int migrations = 0;
+        foreach (var t in after)
+        {
+            before.TryGetValue(t.Tid, out var b);
+            if (measuring.Contains(t.Tid))
+            {
+                preemptions += t.Involuntary - (b?.Involuntary ?? 0);
+                if (!measuringCpus.Contains(t.LastCpu)) migrations++;
+                continue;
+            }
+            var cpu = t.CpuNs - (b?.CpuNs ?? 0);
+            if (cpu <= 0) continue;
+            // Where it may have run during the window: its allowed CPUs then (new threads: now).
+            var allowed = b?.Allowed ?? t.Allowed;
+            costs.Add(new ThreadCost(t.Tid, t.Name, cpu, t.LastCpu, allowed.Any(measuringCpus.Contains)));
+        }
+        var beside = costs.Where(c => c.BesideMeasuring).Sum(c => c.CpuNs);
+        var why = new List<string>();
+        if (beside >= DisturbedAtNs)
+            why.Add($"threads of ours ran where the measuring thread runs for {Duration.Format(beside)} ({string.Join(", ", costs.Where(c => c.BesideMeasuring).OrderByDescending(c => c.CpuNs).Take(3).Select(c => $"{c.Name} {Duration.Format(c.CpuNs)}"))})");
+        // The JIT runs on whichever thread calls a method first: beside the measuring threads only when some thread could not be moved.
+        if (jitMethods > 0 && (left > 0 || moved == 0))
+            why.Add($"the JIT compiled {jitMethods} method(s) in the window ({Duration.Format(jitTimeNs)})");
+        return new HarnessActivity(moved, left, costs.Sum(c => c.CpuNs), beside, preemptions, migrations, jitMethods, jitTimeNs,
+            [.. costs.OrderByDescending(c => c.CpuNs).Take(8)], why.Count == 0 ? null : "harness activity in the window: " + string.Join("; ", why));
+    }
+}

@@ -1,0 +1,79 @@
+using NUnit.Framework;
+using Validate.Engine;
+using Validate.Interop;
+using Validate.Platform;
+
+namespace Validate.UnitTests.Engine;
+
+/// <summary>
+/// During a measurement window nothing else of ours runs beside the measuring threads: the process's
+/// other threads are moved off the measuring CPUs and given them back after, and what of ours ran anyway
+/// (CPU per thread, preemptions of the measuring threads, JIT compilations) is measured and said.
+/// </summary>
+public class QuietWindowTests
+{
+    private static ThreadSample T(int tid, string name, long cpuNs, int lastCpu, int[] allowed, long involuntary = 0) =>
+        new(tid, name, cpuNs, 0, involuntary, lastCpu, allowed);
+
+    [Test]
+    public void A_thread_of_ours_that_ran_beside_the_measuring_thread_disturbs_the_window_and_is_named()
+    {
+        var before = new Dictionary<int, ThreadSample>
+        {
+            [1] = T(1, "measure-x-cpu1", 0, 1, [1], involuntary: 3),
+            [2] = T(2, ".NET TP Worker", 10_000_000, 1, [0, 1]),
+            [3] = T(3, "raw-sample-writer", 0, 0, [0]),
+        };
+        var after = new List<ThreadSample>
+        {
+            T(1, "measure-x-cpu1", 0, 1, [1], involuntary: 5),
+            T(2, ".NET TP Worker", 14_000_000, 1, [0, 1]),
+            T(3, "raw-sample-writer", 9_000_000, 0, [0]),
+            T(4, ".NET Tiered Com", 2_000_000, 0, [0, 1]), // new in the window: counted from 0
+        };
+        var a = QuietWindow.Measure(before, after, new HashSet<int> { 1 }, [1], moved: 0, left: 2, jitMethods: 3, jitTimeNs: 1_500_000);
+        Assert.That(a.OtherThreadsCpuNs, Is.EqualTo(15_000_000));
+        Assert.That(a.BesideCpuNs, Is.EqualTo(6_000_000), "the writer was kept on CPU 0; the worker and the JIT were not");
+        Assert.That(a.MeasuringPreemptions, Is.EqualTo(2));
+        Assert.That(a.Busiest.Select(b => b.Name), Is.EqualTo(new[] { "raw-sample-writer", ".NET TP Worker", ".NET Tiered Com" }));
+        Assert.That(a.Disturbed, Does.Contain(".NET TP Worker 4.00 ms").And.Contain("the JIT compiled 3 method(s)"));
+    }
+
+    [Test]
+    public void Work_kept_on_the_housekeeping_CPUs_does_not_disturb_the_window()
+    {
+        var before = new Dictionary<int, ThreadSample> { [2] = T(2, "validate-progress", 0, 0, [0]) };
+        var a = QuietWindow.Measure(before, [T(2, "validate-progress", 50_000_000, 0, [0])], new HashSet<int> { 1 }, [1], 1, 0, 0, 0);
+        Assert.That((a.BesideCpuNs, a.Disturbed), Is.EqualTo((0L, (string?)null)));
+    }
+
+    [Test]
+    public void Other_threads_leave_the_measuring_CPU_for_the_window_and_get_it_back_after()
+    {
+        var cpus = Scheduling.GetAffinity(0);
+        if (cpus.Count < 2) Assert.Ignore($"needs 2 CPUs to keep one for housekeeping; this process may use {cpus.Count}");
+        var measuringCpu = cpus[^1];
+        using var stop = new ManualResetEventSlim();
+        var otherTid = 0;
+        using var started = new ManualResetEventSlim();
+        var other = new Thread(() => { otherTid = Scheduling.CurrentThreadId(); started.Set(); stop.Wait(); }) { IsBackground = true, Name = "quiet-other" };
+        other.Start();
+        started.Wait();
+        try
+        {
+            var window = QuietWindow.Enter([Scheduling.CurrentThreadId()], [measuringCpu]);
+            var during = Scheduling.GetAffinity(otherTid);
+            var mine = Scheduling.GetAffinity(0);
+            var activity = window.Leave();
+            Assert.That(during, Does.Not.Contain(measuringCpu), "moved off the measuring CPU during the window");
+            Assert.That(mine, Is.EqualTo(cpus), "the measuring thread itself is not moved");
+            Assert.That(Scheduling.GetAffinity(otherTid), Is.EqualTo(cpus), "given back after");
+            Assert.That(activity.ThreadsMoved, Is.GreaterThanOrEqualTo(1));
+        }
+        finally
+        {
+            stop.Set();
+            other.Join();
+        }
+    }
+}
