@@ -12,6 +12,7 @@ root.Subcommands.Add(VlabCommand.Create());
 root.Subcommands.Add(SelftestCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
+root.Subcommands.Add(NewPlanCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(FloodCommand.Create());

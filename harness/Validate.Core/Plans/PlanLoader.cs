@@ -27,6 +27,8 @@ public static class PlanLoader
         var errors = new List<PlanError>();
         // What the configuration tree cannot show: null, {} and [] (it drops them), read from each file's raw JSON.
         foreach (var (file, name) in files) CheckRaw(file, name, errors);
+        // A TODO that a later layer (the environment, --set) replaced is no longer one.
+        errors.RemoveAll(e => e.Message.StartsWith(TodoMessage, StringComparison.Ordinal) && !(root[e.KeyPath] is { } v && v.StartsWith(TodoMarker, StringComparison.Ordinal)));
         var rawPaths = errors.Select(e => e.KeyPath).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var treeErrors = new List<PlanError>();
         CheckTree(root, typeof(PlanDocument), "", treeErrors, sourceOf);
@@ -139,6 +141,20 @@ public static class PlanLoader
         return rel.StartsWith("..", StringComparison.Ordinal) ? path : rel;
     }
 
+    /// <summary>
+    /// How a plan skeleton (validate new-plan) marks a value the engineer must still give: a string starting
+    /// with this, the rest saying what to put there, in place of the value whatever its type. A plan holding
+    /// one is refused with that text at its key path, one line each.
+    /// </summary>
+    public const string TodoMarker = "TODO:";
+
+    /// <summary>What a TODO value is refused with, before its hint.</summary>
+    public const string TodoMessage = "still a TODO from validate new-plan: ";
+
+    /// <summary>The hint of a TODO value (the text after the marker), or null when the value is no TODO.</summary>
+    private static string? TodoHint(JsonElement v) =>
+        v.ValueKind == JsonValueKind.String && v.GetString() is { } s && s.StartsWith(TodoMarker, StringComparison.Ordinal) ? s[TodoMarker.Length..].Trim() : null;
+
     /// <summary>The root key that names the JSON Schema of plans (testplans/plan.schema.json) for editors; the engine ignores it.</summary>
     public const string SchemaReferenceKey = "$schema";
 
@@ -187,6 +203,11 @@ public static class PlanLoader
     private static void RawValue(JsonElement v, Type type, string path, string file, List<PlanError> errors, bool optionalList)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
+        if (TodoHint(v) is { } hint)
+        {
+            errors.Add(new PlanError(file, path, TodoMessage + hint));
+            return;
+        }
         if (v.ValueKind == JsonValueKind.Null)
         {
             errors.Add(new PlanError(file, path, $"null; give {Describe(type)}, or remove the key to take the default"));

@@ -51,7 +51,7 @@ public class CliUsageTests
     {
         var run = Cli.Run(Limit, "--help");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
-        foreach (var command in new[] { "vlab", "selftest", "demo", "devices", "run", "doctor", "report", "history", "compare", "flood" })
+        foreach (var command in new[] { "vlab", "selftest", "demo", "devices", "run", "doctor", "report", "history", "compare", "flood", "new-plan" })
             Assert.That(run.Stdout, Does.Match($@"\n\s+{command}\s"), command);
     }
 }
