@@ -51,6 +51,7 @@ public static class LatencyPlots
             var bins = new SortedDictionary<long, long>();
             foreach (var b in buckets)
             {
+                if (b is not { Length: 2 }) continue; // a bucket is [valueNs, count]; a file with another shape draws what it can
                 var us = b[0] / 1000;
                 bins[us] = bins.GetValueOrDefault(us) + b[1];
             }
