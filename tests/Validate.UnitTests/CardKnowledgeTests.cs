@@ -27,7 +27,7 @@ public partial class CardKnowledgeTests
 
     private static IEnumerable<Plan> ShippedPlans() =>
         Directory.EnumerateFiles(Path.Combine(Cli.Layout.Root, "testplans"), "*.json", SearchOption.AllDirectories)
-            .Where(f => Path.GetFileName(f) != PlanLoader.DefaultsFileName)
+            .Where(f => Path.GetFileName(f) is not (PlanLoader.DefaultsFileName or PlanSchema.FileName))
             .Select(f => PlanLoader.Load(f, cpuCount: 2));
 
     private static IEnumerable<string> CodeFiles() =>

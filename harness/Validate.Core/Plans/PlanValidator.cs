@@ -11,11 +11,60 @@ namespace Validate.Plans;
 public sealed partial class PlanValidator(string planPath, Func<string, string> sourceOf, int cpuCount)
 {
     public const int SupportedSchema = 1;
+
+    // The closed vocabularies and the ranges of plan keys: the checks below and the plans' JSON Schema
+    // (PlanSchema) both read them, so the schema an editor checks with cannot drift from `validate run --check`.
     public static readonly string[] Statistics = ["min", "p50", "p90", "p99", "p99.9", "p99.99", "max"];
     public static readonly string[] ValirqModes = ["msi", "msix", "intx-exclusive", "intx-shared", "intx-pci23"];
     public static readonly string[] VfioModes = ["intx", "msi", "msix"];
+    public static readonly string[] UioModes = ["intx"];
+    public static readonly string[] TimerModes = ["periodic"];
     /// <summary>Values of the plan key "release", in the order of valirq's VALIRQ_RELEASE_* numbers.</summary>
     public static readonly string[] ReleasePolicies = ["quiesce", "reset", "quiesce-then-reset"];
+    /// <summary>The ops of a check (irqProgram.check): is the card interrupting?</summary>
+    public static readonly string[] CheckOps = ["read-ne", "read-eq"];
+    /// <summary>The ops of a step (ack, mask, unmask, init, disable, quiesce).</summary>
+    public static readonly string[] StepOps = ["write", "write-status", "set-bits", "clear-bits"];
+    // valirq's op numbers, index for index with CheckOps and StepOps.
+    private static readonly uint[] CheckOpCodes = [Valirq.OpReadNe, Valirq.OpReadEq];
+    private static readonly uint[] StepOpCodes = [Valirq.OpWrite, Valirq.OpWriteStatus, Valirq.OpSetBits, Valirq.OpClearBits];
+    /// <summary>The ops of init and disable, which run with no interrupt status to write.</summary>
+    public static readonly string[] StatusFreeStepOps = [.. StepOps.Where(o => o != "write-status")];
+    /// <summary>Suite backends; each is a <see cref="BackendKind"/> of the same name.</summary>
+    public static readonly string[] Backends = ["valirq", "uio", "vfio", "timer"];
+    public static readonly string[] FaultBackends = ["valirq", "vfio"];
+    public const string LatencyKind = "latency", FaultKind = "fault";
+    public static readonly string[] SuiteKinds = [LatencyKind, FaultKind];
+    public static readonly string[] AddressSpaces = ["mem", "io"];
+    public static readonly int[] RegisterWidths = [1, 2, 4];
+    /// <summary>stimulus.tag: how the fault suites tell raises apart.</summary>
+    public const string TagBitsKind = "bits", TagNoneKind = "none";
+    public static readonly string[] TagKinds = [TagBitsKind, TagNoneKind];
+    /// <summary>realtime.onFailure: abort (stop the run) or flag (run, marked not real-time).</summary>
+    public static readonly string[] OnFailureActions = ["abort", "flag"];
+    /// <summary>loads.NAME.commands[].kind.</summary>
+    public const string ProcessLoadKind = "process", IrqFloodLoadKind = "irq-flood";
+    public static readonly string[] LoadCommandKinds = [ProcessLoadKind, IrqFloodLoadKind];
+    public const string SuiteNamePattern = "^[a-z0-9][a-z0-9-]{0,62}$";
+    public const string PciAddressPattern = "^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$";
+    public const int MaxBar = 5;
+    public const int MinPriority = 1, MaxPriority = 99;
+    /// <summary>MSI-X table entries valirq enables: 0 to this.</summary>
+    public const int MaxMsixEntry = 31;
+    public const int MaxStatusShift = 31;
+    public const int MaxWithinMs = 60_000;
+    public const int MinTimeoutMs = 1, MaxTimeoutMs = 60_000;
+    public const double MaxLoadSettleS = 600, MaxDurationS = 86_400;
+    public const int MinRawRing = 1024;
+    public const int MaxRepetitions = 100_000;
+    public const int MinHangMs = 1, MaxHangMs = 600_000;
+    public const int MinRecoveryTimeoutMs = 100, MaxRecoveryTimeoutMs = 600_000;
+    public const int LatencyMaxRateHz = 1_000_000, FaultMinRateHz = 1, FaultMaxRateHz = 100_000;
+    /// <summary>A fault suite's stimulus priority: its drivers run one below.</summary>
+    public const int FaultMinPriority = MinPriority + 1;
+
+    /// <summary>"a, b or c".</summary>
+    private static string OneOf(string[] v) => v.Length < 2 ? string.Join("", v) : $"{string.Join(", ", v.Take(v.Length - 1))} or {v[^1]}";
 
     public static string ReleaseName(uint policy) => policy < ReleasePolicies.Length ? ReleasePolicies[policy] : $"policy {policy}";
 
@@ -44,13 +93,13 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         foreach (var (name, r) in d.Registers)
         {
             var path = $"registers:{name}";
-            if (r.Bar is < 0 or > 5) Error($"{path}:bar", $"{r.Bar} is not a BAR number; use 0 to 5");
-            if (r.Width is not (1 or 2 or 4)) Error($"{path}:width", $"{r.Width} is not an access width; use 1, 2 or 4 (bytes)");
+            if (r.Bar is < 0 or > MaxBar) Error($"{path}:bar", $"{r.Bar} is not a BAR number; use 0 to {MaxBar}");
+            if (!RegisterWidths.Contains(r.Width)) Error($"{path}:width", $"{r.Width} is not an access width; use {OneOf([.. RegisterWidths.Select(w => $"{w}")])} (bytes)");
             else if (r.Offset % (uint)r.Width != 0) Error($"{path}:offset", $"0x{r.Offset:x} is not aligned to the width {r.Width}");
-            if (r.Space is not ("mem" or "io")) Error($"{path}:space", $"'{r.Space}' is not an address space; use mem or io");
+            if (!AddressSpaces.Contains(r.Space)) Error($"{path}:space", $"'{r.Space}' is not an address space; use {OneOf(AddressSpaces)}");
             registers[name] = new ValirqReg
             {
-                Bar = (byte)Math.Clamp(r.Bar, 0, 5), Width = (byte)r.Width, Space = r.Space == "io" ? Valirq.SpaceIo : Valirq.SpaceMem, Offset = r.Offset,
+                Bar = (byte)Math.Clamp(r.Bar, 0, MaxBar), Width = (byte)r.Width, Space = r.Space == "io" ? Valirq.SpaceIo : Valirq.SpaceMem, Offset = r.Offset,
             };
         }
 
@@ -76,7 +125,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             }
             if (p.VectorStatus is { } vs)
             {
-                if (vs.Count > 32) Error("irqProgram:vectorStatus", $"{vs.Count} entries; valirq enables MSI-X table entries 0 to 31");
+                if (vs.Count > MaxMsixEntry + 1) Error("irqProgram:vectorStatus", $"{vs.Count} entries; valirq enables MSI-X table entries 0 to {MaxMsixEntry}");
                 for (int i = 0; i < vs.Count; i++)
                     if ((vs[i] & ~prog.Check.Mask) != 0 || vs[i] == 0)
                         Error($"irqProgram:vectorStatus:{i}", $"0x{vs[i]:x}: give the check's status bits (mask 0x{prog.Check.Mask:x}) that vector {i} serves");
@@ -89,7 +138,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         init.NDisable = Steps(d.Disable, "disable", registers, init.Disable, statusFree: true);
         var quiesce = new ValirqQuiesce();
         quiesce.NSteps = Steps(d.Quiesce, "quiesce", registers, quiesce.Steps);
-        var release = d.Release ?? "quiesce";
+        var release = d.Release ?? ReleasePolicies[0];
         var policy = Array.IndexOf(ReleasePolicies, release);
         if (policy < 0)
             Error("release", $"'{release}' is not a release policy; use quiesce (run the quiesce program), reset (reset the function) or quiesce-then-reset (reset when the quiesce program leaves the card interrupting)");
@@ -115,16 +164,16 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             }
             if (h.Expect is null) { Error($"{path}:expect", "missing; give what (register & mask) must read"); continue; }
             if ((h.Expect.Value & ~h.Mask) != 0) Error($"{path}:expect", $"0x{h.Expect.Value:x} has bits outside mask 0x{h.Mask:x}, so it can never match; clear them or widen the mask");
-            if (h.WithinMs is < 0 or > 60_000) Error($"{path}:withinMs", $"{h.WithinMs}: give 0 (one read) to 60000 ms");
+            if (h.WithinMs is < 0 or > MaxWithinMs) Error($"{path}:withinMs", $"{h.WithinMs}: give 0 (one read) to {MaxWithinMs} ms");
             health.Add(new HealthCheck(h.Register, reg, h.Write, h.Mask, h.Expect.Value, h.WithinMs));
         }
 
         var rt = d.Realtime;
         var priority = rt.Priority ?? 80;
-        if (priority is < 1 or > 99) Error("realtime:priority", $"{priority} is not a SCHED_FIFO priority; use 1 to 99");
-        var onFailure = rt.OnFailure ?? "abort";
-        if (onFailure is not ("abort" or "flag")) Error("realtime:onFailure", $"'{onFailure}': use abort (stop the run) or flag (run, marked not real-time)");
-        var realtime = new RealtimeSettings(rt.LockMemory ?? true, priority, rt.DmaLatency ?? true, onFailure == "abort");
+        if (priority is < MinPriority or > MaxPriority) Error("realtime:priority", $"{priority} is not a SCHED_FIFO priority; use {MinPriority} to {MaxPriority}");
+        var onFailure = rt.OnFailure ?? OnFailureActions[0];
+        if (!OnFailureActions.Contains(onFailure)) Error("realtime:onFailure", $"'{onFailure}': use abort (stop the run) or flag (run, marked not real-time)");
+        var realtime = new RealtimeSettings(rt.LockMemory ?? true, priority, rt.DmaLatency ?? true, onFailure == OnFailureActions[0]);
 
         var loads = new Dictionary<string, LoadProfile>(StringComparer.Ordinal) { ["idle"] = LoadProfile.Idle };
         foreach (var (name, l) in d.Loads)
@@ -136,16 +185,16 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
                 var path = $"loads:{name}:commands:{i}";
                 switch (c.Kind)
                 {
-                    case "process":
+                    case ProcessLoadKind:
                         if (string.IsNullOrWhiteSpace(c.Program)) Error($"{path}:program", "missing; name the program to run (stress-ng, hackbench, ...)");
                         cmds.Add(new LoadCommand(LoadKind.Process, c.Program ?? "", c.Args, 0));
                         break;
-                    case "irq-flood":
+                    case IrqFloodLoadKind:
                         if (c.RateHz < 0) Error($"{path}:rateHz", $"{c.RateHz}: use 0 (as fast as possible) or a rate above 0");
                         cmds.Add(new LoadCommand(LoadKind.IrqFlood, "", [], c.RateHz));
                         break;
                     default:
-                        Error($"{path}:kind", $"'{c.Kind}': use process or irq-flood");
+                        Error($"{path}:kind", $"'{c.Kind}': use {OneOf(LoadCommandKinds)}");
                         break;
                 }
             }
@@ -199,7 +248,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         {
             into[i] = Step(specs[i], $"{path}:{i}", regs, check: false);
             if (statusFree && into[i].Op == Valirq.OpWriteStatus)
-                Error($"{path}:{i}:op", $"'write-status': {path} runs with no interrupt status to write; use write, set-bits or clear-bits");
+                Error($"{path}:{i}:op", $"'{specs[i].Op}': {path} runs with no interrupt status to write; use {OneOf(StatusFreeStepOps)}");
         }
         return (uint)specs.Count;
     }
@@ -209,17 +258,17 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     /// <summary>stimulus.tag, tagBits, statusShift: how the fault suites tell raises apart.</summary>
     private TagScheme Tags(StimulusSpec s)
     {
-        switch (s.Tag ?? "bits")
+        switch (s.Tag ?? TagBitsKind)
         {
-            case "none":
+            case TagNoneKind:
                 if (s.TagBits is not null) Error("stimulus:tagBits", "tag none rotates no bits; remove tagBits or use tag bits");
                 if (s.StatusShift is not null) Error("stimulus:statusShift", "tag none shows no bits back; remove statusShift or use tag bits");
                 return TagScheme.None(s.Value);
-            case "bits":
+            case TagBitsKind:
                 var bits = s.TagBits ?? 0xffffffff;
                 var shift = s.StatusShift ?? 0;
                 if (bits == 0) Error("stimulus:tagBits", "0 rotates nothing; give the bits of the raise value that tell raises apart, or \"tag\": \"none\"");
-                if (shift is < -31 or > 31) Error("stimulus:statusShift", $"{shift}: give -31 to 31");
+                if (shift is < -MaxStatusShift or > MaxStatusShift) Error("stimulus:statusShift", $"{shift}: give -{MaxStatusShift} to {MaxStatusShift}");
                 else if ((shift >= 0 ? (ulong)bits << shift : bits >> -shift) is var shown && (shown > uint.MaxValue || System.Numerics.BitOperations.PopCount((uint)shown) != System.Numerics.BitOperations.PopCount(bits)))
                     Error("stimulus:statusShift", $"{shift} shifts tag bits 0x{bits:x} out of the 32-bit status; give a shift that keeps them all");
                 return TagScheme.Rotate(bits, shift, s.Value);
@@ -231,15 +280,10 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
 
     private ValirqStep Step(StepSpec s, string path, Dictionary<string, ValirqReg> regs, bool check)
     {
-        uint op = s.Op switch
-        {
-            "read-ne" => Valirq.OpReadNe, "read-eq" => Valirq.OpReadEq, "write" => Valirq.OpWrite,
-            "write-status" => Valirq.OpWriteStatus, "set-bits" => Valirq.OpSetBits, "clear-bits" => Valirq.OpClearBits,
-            _ => 0,
-        };
-        if (op == 0) Error($"{path}:op", $"'{s.Op}' is not an op; use {(check ? "read-ne or read-eq" : "write, write-status, set-bits or clear-bits")}");
-        else if (check != op is Valirq.OpReadNe or Valirq.OpReadEq)
-            Error($"{path}:op", check ? $"'{s.Op}': a check reads; use read-ne or read-eq" : $"'{s.Op}': a step writes; use write, write-status, set-bits or clear-bits");
+        uint op = s.Op is null ? 0 : Array.IndexOf(CheckOps, s.Op) is var c and >= 0 ? CheckOpCodes[c] : Array.IndexOf(StepOps, s.Op) is var w and >= 0 ? StepOpCodes[w] : 0;
+        if (op == 0) Error($"{path}:op", $"'{s.Op}' is not an op; use {OneOf(check ? CheckOps : StepOps)}");
+        else if (check != CheckOps.Contains(s.Op))
+            Error($"{path}:op", check ? $"'{s.Op}': a check reads; use {OneOf(CheckOps)}" : $"'{s.Op}': a step writes; use {OneOf(StepOps)}");
         if (s.Register is null || !regs.TryGetValue(s.Register, out var reg))
         {
             Error($"{path}:register", $"'{s.Register}' is not a register of this plan; name one from \"registers\" ({string.Join(", ", regs.Keys)})");
@@ -260,9 +304,9 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var name = s.Name;
         if (string.IsNullOrWhiteSpace(name) || !SuiteName().IsMatch(name))
             Error($"{path}:name", $"'{name}': give a name of lower-case letters, digits and dashes (it is the test name history keys on)");
-        var kind = s.Kind ?? dflt.Kind ?? "latency";
-        if (kind is not ("latency" or "fault")) Error($"{path}:kind", $"'{kind}' is not a suite kind this engine runs; use latency or fault");
-        if (kind == "fault") return FaultSuite(s, dflt, path, name, loads, stimulus, drivers, errorsBefore);
+        var kind = s.Kind ?? dflt.Kind ?? LatencyKind;
+        if (!SuiteKinds.Contains(kind)) Error($"{path}:kind", $"'{kind}' is not a suite kind this engine runs; use {OneOf(SuiteKinds)}");
+        if (kind == FaultKind) return FaultSuite(s, dflt, path, name, loads, stimulus, drivers, errorsBefore);
         RefuseFaultKeys(s, path);
         return LatencySuite(s, dflt, path, name, loads, program, stimulus, errorsBefore);
     }
@@ -278,14 +322,14 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         int MinPriority, string PriorityWhy, string? OneCpu, IReadOnlyList<string> Stages);
 
     private static KindRules LatencyRules(BackendKind backend) => new(
-        DefaultRateHz: 1000, MinRateHz: 0, MaxRateHz: 1_000_000, RateWhy: "",
-        MinPriority: 1, PriorityWhy: "",
+        DefaultRateHz: 1000, MinRateHz: 0, MaxRateHz: LatencyMaxRateHz, RateWhy: "",
+        MinPriority: MinPriority, PriorityWhy: "",
         OneCpu: backend == BackendKind.Timer ? null : "interrupt backends measure on one CPU: give one",
         Stages: StagesOf(backend));
 
     private static readonly KindRules FaultRules = new(
-        DefaultRateHz: 200, MinRateHz: 1, MaxRateHz: 100_000, RateWhy: " (the stimulus of a fault suite needs a rate)",
-        MinPriority: 2, PriorityWhy: " for a fault suite (its driver runs one below the stimulus)",
+        DefaultRateHz: 200, MinRateHz: FaultMinRateHz, MaxRateHz: FaultMaxRateHz, RateWhy: " (the stimulus of a fault suite needs a rate)",
+        MinPriority: FaultMinPriority, PriorityWhy: " for a fault suite (its driver runs one below the stimulus)",
         OneCpu: "a fault suite runs its driver and the stimulus on one CPU: give one",
         Stages: FaultPlan.Stages);
 
@@ -308,10 +352,10 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             if (c < 0 || c >= cpuCount) Error($"{path}:cpus", $"CPU {c} does not exist on this machine (it has 0 to {cpuCount - 1})");
         if (rules.OneCpu is { } one && cpus.Count > 1) Error($"{path}:cpus", one);
         var priority = s.Priority ?? dflt.Priority ?? 80;
-        if (priority < rules.MinPriority || priority > 99)
-            Error($"{path}:priority", $"{priority} is not a SCHED_FIFO priority{rules.PriorityWhy}; use {rules.MinPriority} to 99");
+        if (priority < rules.MinPriority || priority > MaxPriority)
+            Error($"{path}:priority", $"{priority} is not a SCHED_FIFO priority{rules.PriorityWhy}; use {rules.MinPriority} to {MaxPriority}");
         var timeout = s.TimeoutMs ?? dflt.TimeoutMs ?? 1000;
-        if (timeout is < 1 or > 60000) Error($"{path}:timeoutMs", $"{timeout}: give 1 to 60000 ms");
+        if (timeout is < MinTimeoutMs or > MaxTimeoutMs) Error($"{path}:timeoutMs", $"{timeout}: give {MinTimeoutMs} to {MaxTimeoutMs} ms");
         var loadName = s.Load ?? dflt.Load ?? "idle";
         if (!loads.TryGetValue(loadName, out var load))
         {
@@ -319,7 +363,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             load = LoadProfile.Idle;
         }
         var settle = s.LoadSettleS ?? dflt.LoadSettleS ?? 1.0;
-        if (settle is not (>= 0 and <= 600)) Error($"{path}:loadSettleS", $"{settle}: give 0 to 600 seconds");
+        if (settle is not (>= 0 and <= MaxLoadSettleS)) Error($"{path}:loadSettleS", $"{settle}: give 0 to {MaxLoadSettleS} seconds");
         var limits = Limits(s.Limits ?? dflt.Limits, $"{path}:limits", rules.Stages);
         return new SharedSuiteKeys(cpus, priority, rate, timeout, load, settle, limits);
     }
@@ -339,15 +383,9 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
     {
         BackendKind backend = BackendKind.Timer;
         var backendName = s.Backend ?? dflt.Backend;
-        switch (backendName)
-        {
-            case "valirq": backend = BackendKind.Valirq; break;
-            case "uio": backend = BackendKind.Uio; break;
-            case "timer": backend = BackendKind.Timer; break;
-            case "vfio": backend = BackendKind.Vfio; break;
-            default: Error($"{path}:backend", $"'{backendName}': use valirq, uio, vfio or timer"); break;
-        }
-        var mode = s.Mode ?? (backend switch { BackendKind.Valirq or BackendKind.Vfio => "msi", BackendKind.Uio => "intx", _ => "periodic" });
+        if (backendName is not null && Backends.Contains(backendName)) backend = Enum.Parse<BackendKind>(backendName, ignoreCase: true);
+        else Error($"{path}:backend", $"'{backendName}': use {OneOf(Backends)}");
+        var mode = s.Mode ?? (backend switch { BackendKind.Valirq or BackendKind.Vfio => "msi", BackendKind.Uio => UioModes[0], _ => TimerModes[0] });
         switch (backend)
         {
             case BackendKind.Valirq when !ValirqModes.Contains(mode):
@@ -356,11 +394,11 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             case BackendKind.Vfio when !VfioModes.Contains(mode):
                 Error($"{path}:mode", $"'{mode}' is not a vfio mode; use {string.Join(", ", VfioModes)}");
                 break;
-            case BackendKind.Uio when mode != "intx":
-                Error($"{path}:mode", $"'{mode}': uio_pci_generic delivers INTx only; use intx");
+            case BackendKind.Uio when !UioModes.Contains(mode):
+                Error($"{path}:mode", $"'{mode}': uio_pci_generic delivers INTx only; use {OneOf(UioModes)}");
                 break;
-            case BackendKind.Timer when mode != "periodic":
-                Error($"{path}:mode", $"'{mode}': the timer backend has one mode, periodic");
+            case BackendKind.Timer when !TimerModes.Contains(mode):
+                Error($"{path}:mode", $"'{mode}': the timer backend has one mode, {OneOf(TimerModes)}");
                 break;
         }
         if (backend is BackendKind.Valirq or BackendKind.Uio or BackendKind.Vfio && stimulus is null)
@@ -379,11 +417,11 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var duration = s.DurationS ?? dflt.DurationS;
         if (count is null && duration is null) Error($"{path}:count", "give count (samples) or durationS (seconds), or both (whichever comes first)");
         if (count is <= 0) Error($"{path}:count", $"{count}: give a number of samples above 0");
-        if (duration is <= 0 or > 86400) Error($"{path}:durationS", $"{duration}: give seconds above 0 and at most 86400");
+        if (duration is <= 0 or > MaxDurationS) Error($"{path}:durationS", $"{duration}: give seconds above 0 and at most {MaxDurationS}");
         var warmup = s.Warmup ?? dflt.Warmup ?? 100;
         if (warmup < 0) Error($"{path}:warmup", $"{warmup}: give a number of unrecorded iterations, 0 or more");
         var ring = s.RawRing ?? dflt.RawRing ?? 65536;
-        if (ring < 1024 || (ring & (ring - 1)) != 0) Error($"{path}:rawRing", $"{ring}: give a power of two, at least 1024");
+        if (ring < MinRawRing || (ring & (ring - 1)) != 0) Error($"{path}:rawRing", $"{ring}: give a power of two, at least {MinRawRing}");
 
         if (_errors.Count > errorsBefore) return null;
         return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, warmup,
@@ -397,10 +435,10 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var fault = s.Fault;
         if (fault is null || !FaultPlan.Kinds.Contains(fault))
             Error($"{path}:fault", $"'{fault}': name the fault to inject: {string.Join(", ", FaultPlan.Kinds)}");
-        var backendName = s.Backend ?? "valirq";
+        var backendName = s.Backend ?? FaultBackends[0];
         var vfio = backendName == "vfio";
-        if (backendName is not ("valirq" or "vfio"))
-            Error($"{path}:backend", $"'{backendName}': fault suites drive the card under test through valirq or vfio; use valirq or vfio");
+        if (!FaultBackends.Contains(backendName))
+            Error($"{path}:backend", $"'{backendName}': fault suites drive the card under test through {OneOf(FaultBackends)}; use {OneOf(FaultBackends)}");
         var mode = s.Mode ?? "msi";
         if (vfio && !VfioModes.Contains(mode))
             Error($"{path}:mode", $"'{mode}' is not a vfio mode; use {string.Join(", ", VfioModes)}");
@@ -414,7 +452,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             Error($"{path}:vfioReset", "only fault suites through vfio take this key; set \"backend\": \"vfio\" or remove it");
         if (stimulus is null) Error($"{path}:fault", "fault suites make the card interrupt: add \"stimulus\" to the plan");
         var reps = s.Repetitions ?? dflt.Repetitions ?? 20;
-        if (reps is < 1 or > 100_000) Error($"{path}:repetitions", $"{reps}: give 1 to 100000 injections");
+        if (reps is < 1 or > MaxRepetitions) Error($"{path}:repetitions", $"{reps}: give 1 to {MaxRepetitions} injections");
         var driverName = s.Driver ?? dflt.Driver;
         DriverCommand? driver = null;
         if (driverName is null || !drivers.TryGetValue(driverName, out driver))
@@ -423,9 +461,9 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var neighbour = s.Neighbour ?? false;
         if (neighbour && mode is "msi" or "msix") Error($"{path}:neighbour", $"{(mode == "msi" ? "an MSI" : "MSI-X")} has no shared line: the neighbour needs mode intx-pci23");
         var hang = s.HangMs ?? dflt.HangMs ?? 200;
-        if (hang is < 1 or > 600_000) Error($"{path}:hangMs", $"{hang}: give 1 to 600000 ms");
+        if (hang is < MinHangMs or > MaxHangMs) Error($"{path}:hangMs", $"{hang}: give {MinHangMs} to {MaxHangMs} ms");
         var recovery = s.RecoveryTimeoutMs ?? dflt.RecoveryTimeoutMs ?? 10_000;
-        if (recovery is < 100 or > 600_000) Error($"{path}:recoveryTimeoutMs", $"{recovery}: give 100 to 600000 ms");
+        if (recovery is < MinRecoveryTimeoutMs or > MaxRecoveryTimeoutMs) Error($"{path}:recoveryTimeoutMs", $"{recovery}: give {MinRecoveryTimeoutMs} to {MaxRecoveryTimeoutMs} ms");
         var l = s.Limits ?? dflt.Limits;
         if (l is { MaxDuplicated: < 0 }) Error($"{path}:limits:maxDuplicated", $"{l.MaxDuplicated}: give 0 or more");
 
@@ -450,7 +488,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         v ??= [0];
         if (v.Count == 0) Error($"{path}:vectors", "empty; list the MSI-X table entries to enable, e.g. [0]");
         foreach (var x in v)
-            if (x is < 0 or > 31) Error($"{path}:vectors", $"{x} is not an MSI-X table entry valirq enables; use 0 to 31");
+            if (x is < 0 or > MaxMsixEntry) Error($"{path}:vectors", $"{x} is not an MSI-X table entry valirq enables; use 0 to {MaxMsixEntry}");
         if (v.Distinct().Count() != v.Count) Error($"{path}:vectors", "lists an entry twice; list each once");
         return v;
     }
@@ -472,7 +510,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             {
                 var p = $"{path}:stages:{stage}:{stat}";
                 if (!Statistics.Contains(stat)) { Error(p, $"not a statistic; use {string.Join(", ", Statistics)}"); continue; }
-                if (Duration.TryParseNs(value) is not { } ns || ns <= 0) { Error(p, $"'{value}' is not a duration; write e.g. \"150us\", \"2ms\", \"1s\""); continue; }
+                if (Duration.TryParseNs(value) is not { } ns || ns <= 0) { Error(p, $"'{value}' is not a duration; write e.g. {Duration.Examples}"); continue; }
                 list.Add(new StageLimit(stage, stat, ns));
             }
         }
@@ -482,9 +520,9 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         return new Limits(marginal, l.MaxLost ?? 0, l.MaxMissed ?? 0, list, l.MaxExtra);
     }
 
-    [GeneratedRegex("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")]
+    [GeneratedRegex(PciAddressPattern)]
     private static partial Regex PciAddress();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    [GeneratedRegex(SuiteNamePattern)]
     private static partial Regex SuiteName();
 }
