@@ -27,6 +27,12 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     // What Run leaves for Conclude: one suite at a time per runner (the session runs suites one by one).
     private LatencyBackend[] _backends = [];
     private LatencyRecorder[] _recorders = [];
+    private List<string>? _traceLines;
+    private HashSet<int> _traceIrqs = [];
+    private long _traceOverrun;
+    private int _traceBufferKb;
+    private int _traceTid;
+    private string? _traceNote;
 
     public bool Runs(SuitePlan suite) => !suite.IsFault;
 
@@ -35,6 +41,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     public void Run(SuiteScope scope)
     {
         var (plan, suite, ctx, result) = (scope.Plan, scope.Suite, scope.Context, scope.Result);
+        (_traceLines, _traceIrqs, _traceOverrun, _traceBufferKb, _traceTid, _traceNote) = (null, [], 0, 0, 0, null);
         var periodNs = suite.RateHz > 0 ? 1_000_000_000L / suite.RateHz : 0;
         var threads = suite.Backend == BackendKind.Timer ? suite.Cpus.Count : 1;
         var backends = new LatencyBackend[threads];
@@ -72,7 +79,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             (_backends, _recorders) = (backends, recorders);
 
             // ---- measure ----
-            var m = Measure(suite, plan.Realtime, backends, recorders, ctx);
+            var m = Measure(suite, plan.Realtime, backends, recorders, ctx, out var traceSession);
             result.Measurement = m.Info;
             result.Realtime = new SuiteRealtime(m.ThreadStates, suite.Priority, suite.Cpus, m.Problems);
             foreach (var (k, v) in backends[0].Facts) result.Facts[k] = v;
@@ -81,7 +88,20 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                 var msi = IrqState.MsiIrqs(card.Address);
                 var irq = suite.Mode == "msi" && msi.Count > 0 ? msi[0] : card.Irq;
                 result.Irq = IrqState.Capture(irq);
+                // The card's IRQs while its vectors are still allocated (MSI and MSI-X ones go with the device's close).
+                _traceIrqs = msi.Count > 0 && suite.Mode is "msi" or "msix" ? [.. msi] : [card.Irq];
             }
+            if (traceSession is not null)
+            {
+                using (traceSession)
+                {
+                    _traceLines = traceSession.ReadLines();
+                    _traceOverrun = traceSession.Overrun();
+                    _traceBufferKb = traceSession.BufferKb;
+                }
+                _traceTid = m.ThreadStates.Count > 0 ? m.ThreadStates[0].Tid : 0;
+            }
+            else if (suite.Trace is not null) _traceNote = $"not traced: {Tracing.TraceSession.Unavailable() ?? "the trace could not be started"}";
             if (m.Error is not null) throw m.Error;
             if (m.GaveUp)
                 throw new ValidateException(ExitCodes.Failed, $"{GiveUpAfterLost} interrupts in a row were lost (timeout {suite.TimeoutMs} ms each): the card is not interrupting; check the IRQ program, the mode and the binding");
@@ -136,11 +156,44 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     public void Conclude(SuiteScope scope)
     {
         Summarize(scope.Suite, _backends, _recorders, scope.Result);
+        ConcludeTrace(scope);
         LimitVerdict.Judge(scope.Suite, scope.Result);
         // Not a failure: the operator is told that this window's figures carry some of our own cost.
         if (scope.Result.Measurement?.Harness?.Disturbed is { } disturbed) scope.Result.Message = $"{scope.Result.Message}; {disturbed}";
         _backends = [];
         _recorders = [];
+    }
+
+    /// <summary>
+    /// The stages from the kernel's trace and the worst events (plan key trace), from the trace read after
+    /// the window and the raw samples written after it: every sample's raise and its "to user" stage.
+    /// </summary>
+    private void ConcludeTrace(SuiteScope scope)
+    {
+        var (suite, result, outDir) = (scope.Suite, scope.Result, scope.Context.OutDir);
+        if (suite.Trace is not { } tp) return;
+        var lines = _traceLines;
+        _traceLines = null;
+        if (lines is null)
+        {
+            result.Trace = new TraceResult { Notes = { _traceNote ?? "not traced" } };
+            return;
+        }
+        var backend = result.Backend;
+        var stages = _backends.Length > 0 ? _backends[0].Stages : [];
+        var toUser = SideBySide.ToUserStages.TryGetValue(backend, out var name) ? stages.ToList().IndexOf(name) : stages.Count - 1;
+        var samples = new List<Tracing.TracedSample>();
+        if (result.RawFiles.Count > 0 && File.Exists(Path.Combine(outDir, result.RawFiles[0])))
+            foreach (var (ts, values) in RawSampleWriter.Read(Path.Combine(outDir, result.RawFiles[0])))
+                samples.Add(new Tracing.TracedSample(ts, values[Math.Max(0, toUser)], values));
+        var events = Tracing.TraceParser.Parse(lines);
+        var ctx = new Tracing.TraceContext(_traceIrqs, _traceTid, backend, stages, tp.Thresholds, tp.Keep);
+        var trace = Tracing.TraceAnalysis.Analyse(events, samples, ctx, lines, Path.Combine(outDir, "traces"), suite.Name, _traceBufferKb, _traceOverrun);
+        for (int i = 0; i < trace.Worst.Count; i++)
+            if (trace.Worst[i].File is { } f) trace.Worst[i] = trace.Worst[i] with { File = Path.GetRelativePath(outDir, f) };
+        if (trace.Check is { Within: false } c)
+            trace.Notes.Add($"valirq's stamps and the trace disagree beyond {Duration.Format(c.BoundNs)} at p99 (hard IRQ {Duration.Format(c.HardirqP99Ns)}, thread {Duration.Format(c.ThreadP99Ns)})");
+        result.Trace = trace;
     }
 
     private sealed record MeasureOutcome(MeasurementInfo Info, IReadOnlyList<ThreadSchedState> ThreadStates, IReadOnlyList<string> Problems, Exception? Error, bool GaveUp);
@@ -153,8 +206,10 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         _ => "uio_pci_generic",
     };
 
-    private static MeasureOutcome Measure(SuitePlan suite, RealtimeSettings rt, LatencyBackend[] backends, LatencyRecorder[] recorders, RunContext ctx)
+    private static MeasureOutcome Measure(SuitePlan suite, RealtimeSettings rt, LatencyBackend[] backends, LatencyRecorder[] recorders, RunContext ctx,
+        out Tracing.TraceSession? trace)
     {
+        trace = null;
         var n = backends.Length;
         var states = new ThreadSchedState[n];
         var allocated = new long[n];
@@ -210,6 +265,12 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         ready.Wait();
         // The code the loop runs is final before the window: tier-up compilations queued by the warm-up end first.
         var jitSettled = WaitForJitQuiet(TimeSpan.FromSeconds(3));
+        // The kernel's trace of the window (plan key trace): set up and started before it, stopped after it.
+        if (suite.Trace is { } tp && errors.All(e => e is null) && Tracing.TraceSession.Unavailable() is null)
+        {
+            try { trace = Tracing.TraceSession.Start(tp.BufferKb, suite.Name); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ValidateException) { ctx.Log($"{suite.Name}: not traced: {e.Message}"); }
+        }
         // Everything the run needs is allocated: collect now, then ask for no GC during the window.
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
@@ -229,6 +290,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         go.Set();
         foreach (var w in workers) w.Join();
         sw.Stop();
+        trace?.Stop();
         var gcs = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
         var harness = quiet.Leave();
         if (!jitSettled) harness = harness with { Disturbed = (harness.Disturbed is null ? "harness activity in the window: " : harness.Disturbed + "; ") + "the JIT was still compiling 3 s after the warm-up" };

@@ -125,7 +125,8 @@ public sealed record SuitePlan(
     int RawRing,
     Limits Limits,
     FaultPlan? Fault = null,
-    IReadOnlyList<int>? Vectors = null)
+    IReadOnlyList<int>? Vectors = null,
+    TracePlan? Trace = null)
 {
     /// <summary>Mode msix: the MSI-X table entries to enable, as valirq_enable.vectors.</summary>
     public uint VectorMask => Mode == "msix" ? (Vectors ?? [0]).Aggregate(0u, (m, v) => m | (1u << v)) : 0;
@@ -159,3 +160,12 @@ public sealed record Limits(double Marginal, long MaxLost, long MaxMissed, IRead
 
 /// <summary>A limit on one statistic of one stage, in ns.</summary>
 public sealed record StageLimit(string Stage, string Statistic, long Ns);
+
+/// <summary>A suite traced with ftrace: the stage split from the trace, and the worst events over a threshold analysed (docs/test-plans.md, "trace").</summary>
+public sealed record TracePlan(IReadOnlyDictionary<string, long> Thresholds, int Keep, int BufferKb)
+{
+    public const int DefaultKeep = 3, MaxKeep = 100, DefaultBufferKb = 16384, MinBufferKb = 256, MaxBufferKb = 1 << 20;
+
+    /// <summary>The stages the trace splits a sample into, in the order they happen (docs/results.md).</summary>
+    public static readonly string[] Stages = ["raise-hardirq", "hardirq-thread", "thread-wakeup", "wakeup-running", "running-user"];
+}

@@ -223,6 +223,20 @@ public sealed class SuiteSpec
     public int? RawRing { get; set; }
     [Description("The suite's limits: latency by stage and statistic, lost, extra, missed and duplicated interrupts; what is MARGINAL.")]
     public LimitsSpec? Limits { get; set; }
+    [Description("latency suites through valirq, uio or vfio: trace the window with the kernel's ftrace, split every sample raise -> hard IRQ -> IRQ thread -> user wake-up -> user from the trace, and analyse the worst events that cross a threshold.")]
+    public TraceSpec? Trace { get; set; }
+}
+
+public sealed class TraceSpec
+{
+    [Description("Trace this suite (default true once \"trace\" is given; false turns it off, e.g. with --set suites:0:trace:enabled=false).")]
+    public bool? Enabled { get; set; }
+    [Description("stage -> duration (\"500us\"): a sample whose stage takes longer is a worst-event candidate. Stages: the trace's (raise-hardirq, hardirq-thread, thread-wakeup, wakeup-running, running-user) or the backend's own (e.g. total).")]
+    public Dictionary<string, string> Thresholds { get; set; } = [];
+    [Description("How many of the worst events that crossed a threshold are analysed and kept, 1 to 100 (default 3).")]
+    public int? Keep { get; set; }
+    [Description("The trace ring per CPU in KiB, 256 to 1048576 (default 16384); a window that overflows it loses its oldest events.")]
+    public int? BufferKb { get; set; }
 }
 
 public sealed class LimitsSpec

@@ -423,15 +423,43 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var ring = s.RawRing ?? dflt.RawRing ?? 65536;
         if (ring < MinRawRing || (ring & (ring - 1)) != 0) Error($"{path}:rawRing", $"{ring}: give a power of two, at least {MinRawRing}");
 
+        var trace = Trace(s.Trace ?? dflt.Trace, $"{path}:trace", backend);
+
         if (_errors.Count > errorsBefore) return null;
         return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, warmup,
-            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits, Vectors: vectors);
+            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits, Vectors: vectors, Trace: trace);
+    }
+
+    /// <summary>The suite's trace request: thresholds on the trace's stages or the backend's, how many worst events, the ring.</summary>
+    private TracePlan? Trace(TraceSpec? t, string path, BackendKind backend)
+    {
+        if (t is null || t.Enabled == false) return null;
+        if (backend is not (BackendKind.Valirq or BackendKind.Uio or BackendKind.Vfio))
+        {
+            Error(path, $"only interrupt latency suites (valirq, uio, vfio) are traced; remove it from this {backend.ToString().ToLowerInvariant()} suite");
+            return null;
+        }
+        var thresholds = new Dictionary<string, long>(StringComparer.Ordinal);
+        var stages = TracePlan.Stages.Concat(StagesOf(backend)).Distinct().ToList();
+        foreach (var (stage, text) in t.Thresholds)
+        {
+            if (!stages.Contains(stage)) Error($"{path}:thresholds:{stage}", $"not a stage of this suite; use {string.Join(", ", stages)}");
+            else if (Duration.TryParseNs(text) is { } ns and > 0) thresholds[stage] = ns;
+            else Error($"{path}:thresholds:{stage}", $"'{text}' is not a duration; write it as \"500us\", \"2ms\" or \"1s\"");
+        }
+        var keep = t.Keep ?? TracePlan.DefaultKeep;
+        if (keep is < 1 or > TracePlan.MaxKeep) Error($"{path}:keep", $"{keep}: keep 1 to {TracePlan.MaxKeep} worst events");
+        var buffer = t.BufferKb ?? TracePlan.DefaultBufferKb;
+        if (buffer is < TracePlan.MinBufferKb or > TracePlan.MaxBufferKb)
+            Error($"{path}:bufferKb", $"{buffer}: give {TracePlan.MinBufferKb} to {TracePlan.MaxBufferKb} KiB per CPU");
+        return new TracePlan(thresholds, keep, buffer);
     }
 
     /// <summary>A fault suite: a driver process under test, a fault injected into it many times, recovery measured.</summary>
     private SuitePlan? FaultSuite(SuiteSpec s, SuiteSpec dflt, string path, string? name, Dictionary<string, LoadProfile> loads,
         Stimulus? stimulus, Dictionary<string, DriverCommand> drivers, int errorsBefore)
     {
+        if (s.Trace is not null) Error($"{path}:trace", "fault suites are not traced (their stages are the recovery's); trace a latency suite");
         var fault = s.Fault;
         if (fault is null || !FaultPlan.Kinds.Contains(fault))
             Error($"{path}:fault", $"'{fault}': name the fault to inject: {string.Join(", ", FaultPlan.Kinds)}");

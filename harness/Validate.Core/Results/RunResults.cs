@@ -206,6 +206,8 @@ public sealed record SuiteResult
     public List<string>? KernelLog { get; set; }
     /// <summary>WARN, BUG, Oops, "nobody cared", hung task, lockdep ... found in <see cref="KernelLog"/>: each fails the suite.</summary>
     public List<string> KernelFindings { get; init; } = [];
+    /// <summary>The stages from the kernel's trace and the worst events analysed (a suite with <c>trace</c> in its plan).</summary>
+    public TraceResult? Trace { get; set; }
     /// <summary>Fault suites only: the injections, their timelines, the interrupt accounting, the line and the neighbour.</summary>
     public FaultResult? Fault { get; set; }
 }

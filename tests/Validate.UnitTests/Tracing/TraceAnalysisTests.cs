@@ -1,0 +1,123 @@
+using NUnit.Framework;
+using Validate.Results;
+using Validate.Tracing;
+
+namespace Validate.UnitTests.Tracing;
+
+/// <summary>
+/// The kernel's text trace is read, every sample is split into raise -> hard IRQ -> IRQ thread -> user
+/// wake-up -> user running -> user, valirq's own stamps are checked against it, and a worst event is
+/// explained: what ran in its longest stage, the cause, and a priority the path's thread had over it.
+/// </summary>
+public class TraceAnalysisTests
+{
+    // Two interrupts of IRQ 20 served by irq/20-uio_pci_generic on CPU 0 for the measuring thread (pid 500, prio 19) on
+    // CPU 1. The first is quick; in the second, stress-ng keeps CPU 1 for 500 us after the measuring thread is woken.
+    private static readonly string[] Trace =
+    [
+        "# tracer: nop",
+        "#",
+        "          <idle>-0       [001] d..2.   100.000010: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+        "  measure-uio cpu1-500   [001] d..2.   100.000020: sched_switch: prev_comm=measure-uio cpu1 prev_pid=500 prev_prio=19 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120",
+        "          <idle>-0       [000] d.h1.   100.000100: irq_handler_entry: irq=20 name=uio_pci_generic",
+        "          <idle>-0       [000] d.h1.   100.000105: irq_handler_exit: irq=20 ret=handled",
+        "          <idle>-0       [000] d..2.   100.000110: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
+        " irq/20-uio_pci_generic-186 [000] d..3.   100.000130: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
+        "          <idle>-0       [001] d..2.   100.000140: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+        "  measure-uio cpu1-500   [001] d..2.   100.000170: sched_switch: prev_comm=measure-uio cpu1 prev_pid=500 prev_prio=19 prev_state=S ==> next_comm=stress-ng-cpu next_pid=700 next_prio=120",
+        " irq/20-uio_pci_generic-186 [000] d..2.   100.000200: sched_switch: prev_comm=irq/20-uio_pci_generic prev_pid=186 prev_prio=49 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120",
+        "          <idle>-0       [000] d.h1.   100.001010: irq_handler_entry: irq=20 name=uio_pci_generic",
+        "          <idle>-0       [000] d.h1.   100.001012: irq_handler_exit: irq=20 ret=handled",
+        "          <idle>-0       [000] d..2.   100.001015: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
+        " irq/20-uio_pci_generic-186 [000] d..3.   100.001020: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
+        "   stress-ng-cpu-700     [001] d.h1.   100.001100: irq_handler_entry: irq=236 name=local_timer",
+        "   stress-ng-cpu-700     [001] d.h1.   100.001150: irq_handler_exit: irq=236 ret=handled",
+        "   stress-ng-cpu-700     [001] d..2.   100.001520: sched_switch: prev_comm=stress-ng-cpu prev_pid=700 prev_prio=120 prev_state=R+ ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+        "this line is cut sh",
+    ];
+
+    private static readonly TracedSample[] Samples =
+    [
+        new(100_000_050_000, 110_000, [110_000]),    // user at 100.000160
+        new(100_001_000_000, 530_000, [530_000]),    // user at 100.001530
+    ];
+
+    private static TraceResult Analyse(string backend, long[][]? stages = null, Dictionary<string, long>? thresholds = null, string? dir = null)
+    {
+        var samples = stages is null ? Samples : Samples.Select((s, i) => s with { Stages = stages[i] }).ToArray();
+        var ctx = new TraceContext(new HashSet<int> { 20 }, 500, backend, backend == "valirq" ? ["raise-hardirq", "hardirq-thread", "thread-user", "total"] : ["total"],
+            thresholds ?? new Dictionary<string, long> { ["total"] = 300_000 }, 3);
+        return TraceAnalysis.Analyse(TraceParser.Parse(Trace), samples, ctx, Trace, dir, "uio-idle", 16384, 0);
+    }
+
+    [Test]
+    public void Lines_are_read_whatever_the_task_names_and_a_cut_line_is_skipped()
+    {
+        var e = TraceParser.Parse(Trace);
+        Assert.That(e, Has.Count.EqualTo(16));
+        Assert.That(e[0], Has.Property("Pid").EqualTo(0).And.Property("Cpu").EqualTo(1).And.Property("TsNs").EqualTo(100_000_010_000));
+        Assert.That(e[0].NextComm, Is.EqualTo("measure-uio cpu1"));
+        Assert.That(e.Single(x => x.Kind == TraceKind.Waking && x.TsNs == 100_000_130_000).Pid, Is.EqualTo(186), "comm with a slash and dashes");
+    }
+
+    [Test]
+    public void Every_sample_is_split_raise_hardirq_thread_wakeup_running_user()
+    {
+        var r = Analyse("uio");
+        Assert.That(r.Matched, Is.EqualTo(2));
+        Assert.That(r.IrqThreads, Is.EqualTo(new[] { "irq/20-uio_pci_generic" }));
+        var stages = r.Stages.ToDictionary(s => s.Name, s => (s.MinNs, s.MaxNs));
+        Assert.That(stages["raise-hardirq"], Is.EqualTo((10_000L, 50_000L)));
+        Assert.That(stages["hardirq-thread"], Is.EqualTo((5_000L, 10_000L)));
+        Assert.That(stages["thread-wakeup"], Is.EqualTo((5_000L, 20_000L)));
+        Assert.That(stages["wakeup-running"], Is.EqualTo((10_000L, 500_000L)));
+        Assert.That(stages["running-user"], Is.EqualTo((10_000L, 20_000L)));
+    }
+
+    [Test]
+    public void The_worst_event_names_the_task_that_kept_the_CPU_and_that_the_measuring_thread_outranks_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("validate-trace-");
+        try
+        {
+            var r = Analyse("uio", dir: dir.FullName);
+            Assert.That(r.Crossed, Is.EqualTo(1));
+            var w = r.Worst.Single();
+            Assert.That(w.Crossed, Is.EqualTo("total 530.0 us > 300.0 us"));
+            var longest = w.Stages.MaxBy(s => s.DurationNs)!;
+            Assert.That((longest.Name, longest.Cpu, longest.DurationNs), Is.EqualTo(("wakeup-running", 1, 500_000L)));
+            Assert.That(longest.Ran.First(), Has.Property("What").EqualTo("stress-ng-cpu").And.Property("Ns").EqualTo(500_000L));
+            Assert.That(longest.Ran, Has.Some.Property("What").EqualTo("236 (local_timer)").And.Property("Ns").EqualTo(50_000L));
+            Assert.That(w.Cause, Does.StartWith("stress-ng-cpu (pid 700, prio 120) ran 500.0 us"));
+            Assert.That(longest.Priority, Does.Contain("stress-ng-cpu (prio 120) ran though the thread it waited for (prio 19) outranks it"));
+            Assert.That(w.Words, Does.Contain("the longest stage, wakeup-running, took 500.0 us"));
+            Assert.That(w.Timeline, Has.Some.Property("What").EqualTo("stress-ng-cpu-700").And.Property("Cpu").EqualTo(1));
+            Assert.That(File.ReadAllLines(w.File!), Has.Some.Contains("irq_handler_entry: irq=20"), "the raw trace window is kept");
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+
+    [Test]
+    public void Valirqs_own_stamps_are_checked_against_the_trace()
+    {
+        // valirq stamped the hard IRQ 2 us after the tracepoint and the thread 3 us after its switch-in.
+        var r = Analyse("valirq", [[52_000, 13_000, 0, 110_000], [12_000, 8_000, 0, 530_000]], new Dictionary<string, long>());
+        Assert.That(r.Check, Is.Not.Null);
+        Assert.That((r.Check!.Compared, r.Check.HardirqMaxAbsNs, r.Check.ThreadMaxAbsNs, r.Check.Within), Is.EqualTo((2L, 2_000L, 5_000L, true)));
+        var off = Analyse("valirq", [[152_000, 13_000, 0, 110_000], [12_000, 8_000, 0, 530_000]], new Dictionary<string, long>());
+        Assert.That(off.Check!.Within, Is.False, "a hard IRQ stamp 100 us off the trace is out of bound");
+    }
+
+    [Test]
+    public void A_sample_the_trace_does_not_hold_is_counted_and_said()
+    {
+        var samples = Samples.Append(new TracedSample(200_000_000_000, 100_000, [100_000])).ToArray();
+        var ctx = new TraceContext(new HashSet<int> { 20 }, 500, "uio", ["total"], new Dictionary<string, long>(), 3);
+        var r = TraceAnalysis.Analyse(TraceParser.Parse(Trace), samples, ctx, Trace, null, "s", 16384, 12);
+        Assert.That((r.Samples, r.Matched), Is.EqualTo((3L, 2L)));
+        Assert.That(r.Notes, Has.Some.Contains("1 of 3 samples have no hard IRQ").And.Some.Contains("overflowed (12 events"));
+    }
+}
