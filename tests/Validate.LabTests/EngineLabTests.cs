@@ -31,7 +31,9 @@ public class EngineLabTests
     public void The_edu_plan_measures_every_mode_with_ordered_stages_and_no_lost_interrupt()
     {
         var (run, outDir) = RunInLab("shared-intx",
-            $"{Cli.Path} doctor {EduPlan} && {Cli.Path} run {EduPlan} --out $OUT --filter cat=latency --set suiteDefaults:count=200 --set suites:7:count=1000");
+            $"{Cli.Path} doctor {EduPlan} && {Cli.Path} run {EduPlan} --out $OUT --filter cat=latency --set suiteDefaults:count=200 --set suites:7:count=1000 " +
+            // A threshold every sample crosses: the worst events are analysed whatever the emulation's speed today.
+            "--set suites:0:trace:thresholds:total=1us");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout, Does.Match(@"doctor: \d+ ok, \d+ warning\(s\), 0 failure\(s\)"), "the lab passes doctor for the edu plan");
         Assert.That(run.Stdout, Does.Contain("OK    kernel").And.Contain("PREEMPT_RT").And.Contain("OK    card 0000:00:04.0"));
@@ -49,6 +51,29 @@ public class EngineLabTests
             Assert.That((s.Counts!.Lost, s.Counts.Extra, s.Counts.Errors), Is.EqualTo((0L, 0L, 0L)), s.Name);
             Assert.That(s.Counts.Interrupts, Is.EqualTo(s.Counts.Stimuli), $"{s.Name}: one interrupt per stimulus");
             Assert.That(s.Irq!.Threads, Is.Not.Empty, $"{s.Name}: the IRQ thread's scheduling is recorded");
+            // Nothing else of ours ran beside the measuring thread: every other thread was kept on the other CPU.
+            var harness = s.Measurement.Harness!;
+            Assert.That((harness.ThreadsLeft, harness.BesideCpuNs), Is.EqualTo((0, 0L)), $"{s.Name}: {harness.Disturbed}");
+            Assert.That(harness.ThreadsMoved, Is.GreaterThan(0), s.Name);
+        }
+        // Stages from the kernel's trace, for uio as for valirq; valirq's own stamps agree with the trace's.
+        foreach (var s in r.Suites.Where(s => s.Name is "uio-idle" or "valirq-msi-idle"))
+        {
+            var t = s.Trace!;
+            Assert.That(t.Notes, Has.None.StartsWith("not traced"), s.Name);
+            Assert.That(t.Matched, Is.GreaterThanOrEqualTo(190), $"{s.Name}: samples the trace holds: {string.Join("; ", t.Notes)}");
+            Assert.That(t.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-hardirq", "hardirq-thread", "thread-wakeup", "wakeup-running", "running-user" }), s.Name);
+            Assert.That(t.IrqThreads, Has.Some.StartsWith("irq/"), s.Name);
+        }
+        var check = r.Suites.Single(s => s.Name == "valirq-msi-idle").Trace!.Check!;
+        Assert.That(check.Within, Is.True, $"valirq against the trace: hard IRQ p99 {check.HardirqP99Ns} ns, thread p99 {check.ThreadP99Ns} ns, bound {check.BoundNs} ns");
+        var worst = r.Suites.Single(s => s.Name == "valirq-msi-idle").Trace!;
+        Assert.That((worst.Crossed, worst.Worst.Count), Is.EqualTo((200L, 3)), "every sample crossed 1 us; the 3 worst are analysed");
+        foreach (var w in worst.Worst)
+        {
+            Assert.That(w.Words, Does.Contain("the longest stage"));
+            Assert.That(w.Stages, Has.Count.GreaterThanOrEqualTo(4));
+            Assert.That(File.ReadAllText(Path.Combine(outDir, w.File!)), Does.Contain("irq_handler_entry"), "the raw trace window is kept");
         }
         foreach (var s in r.Suites.Where(s => s.Backend == "valirq"))
         {

@@ -18,6 +18,12 @@ namespace Validate.Engine;
 /// </summary>
 public sealed class QuietWindow
 {
+    /// <summary>
+    /// Threads whose name starts with this are a load the suite asked for (the irq-flood thread): they run
+    /// where they would, are not moved, and are not counted as the harness's own cost.
+    /// </summary>
+    public const string LoadThreadPrefix = Loads.IrqFlood.LoadThreadPrefix;
+
     /// <summary>CPU time of our other threads beside the measuring ones above which a window is disturbed.</summary>
     public static readonly long DisturbedAtNs = 1_000_000;
 
@@ -37,7 +43,7 @@ public sealed class QuietWindow
         var threads = ThreadActivity.Sample();
         foreach (var t in threads)
         {
-            if (_measuring.Contains(t.Tid) || !t.Allowed.Any(measuringCpus.Contains)) continue;
+            if (_measuring.Contains(t.Tid) || t.Name.StartsWith(LoadThreadPrefix, StringComparison.Ordinal) || !t.Allowed.Any(measuringCpus.Contains)) continue;
             var to = t.Allowed.Where(c => !measuringCpus.Contains(c)).ToList();
             if (to.Count == 0) to = [.. housekeeping];
             if (to.Count > 0 && Scheduling.SetAffinity(t.Tid, to) == 0) _moved.Add((t.Tid, t.Allowed));
@@ -87,6 +93,7 @@ public sealed class QuietWindow
                 if (!measuringCpus.Contains(t.LastCpu)) migrations++;
                 continue;
             }
+            if (t.Name.StartsWith(LoadThreadPrefix, StringComparison.Ordinal)) continue;
             var cpu = t.CpuNs - (b?.CpuNs ?? 0);
             if (cpu <= 0) continue;
             // Where it may have run during the window: its allowed CPUs then (new threads: now).

@@ -18,6 +18,12 @@ namespace Validate.Loads;
 /// </summary>
 public sealed class IrqFlood : IRunningLoad
 {
+    /// <summary>
+    /// The name every load thread of the harness starts with: a measurement window leaves such threads where
+    /// they run and does not count them as the harness's own cost (they are the load the suite asked for).
+    /// </summary>
+    public const string LoadThreadPrefix = "load-";
+
     private readonly LatencyBackend _backend;
     private readonly PciBinding? _binding;
     private readonly Thread _thread;
@@ -39,7 +45,7 @@ public sealed class IrqFlood : IRunningLoad
         _binding = binding;
         Shown = shown;
         _log = log;
-        _thread = new Thread(Loop) { IsBackground = true, Name = "load-irq-flood" };
+        _thread = new Thread(Loop) { IsBackground = true, Name = LoadThreadPrefix + "irq-flood" };
     }
 
     /// <summary>

@@ -48,6 +48,14 @@ public class QuietWindowTests
     }
 
     [Test]
+    public void A_load_thread_of_the_suite_is_the_load_not_the_harness()
+    {
+        var before = new Dictionary<int, ThreadSample> { [7] = T(7, "load-irq-flood", 0, 1, [0, 1]) };
+        var a = QuietWindow.Measure(before, [T(7, "load-irq-flood", 900_000_000, 1, [0, 1])], new HashSet<int> { 1 }, [1], 0, 0, 0, 0);
+        Assert.That((a.OtherThreadsCpuNs, a.Disturbed), Is.EqualTo((0L, (string?)null)));
+    }
+
+    [Test]
     public void Other_threads_leave_the_measuring_CPU_for_the_window_and_get_it_back_after()
     {
         var cpus = Scheduling.GetAffinity(0);
