@@ -37,12 +37,13 @@ public static class TraceAnalysis
     {
         var entries = Indices(events, e => e.Kind == TraceKind.IrqEntry && ctx.Irqs.Contains(e.Irq));
         var threadIns = Indices(events, e => e.Kind == TraceKind.Switch && IsIrqThread(e.NextComm, ctx.Irqs));
+        var threadWakings = Indices(events, e => e.Kind == TraceKind.Waking && IsIrqThread(e.NextComm, ctx.Irqs));
         var wakings = Indices(events, e => e.Kind == TraceKind.Waking && e.NextPid == ctx.MeasuringTid);
         var runs = Indices(events, e => e.Kind == TraceKind.Switch && e.NextPid == ctx.MeasuringTid);
 
         var values = StageNames.ToDictionary(n => n, _ => new List<long>());
         var paths = new Path[samples.Count];
-        long matched = 0;
+        long matched = 0, notAsleep = 0;
         var checkHard = new List<long>();
         var checkThread = new List<long>();
         for (int i = 0; i < samples.Count; i++)
@@ -51,18 +52,23 @@ public static class TraceAnalysis
             var end = s.RaiseNs + s.ToUserNs + Tolerance;
             var h = First(events, entries, s.RaiseNs - Tolerance, end);
             if (h < 0) { paths[i] = new Path(-1, -1, -1, -1); continue; }
-            var t = First(events, threadIns, events[h].TsNs, end);
-            var w = First(events, wakings, events[t >= 0 ? t : h].TsNs, end);
-            var r = First(events, runs, events[w >= 0 ? w : t >= 0 ? t : h].TsNs, end);
+            // The IRQ thread's start: its switch-in after the hard IRQ woke it. Not woken (it was still running,
+            // or the handler is not threaded): no thread stage, rather than a later switch-in taken for this one.
+            var tw = First(events, threadWakings, events[h].TsNs - Tolerance, end);
+            var t = tw >= 0 ? First(events, threadIns, events[tw].TsNs, end) : -1;
+            var from = events[t >= 0 ? t : h].TsNs;
+            // The measuring thread's wake-up and switch-in; not woken: it had not gone to sleep when the interrupt came.
+            var w = First(events, wakings, from, end);
+            var r = w >= 0 ? First(events, runs, events[w].TsNs, end) : -1;
             paths[i] = new Path(h, t, w, r);
-            if (r < 0) continue;
             matched++;
+            if (w < 0) notAsleep++;
             var user = s.RaiseNs + s.ToUserNs;
             values["raise-hardirq"].Add(Math.Max(0, events[h].TsNs - s.RaiseNs));
             if (t >= 0) values["hardirq-thread"].Add(events[t].TsNs - events[h].TsNs);
             if (t >= 0 && w >= 0) values["thread-wakeup"].Add(events[w].TsNs - events[t].TsNs);
-            if (w >= 0) values["wakeup-running"].Add(events[r].TsNs - events[w].TsNs);
-            values["running-user"].Add(Math.Max(0, user - events[r].TsNs));
+            if (w >= 0 && r >= 0) values["wakeup-running"].Add(events[r].TsNs - events[w].TsNs);
+            if (r >= 0) values["running-user"].Add(Math.Max(0, user - events[r].TsNs));
             // valirq stamps the hard IRQ and the thread itself: raise + raise-hardirq, + hardirq-thread.
             if (ctx.Backend == "valirq" && s.Stages.Length >= 2)
             {
@@ -87,7 +93,9 @@ public static class TraceAnalysis
         };
         if (overrun > 0) result.Notes.Add($"the trace ring overflowed ({overrun} events overwritten): the oldest samples have no trace; give trace.bufferKb more");
         if (matched < samples.Count)
-            result.Notes.Add($"{samples.Count - matched} of {samples.Count} samples have no hard IRQ or no wake-up of the measuring thread in the trace");
+            result.Notes.Add($"{samples.Count - matched} of {samples.Count} samples have no hard IRQ of the card in the trace");
+        if (notAsleep > 0)
+            result.Notes.Add($"{notAsleep} of {matched} samples: the measuring thread was not asleep when the interrupt came (no wake-up in the trace): no wake-up stages for them");
         if (checkHard.Count > 0) result.Check = Check(checkHard, checkThread);
         Worst(events, samples, paths, ctx, lines, windowsDir, suite, result);
         return result;

@@ -118,6 +118,6 @@ public class TraceAnalysisTests
         var ctx = new TraceContext(new HashSet<int> { 20 }, 500, "uio", ["total"], new Dictionary<string, long>(), 3);
         var r = TraceAnalysis.Analyse(TraceParser.Parse(Trace), samples, ctx, Trace, null, "s", 16384, 12);
         Assert.That((r.Samples, r.Matched), Is.EqualTo((3L, 2L)));
-        Assert.That(r.Notes, Has.Some.Contains("1 of 3 samples have no hard IRQ").And.Some.Contains("overflowed (12 events"));
+        Assert.That(r.Notes, Has.Some.Contains("1 of 3 samples have no hard IRQ of the card").And.Some.Contains("overflowed (12 events"));
     }
 }
