@@ -223,6 +223,9 @@ internal static class RunCommand
             if (s.Verdict != Verdict.Pass && s.Stages.Count > 0) Console.WriteLine($"{"",-30} {"",-9} {s.Message}");
             if (s.Fault is { } f && Reports.Html.HtmlReport.ReleaseLine(f) is var (label, text) && text is not null)
                 Console.WriteLine($"{"",-30} {"",-9} {label}: {text}");
+            // A traced suite: the trace's stages and the worst event in words (two lines at most; the report has the rest).
+            if (s.Trace is { } trace)
+                foreach (var line in Reports.Html.TraceSection.SummaryLines(trace)) Console.WriteLine($"{"",-30} {"",-9} {line}");
         }
         var releases = r.Suites.Where(s => s.Fault is { IsVfio: false }).Select(s => s.Fault!.Release).OfType<ReleaseCounts>().ToList();
         if (releases.Count > 0)

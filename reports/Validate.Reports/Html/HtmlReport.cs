@@ -126,6 +126,7 @@ public static class HtmlReport
                 h.Append($"<tr><td class=\"n\">{(w.TimestampNs / 1e9).ToString("0.000000", CultureInfo.InvariantCulture)} s</td>{string.Concat(w.StagesNs.Select(v => $"<td class=\"n\">{D(v)}</td>"))}</tr>");
             h.Append("</table>");
         }
+        if (s.Trace is { } trace) TraceSection.Render(h, trace);
         if (s.KernelFindings.Count > 0)
             h.Append("<p class=\"banner warn\">kernel log: " + string.Join("<br>", s.KernelFindings.Select(E)) + "</p>");
         if (s.KernelLog is { } klog)
@@ -277,6 +278,9 @@ public static class HtmlReport
         .warn{background:#fff3e0;border:1px solid #ef6c00}.msg{font-style:italic}.small{font-size:.8em;color:#555}
         img{display:block;max-width:100%;margin:.5em 0}section.suite{page-break-inside:avoid}
         footer{margin-top:2em;font-size:.8em;color:#666}pre{font-size:.75em;white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.4em}
+        h3.trace{font-size:1.08em;margin:1.2em 0 .3em}h4.trace{font-size:1em;margin:1em 0 .3em}p.check.outside{color:#c62828;font-weight:bold}
+        div.ev{margin:.6em 0 1.2em;padding-left:.7em;border-left:3px solid #ddd}table.ev tr.longest td{font-weight:bold}
+        svg.tl{display:block;max-width:100%;height:auto;margin:.4em 0}
         @media print{body{margin:0;max-width:none}nav a{color:#222;text-decoration:none}}
         """;
 }
