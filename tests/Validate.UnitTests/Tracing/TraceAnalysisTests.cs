@@ -20,6 +20,7 @@ public class TraceAnalysisTests
         "          <idle>-0       [001] d..2.   100.000010: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
         "  measure-uio cpu1-500   [001] d..2.   100.000020: sched_switch: prev_comm=measure-uio cpu1 prev_pid=500 prev_prio=19 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120",
         "          <idle>-0       [000] d.h1.   100.000100: irq_handler_entry: irq=20 name=uio_pci_generic",
+        "          <idle>-0       [000] d.h2.   100.000104: sched_waking: comm=irq/20-uio_pci_generic pid=186 prio=49 target_cpu=000",
         "          <idle>-0       [000] d.h1.   100.000105: irq_handler_exit: irq=20 ret=handled",
         "          <idle>-0       [000] d..2.   100.000110: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
         " irq/20-uio_pci_generic-186 [000] d..3.   100.000130: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
@@ -27,6 +28,7 @@ public class TraceAnalysisTests
         "  measure-uio cpu1-500   [001] d..2.   100.000170: sched_switch: prev_comm=measure-uio cpu1 prev_pid=500 prev_prio=19 prev_state=S ==> next_comm=stress-ng-cpu next_pid=700 next_prio=120",
         " irq/20-uio_pci_generic-186 [000] d..2.   100.000200: sched_switch: prev_comm=irq/20-uio_pci_generic prev_pid=186 prev_prio=49 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120",
         "          <idle>-0       [000] d.h1.   100.001010: irq_handler_entry: irq=20 name=uio_pci_generic",
+        "          <idle>-0       [000] d.h2.   100.001011: sched_waking: comm=irq/20-uio_pci_generic pid=186 prio=49 target_cpu=000",
         "          <idle>-0       [000] d.h1.   100.001012: irq_handler_exit: irq=20 ret=handled",
         "          <idle>-0       [000] d..2.   100.001015: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
         " irq/20-uio_pci_generic-186 [000] d..3.   100.001020: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
@@ -54,7 +56,7 @@ public class TraceAnalysisTests
     public void Lines_are_read_whatever_the_task_names_and_a_cut_line_is_skipped()
     {
         var e = TraceParser.Parse(Trace);
-        Assert.That(e, Has.Count.EqualTo(16));
+        Assert.That(e, Has.Count.EqualTo(18));
         Assert.That(e[0], Has.Property("Pid").EqualTo(0).And.Property("Cpu").EqualTo(1).And.Property("TsNs").EqualTo(100_000_010_000));
         Assert.That(e[0].NextComm, Is.EqualTo("measure-uio cpu1"));
         Assert.That(e.Single(x => x.Kind == TraceKind.Waking && x.TsNs == 100_000_130_000).Pid, Is.EqualTo(186), "comm with a slash and dashes");
