@@ -26,8 +26,14 @@ public static class TraceAnalysis
     /// <summary>The text trace prints microseconds: an event up to this much before a stamp may be after it.</summary>
     private const long Tolerance = 1000;
 
-    /// <summary>valirq's stamps must agree with the trace's within this at the 99th percentile (its hard IRQ stamp is taken in the handler, just after the tracepoint).</summary>
-    public const long CheckBoundNs = 50_000;
+    /// <summary>
+    /// valirq's stamps must agree with the trace's within this at the 99th percentile, and within a tenth of it
+    /// at the median. Its hard IRQ stamp is the handler's first statement, just after the irq_handler_entry
+    /// tracepoint; its thread stamp the thread function's first, just after the switch-in. Measured in the
+    /// virtual lab (TCG): medians 3 to 8 us, 99th percentiles 6 to 61 us: the emulated CPU is now and then
+    /// descheduled by the host between the two clock reads, which real hardware does not do.
+    /// </summary>
+    public const long CheckBoundNs = 200_000;
 
     /// <summary>The path of one sample through the trace (indices into the events, -1 when not found).</summary>
     private readonly record struct Path(int Hardirq, int Thread, int Wakeup, int Running);
@@ -120,7 +126,8 @@ public static class TraceAnalysis
         }
         var h = Stats(hard);
         var t = Stats(thread);
-        return new TraceCheck(hard.Count, h.P50, h.P99, h.MaxAbs, t.P50, t.P99, t.MaxAbs, CheckBoundNs, h.P99 <= CheckBoundNs && t.P99 <= CheckBoundNs);
+        var within = h.P99 <= CheckBoundNs && t.P99 <= CheckBoundNs && Math.Abs(h.P50) <= CheckBoundNs / 10 && Math.Abs(t.P50) <= CheckBoundNs / 10;
+        return new TraceCheck(hard.Count, h.P50, h.P99, h.MaxAbs, t.P50, t.P99, t.MaxAbs, CheckBoundNs, within);
     }
 
     private static List<int> Indices(IReadOnlyList<TraceEvent> events, Func<TraceEvent, bool> keep)

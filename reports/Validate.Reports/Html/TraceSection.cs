@@ -62,7 +62,7 @@ public static class TraceSection
     public static string CheckWords(TraceCheck c) =>
         $"valirq's own stamps against the trace over {c.Compared} samples: hard IRQ p50 {Offset(c.HardirqP50Ns)}, p99 {Duration.Format(c.HardirqP99Ns)}, max {Duration.Format(c.HardirqMaxAbsNs)}; " +
         $"IRQ thread p50 {Offset(c.ThreadP50Ns)}, p99 {Duration.Format(c.ThreadP99Ns)}, max {Duration.Format(c.ThreadMaxAbsNs)}; " +
-        (c.Within ? $"within the {Duration.Format(c.BoundNs)} bound." : $"OUTSIDE the {Duration.Format(c.BoundNs)} bound.");
+        (c.Within ? $"within the {Duration.Format(c.BoundNs)} bound." : $"OUTSIDE the {Duration.Format(c.BoundNs)} bound.") + $" (bound: p99 {Duration.Format(c.BoundNs)}, median {Duration.Format(c.BoundNs / 10)})";
 
     /// <summary>"+2.6 us", "-800 ns", "+0 ns".</summary>
     public static string Offset(long ns) => (ns < 0 ? "-" : "+") + Duration.Format(Math.Abs(ns));

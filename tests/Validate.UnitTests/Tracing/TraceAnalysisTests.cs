@@ -109,8 +109,10 @@ public class TraceAnalysisTests
         var r = Analyse("valirq", [[52_000, 13_000, 0, 110_000], [12_000, 8_000, 0, 530_000]], new Dictionary<string, long>());
         Assert.That(r.Check, Is.Not.Null);
         Assert.That((r.Check!.Compared, r.Check.HardirqMaxAbsNs, r.Check.ThreadMaxAbsNs, r.Check.Within), Is.EqualTo((2L, 2_000L, 5_000L, true)));
-        var off = Analyse("valirq", [[152_000, 13_000, 0, 110_000], [12_000, 8_000, 0, 530_000]], new Dictionary<string, long>());
-        Assert.That(off.Check!.Within, Is.False, "a hard IRQ stamp 100 us off the trace is out of bound");
+        var off = Analyse("valirq", [[302_000, 13_000, 0, 110_000], [12_000, 8_000, 0, 530_000]], new Dictionary<string, long>());
+        Assert.That(off.Check!.Within, Is.False, "a hard IRQ stamp 250 us off the trace is out of bound");
+        var median = Analyse("valirq", [[82_000, 43_000, 0, 110_000], [42_000, 38_000, 0, 530_000]], new Dictionary<string, long>());
+        Assert.That(median.Check!.Within, Is.False, "stamps 30 us off at the median are out of bound");
     }
 
     [Test]
