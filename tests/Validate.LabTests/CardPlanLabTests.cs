@@ -99,6 +99,11 @@ public class CardPlanLabTests
             Assert.That(s.Facts["device"], Does.Match(@"^/dev/vfio/\d+$"), s.Name);
             Assert.That(s.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-user", "user-done", "total" }), s.Name);
         }
+        // vfio stamps only the user's side; the kernel's trace splits its path as valirq's: raise, hard IRQ, IRQ thread, user.
+        var traced = vfio.Single(s => s.Mode == "msi").Trace!;
+        Assert.That(traced.Matched, Is.GreaterThanOrEqualTo(270), string.Join("; ", traced.Notes));
+        Assert.That(traced.Stages.Select(st => st.Name), Is.SupersetOf(new[] { "raise-hardirq", "hardirq-thread", "running-user" }));
+        Assert.That(traced.IrqThreads, Has.Some.Contains("vfio"), "vfio-pci's own IRQ thread served the card");
         // The comparison a lab would make by hand: one group, the card idle, a row per interface with its path to user space.
         var idle = r.Comparisons.Single(c => c.Load == "idle");
         Assert.That(idle.Rows.Select(x => x.Backend).Distinct(), Is.EquivalentTo(new[] { "valirq", "uio", "vfio" }));
