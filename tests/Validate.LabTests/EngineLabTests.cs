@@ -75,6 +75,13 @@ public class EngineLabTests
             Assert.That(w.Stages, Has.Count.GreaterThanOrEqualTo(4));
             Assert.That(File.ReadAllText(Path.Combine(outDir, w.File!)), Does.Contain("irq_handler_entry"), "the raw trace window is kept");
         }
+        // The host renders what the lab measured: each worst event in words, with its timeline.
+        var report = Cli.Run(TimeSpan.FromMinutes(2), "report", outDir);
+        Assert.That(report.ExitCode, Is.Zero, report.ToString());
+        var html = File.ReadAllText(Path.Combine(outDir, "report.html"));
+        Assert.That(html, Does.Contain("Where the time went (kernel trace)"));
+        Assert.That(System.Text.RegularExpressions.Regex.Count(html, "<svg class=\"tl\""), Is.GreaterThanOrEqualTo(3), "a timeline per analysed event");
+        Assert.That(System.Text.RegularExpressions.Regex.Count(html, "the longest stage, "), Is.GreaterThanOrEqualTo(3), "each analysed event said in words");
         foreach (var s in r.Suites.Where(s => s.Backend == "valirq"))
         {
             Assert.That(s.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-hardirq", "hardirq-thread", "thread-user", "total" }));
