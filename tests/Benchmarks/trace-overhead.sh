@@ -61,7 +61,8 @@ mkdir -p "$out"
 # No `set -e` in the guest: a failed run is one missing result (trace_overhead.py says so), not a lost boot.
 run_cmd() { # SIDE ROUND
     local name=$1-$2 extra=""
-    [[ $1 == on ]] && extra=" ${traced[*]}"
+    # The plan may trace the suite already (the edu plan's uio-idle does): off says so explicitly.
+    if [[ $1 == on ]]; then extra=" ${traced[*]}"; else extra=" --set suites:$k:trace:enabled=false"; fi
     echo "$cli run $plan ${common[*]}$extra --out $out/$name > $out/$name.log 2>&1"
 }
 script=":"
