@@ -39,6 +39,7 @@ public static class SuiteConfiguration
         RecoveryTimeoutMs = s.Fault?.RecoveryTimeoutMs,
         VfioReset = s.Fault?.VfioReset,
         Release = s.Backend == BackendKind.Timer ? null : plan.Release,
+        Traced = s.Trace is not null ? true : null,
         Limits = [.. s.Limits.Stages.Select(l => $"{l.Stage} {l.Statistic} {Duration.Format(l.Ns)}")],
     };
 

@@ -36,6 +36,8 @@ public sealed record SuiteParameters
     public bool? VfioReset { get; init; }
     /// <summary>What valirq does with the card when a driver's file is released (the plan's release).</summary>
     public string? Release { get; init; }
+    /// <summary>Traced with ftrace (plan key trace): tracing costs the measurement (tests/Benchmarks/trace-overhead.sh), so it is part of the configuration.</summary>
+    public bool? Traced { get; init; }
     /// <summary>The suite's limits as the plan states them ("total p99 2ms"): recorded, not hashed.</summary>
     public IReadOnlyList<string> Limits { get; init; } = [];
 }
