@@ -64,6 +64,18 @@ public class LavaWriterTests
     }
 
     [Test]
+    public void A_marginal_suite_passes_and_an_error_fails()
+    {
+        var r = ReportTests.Sample();
+        r.Suites[0].Verdict = Verdict.Marginal;
+        r.Suites[0].CountsVerdict = Verdict.Marginal;
+        r.Suites[2].Verdict = Verdict.Error;
+        var cases = Cases(r);
+        Assert.That(cases["msi-idle"]["RESULT"], Is.EqualTo("pass"), "MARGINAL is a pass with its reason in the report");
+        Assert.That(cases["uio"]["RESULT"], Is.EqualTo("fail"), "ERROR could not measure: a failure");
+    }
+
+    [Test]
     public void Names_with_spaces_or_markup_become_ids_LAVA_takes() =>
         Assert.That(LavaWriter.Id("My card <x> run 1"), Is.EqualTo("My_card__x__run_1"));
 
