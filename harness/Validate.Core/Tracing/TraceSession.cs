@@ -41,8 +41,9 @@ public sealed class TraceSession : IDisposable
     public static TraceSession Start(int bufferKb, string name)
     {
         var root = Root() ?? throw new ValidateException(ExitCodes.SetupError, $"cannot trace: {Unavailable()}");
+        RemoveOrphans(Path.Combine(root, "instances"));
         var dir = Path.Combine(root, "instances", $"validate-{Environment.ProcessId}-{name}");
-        if (Directory.Exists(dir)) Directory.Delete(dir); // one left by a run that was killed
+        if (Directory.Exists(dir)) Directory.Delete(dir);
         Directory.CreateDirectory(dir);
         var session = new TraceSession(dir, bufferKb);
         try
@@ -63,6 +64,24 @@ public sealed class TraceSession : IDisposable
     }
 
     public void Stop() => Write("tracing_on", "0");
+
+    /// <summary>
+    /// Instances of runs that were killed (SIGKILL leaves no time to remove one: its ring stays allocated and
+    /// recording): validate-PID-* whose process is gone. Removing an instance stops it and frees its ring.
+    /// </summary>
+    public static void RemoveOrphans(string instances, string proc = "/proc")
+    {
+        if (!Directory.Exists(instances)) return;
+        foreach (var dir in Directory.EnumerateDirectories(instances, "validate-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-', 3);
+            if (parts.Length < 3 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _) || Directory.Exists(Path.Combine(proc, parts[1])))
+                continue;
+            try { Directory.Delete(dir); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
 
     /// <summary>The trace as text, one event a line, merged across CPUs in time order by the kernel.</summary>
     public List<string> ReadLines() => [.. File.ReadLines(Path.Combine(_dir, "trace"))];

@@ -125,3 +125,25 @@ public class TraceAnalysisTests
         Assert.That(r.Notes, Has.Some.Contains("1 of 3 samples have no hard IRQ of the card").And.Some.Contains("overflowed (12 events"));
     }
 }
+
+/// <summary>A run killed with SIGKILL leaves its tracefs instance recording; the next run removes it, and nobody else's.</summary>
+public class TraceSessionTests
+{
+    [Test]
+    public void Instances_of_runs_that_are_gone_are_removed_and_no_other()
+    {
+        var dir = Directory.CreateTempSubdirectory("validate-instances-");
+        try
+        {
+            var gone = Directory.CreateDirectory(Path.Combine(dir.FullName, "validate-999999999-uio-idle")).FullName;
+            var alive = Directory.CreateDirectory(Path.Combine(dir.FullName, $"validate-{Environment.ProcessId}-uio-idle")).FullName;
+            var other = Directory.CreateDirectory(Path.Combine(dir.FullName, "someone-else")).FullName;
+            TraceSession.RemoveOrphans(dir.FullName);
+            Assert.That((Directory.Exists(gone), Directory.Exists(alive), Directory.Exists(other)), Is.EqualTo((false, true, true)));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
+    }
+}
