@@ -263,7 +263,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         }
 
         ready.Wait();
-        // The code the loop runs is final before the window: tier-up compilations queued by the warm-up end first.
+        // The code the loop runs is final before the window: whatever the warm-up made the JIT compile is done first.
         var jitSettled = WaitForJitQuiet(TimeSpan.FromSeconds(3));
         // The kernel's trace of the window (plan key trace): set up and started before it, stopped after it.
         if (suite.Trace is { } tp && errors.All(e => e is null) && Tracing.TraceSession.Unavailable() is null)
@@ -292,8 +292,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         sw.Stop();
         trace?.Stop();
         var gcs = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
-        var harness = quiet.Leave();
-        if (!jitSettled) harness = harness with { Disturbed = (harness.Disturbed is null ? "harness activity in the window: " : harness.Disturbed + "; ") + "the JIT was still compiling 3 s after the warm-up" };
+        var harness = quiet.Leave(jitSettled);
         var info = new MeasurementInfo(started, sw.Elapsed.TotalSeconds, n, allocated.Sum(), gcs.Item1, gcs.Item2, gcs.Item3,
             noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion, suite.Warmup, harness);
         if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
@@ -313,22 +312,14 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     /// </summary>
     private static void Warmup(LatencyBackend backend, IReadOnlyList<string> stages, int iterations)
     {
+        // The suites runner compiles without tiering (Validate.Suites.csproj): what the loop calls is compiled,
+        // optimized, here, once; WaitForJitQuiet and the quiet window's JIT count check that it stays so.
         using (var scratch = new LatencyRecorder(stages, rawPath: null, rawRing: 1024))
-        {
             MeasureLoop(backend, scratch, Math.Max(iterations, 1), MonotonicClock.NowNs(), long.MaxValue, out _);
-            // Tiered compilation counts calls only after its delay (100 ms without new tier-0 code): a second
-            // round past it promotes what the loop calls, so that the optimized code is in before the window.
-            Thread.Sleep(TierUpDelay);
-            MeasureLoop(backend, scratch, TierUpCalls, MonotonicClock.NowNs(), long.MaxValue, out _);
-        }
         var c = backend.Counters;
         c.Stimuli = c.Events = c.Interrupts = c.Lost = c.Extra = c.Missed = c.Overruns = c.Errors = 0;
         c.LastErrno = 0;
     }
-
-    /// <summary>The runtime's tiering delay (TC_CallCountingDelayMs, 100 ms) with a margin, and more calls than its promotion threshold (30).</summary>
-    private static readonly TimeSpan TierUpDelay = TimeSpan.FromMilliseconds(250);
-    private const int TierUpCalls = 40;
 
     /// <summary>Waits until the JIT has compiled nothing for two polls in a row (false when it is still busy at <paramref name="limit"/>).</summary>
     private static bool WaitForJitQuiet(TimeSpan limit)

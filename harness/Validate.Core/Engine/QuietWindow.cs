@@ -54,7 +54,7 @@ public sealed class QuietWindow
         // reading /proc is not counted as activity in the window.
         _self = Scheduling.CurrentThreadId();
         // Leave's own code is compiled now, so that neither its compilation nor its first call counts in the window.
-        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(QuietWindow).GetMethod(nameof(Leave))!.MethodHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(QuietWindow).GetMethod(nameof(Leave), [typeof(bool)])!.MethodHandle);
         _before = ThreadActivity.Sample().ToDictionary(t => t.Tid);
         if (ThreadActivity.SampleOne(_self) is { } self) _before[_self] = self;
         _jitMethods = JitInfo.GetCompiledMethodCount(currentThread: false);
@@ -66,7 +66,8 @@ public sealed class QuietWindow
         new(measuringTids, measuringCpus, [.. Scheduling.GetAffinity(0).Where(c => !measuringCpus.Contains(c))]);
 
     /// <summary>Gives the other threads their CPUs back and says what of ours ran during the window.</summary>
-    public HarnessActivity Leave()
+    /// <param name="jitSettled">whether the JIT had gone quiet before the window opened</param>
+    public HarnessActivity Leave(bool jitSettled = true)
     {
         var jitMethods = JitInfo.GetCompiledMethodCount(currentThread: false) - _jitMethods;
         var jitTime = JitInfo.GetCompilationTime(currentThread: false) - _jitTime;
@@ -74,12 +75,12 @@ public sealed class QuietWindow
         var after = ThreadActivity.Sample().Select(t => t.Tid == _self && self is not null ? self : t).ToList();
         foreach (var (tid, cpus) in _moved)
             Scheduling.SetAffinity(tid, cpus); // a thread that ended in the window is gone: nothing to give back
-        return Measure(_before, after, _measuring, _measuringCpus, _moved.Count, _left, jitMethods, (long)jitTime.TotalNanoseconds);
+        return Measure(_before, after, _measuring, _measuringCpus, _moved.Count, _left, jitMethods, (long)jitTime.TotalNanoseconds, jitSettled);
     }
 
     /// <summary>The activity between two samples of the process's threads (a thread new in the window counts from 0).</summary>
     public static HarnessActivity Measure(IReadOnlyDictionary<int, ThreadSample> before, IReadOnlyList<ThreadSample> after, IReadOnlySet<int> measuring,
-        IReadOnlyList<int> measuringCpus, int moved, int left, long jitMethods, long jitTimeNs)
+        IReadOnlyList<int> measuringCpus, int moved, int left, long jitMethods, long jitTimeNs, bool jitSettled = true)
     {
         var costs = new List<ThreadCost>();
         long preemptions = 0;
@@ -107,6 +108,7 @@ public sealed class QuietWindow
         // The JIT runs on whichever thread calls a method first: beside the measuring threads only when some thread could not be moved.
         if (jitMethods > 0 && (left > 0 || moved == 0))
             why.Add($"the JIT compiled {jitMethods} method(s) in the window ({Duration.Format(jitTimeNs)})");
+        if (!jitSettled) why.Add("the JIT was still compiling 3 s after the warm-up");
         return new HarnessActivity(moved, left, costs.Sum(c => c.CpuNs), beside, preemptions, migrations, jitMethods, jitTimeNs,
             [.. costs.OrderByDescending(c => c.CpuNs).Take(8)], why.Count == 0 ? null : "harness activity in the window: " + string.Join("; ", why));
     }

@@ -57,29 +57,4 @@ public static class SuiteConfiguration
         }, RunResults.Json);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
     }
-
-    /// <summary>What differs between two suites' parameters, one "key: before -> after" each (limits included, marked).</summary>
-    public static IReadOnlyList<string> Diff(SuiteParameters? before, SuiteParameters? after)
-    {
-        static Dictionary<string, string> Flat(SuiteParameters? p)
-        {
-            var d = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (p is null) return d;
-            foreach (var kv in JsonSerializer.SerializeToElement(p, RunResults.Json).EnumerateObject())
-                d[kv.Name] = kv.Value.ValueKind == JsonValueKind.Array
-                    ? string.Join(", ", kv.Value.EnumerateArray().Select(x => x.ToString()))
-                    : kv.Value.ToString();
-            return d;
-        }
-        var a = Flat(before);
-        var b = Flat(after);
-        var changes = new List<string>();
-        foreach (var key in a.Keys.Union(b.Keys).Order(StringComparer.Ordinal))
-        {
-            a.TryGetValue(key, out var x);
-            b.TryGetValue(key, out var y);
-            if (x != y) changes.Add($"{key}: {(x is null or "" ? "(none)" : x)} -> {(y is null or "" ? "(none)" : y)}");
-        }
-        return changes;
-    }
 }

@@ -154,6 +154,7 @@ public static class TraceAnalysis
     {
         if (ctx.Thresholds.Count == 0 || ctx.Keep <= 0) return;
         var crossing = new List<(int Index, string Crossed)>();
+        var native = ctx.Thresholds.Keys.ToDictionary(stage => stage, stage => ctx.NativeStages.ToList().IndexOf(stage));
         for (int i = 0; i < samples.Count; i++)
         {
             if (paths[i].Running < 0) continue;
@@ -162,7 +163,7 @@ public static class TraceAnalysis
             foreach (var (stage, limit) in ctx.Thresholds)
             {
                 long? v = stages.FirstOrDefault(s => s.Name == stage) is { Name: not null } st ? st.End - st.Start
-                    : ctx.NativeStages.ToList().IndexOf(stage) is var k and >= 0 && k < samples[i].Stages.Length ? samples[i].Stages[k] : null;
+                    : native[stage] is var k and >= 0 && k < samples[i].Stages.Length ? samples[i].Stages[k] : null;
                 if (v > limit) over.Add($"{stage} {Duration.Format(v.Value)} > {Duration.Format(limit)}");
             }
             if (over.Count > 0) crossing.Add((i, string.Join(", ", over)));

@@ -326,7 +326,8 @@ public sealed class HistoryStore : IDisposable
             {
                 var (before, after) = (perRun[i - 1], perRun[i]);
                 if (before.Hash is null || after.Hash is null || before.Hash == after.Hash) continue;
-                var what = Engine.SuiteConfiguration.Diff(Parameters(before.Json), Parameters(after.Json)).Where(w => !w.StartsWith("limits:", StringComparison.Ordinal)).ToList();
+                // Limits are recorded but not hashed: a changed limit is not a configuration change.
+                var what = before.Json is null || after.Json is null ? [] : JsonDiff(before.Json, after.Json, key => key.StartsWith("limits", StringComparison.Ordinal)).ToList();
                 if (what.Count == 0) what.Add("kernel configuration or card revision (the suite's parameters are the same)");
                 changes.Add(new ConfigChange(suite, after.Id, after.Started, what));
             }
@@ -334,13 +335,6 @@ public sealed class HistoryStore : IDisposable
         var envChanges = runs.Count >= 2 ? EnvironmentDiff(runs[^2].Env, runs[^1].Env) : [];
         return new HistoryView(series.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<StagePoint>)kv.Value), regressions, envChanges,
             runs.Count >= 2 ? runs[^2].Id : null, [.. changes.OrderBy(c => c.StartedUtc).ThenBy(c => c.Suite, StringComparer.Ordinal)]);
-    }
-
-    private static SuiteParameters? Parameters(string? json)
-    {
-        if (json is null) return null;
-        try { return JsonSerializer.Deserialize<SuiteParameters>(json, RunResults.Json); }
-        catch (JsonException) { return null; }
     }
 
     /// <summary>
@@ -356,12 +350,16 @@ public sealed class HistoryStore : IDisposable
     }
 
     /// <summary>What changed between two environment snapshots (JSON), one line per key.</summary>
-    public static IReadOnlyList<string> EnvironmentDiff(string beforeJson, string afterJson)
+    public static IReadOnlyList<string> EnvironmentDiff(string beforeJson, string afterJson) =>
+        JsonDiff(beforeJson, afterJson, key => key.StartsWith("warnings", StringComparison.Ordinal));
+
+    /// <summary>What changed between two JSON objects, one "key: before -> after" line per flattened key (a.b for nesting, lists joined), keys <paramref name="ignore"/> says to leave out aside.</summary>
+    public static IReadOnlyList<string> JsonDiff(string beforeJson, string afterJson, Func<string, bool>? ignore = null)
     {
         var a = Flatten(JsonDocument.Parse(beforeJson).RootElement, "");
         var b = Flatten(JsonDocument.Parse(afterJson).RootElement, "");
         var changes = new List<string>();
-        foreach (var key in a.Keys.Union(b.Keys).Where(k => !k.StartsWith("warnings", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var key in a.Keys.Union(b.Keys).Where(k => ignore is null || !ignore(k)).Order(StringComparer.Ordinal))
         {
             a.TryGetValue(key, out var x);
             b.TryGetValue(key, out var y);

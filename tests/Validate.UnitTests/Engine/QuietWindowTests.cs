@@ -48,6 +48,13 @@ public class QuietWindowTests
     }
 
     [Test]
+    public void A_JIT_still_busy_when_the_window_opened_disturbs_it()
+    {
+        var a = QuietWindow.Measure(new Dictionary<int, ThreadSample>(), [], new HashSet<int> { 1 }, [1], 3, 0, 0, 0, jitSettled: false);
+        Assert.That(a.Disturbed, Is.EqualTo("harness activity in the window: the JIT was still compiling 3 s after the warm-up"));
+    }
+
+    [Test]
     public void A_load_thread_of_the_suite_is_the_load_not_the_harness()
     {
         var before = new Dictionary<int, ThreadSample> { [7] = T(7, "load-irq-flood", 0, 1, [0, 1]) };

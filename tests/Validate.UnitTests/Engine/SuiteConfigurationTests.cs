@@ -1,6 +1,8 @@
+using System.Text.Json;
 using NUnit.Framework;
 using Validate.Engine;
 using Validate.Plans;
+using Validate.Results;
 using Validate.TestSupport;
 
 namespace Validate.UnitTests.Engine;
@@ -65,7 +67,7 @@ public class SuiteConfigurationTests
     {
         var plan = PlanLoader.Load(Edu, [], cpuCount: 2);
         var a = SuiteConfiguration.Parameters(plan, plan.Suites[0]);
-        Assert.That(SuiteConfiguration.Diff(a, a with { RateHz = a.RateHz * 2, Cpus = [0] }),
+        Assert.That(Validate.Reports.History.HistoryStore.JsonDiff(JsonSerializer.Serialize(a, RunResults.Json), JsonSerializer.Serialize(a with { RateHz = a.RateHz * 2, Cpus = [0] }, RunResults.Json)),
             Is.EqualTo(new[] { $"cpus: {string.Join(", ", a.Cpus)} -> 0", $"rateHz: {a.RateHz} -> {a.RateHz * 2}" }));
     }
 }
