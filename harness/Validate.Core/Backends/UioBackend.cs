@@ -102,7 +102,7 @@ public sealed unsafe class UioBackend : LatencyBackend
             return r == 0 ? Outcome.Lost : Outcome.Error;
         }
         uint count;
-        var n = Posix.Read(_uioFd, &count, 4);
+        var n = Posix.ReadReady(_uioFd, &count, 4);
         var user = MonotonicClock.NowNs();
         GC.KeepAlive(_uio);
         if (n != 4)

@@ -148,7 +148,7 @@ public sealed unsafe class VfioBackend : LatencyBackend
         {
             if (_fds.Length > 1 && !_ready[i]) continue;
             ulong count;
-            var n = Posix.Read(_fds[i], &count, 8);
+            var n = Posix.ReadReady(_fds[i], &count, 8);
             if (n == 8) interrupts += count;
             else if (n != -Errno.EAGAIN) { c.Errors++; c.LastErrno = n < 0 ? (int)-n : Errno.EIO; }
         }

@@ -5,7 +5,8 @@ namespace Validate.Interop;
 // libc calls that Tmds.LibC lacks, bound with LibraryImport (source-generated, no marshalling stubs at
 // run time). C names are kept here only, and only Interop/ calls them (tests/Validate.UnitTests/
 // ArchitectureTests.cs reads the IL): the rest of the engine calls the typed wrappers Scheduling and
-// MonotonicClock. Widths are exact: clockid_t and int are int, pid_t is int, time_t and long are long.
+// MonotonicClock. clock_gettime, and the read/ioctl/poll of measurement loops, are function pointers in
+// LoopCalls (no stub between the loop and libc). Widths are exact: clockid_t and int are int, pid_t is int, time_t and long are long.
 // Tmds.LibC covers the rest (mlockall, sched_setaffinity, open/read/write/ioctl/poll/mmap), also called
 // from Interop/ only: FileDescriptor, MappedMemory, Posix, Scheduling, Signals.
 internal static partial class Libc
@@ -27,11 +28,6 @@ internal static partial class Libc
     {
         public int SchedPriority;
     }
-
-    /// <summary>int clock_gettime(clockid_t, struct timespec *): 0, or -1 and errno.</summary>
-    [LibraryImport("libc", EntryPoint = "clock_gettime", SetLastError = true)]
-    [SuppressGCTransition] // a vDSO call of a few ns that never blocks: skip the GC transition
-    public static partial int ClockGettime(int clockId, out Timespec tp);
 
     /// <summary>
     /// int clock_nanosleep(clockid_t, int flags, const struct timespec *, struct timespec *):

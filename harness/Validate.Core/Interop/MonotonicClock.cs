@@ -6,11 +6,7 @@ namespace Validate.Interop;
 /// </summary>
 public static class MonotonicClock
 {
-    public static long NowNs()
-    {
-        Libc.ClockGettime(Libc.CLOCK_MONOTONIC, out var ts);
-        return ts.TvSec * 1_000_000_000L + ts.TvNsec;
-    }
+    public static long NowNs() => LoopCalls.MonotonicNs();
 
     /// <summary>
     /// Sleeps until the absolute CLOCK_MONOTONIC time <paramref name="deadlineNs"/> (TIMER_ABSTIME, as

@@ -19,6 +19,12 @@ public static unsafe class Posix
         return n >= 0 ? n : -errno;
     }
 
+    /// <summary>
+    /// read(2) of a descriptor <see cref="PollIn"/> just reported readable, in a measurement loop: it does
+    /// not block, so it is made without the GC transition (<see cref="LoopCalls"/>). Bytes read, or -errno.
+    /// </summary>
+    public static long ReadReady(int fd, void* buffer, nuint count) => LoopCalls.ReadReady(fd, buffer, count);
+
     /// <summary>ssize_t write(int, const void *, size_t): bytes written, or -errno.</summary>
     public static long Write(int fd, void* buffer, nuint count)
     {
@@ -56,14 +62,13 @@ public static unsafe class Posix
         pollfd pfd = default;
         pfd.fd = fd;
         pfd.events = POLLIN;
-        int r, e = 0;
+        int r;
         do
         {
-            r = poll(&pfd, 1, timeoutMs);
-            if (r < 0) e = errno;
+            r = LoopCalls.Poll(&pfd, 1, timeoutMs);
         }
-        while (r < 0 && e == Errno.EINTR);
-        return r >= 0 ? r : -e;
+        while (r == -Errno.EINTR);
+        return r;
     }
 
     /// <summary>
@@ -80,15 +85,14 @@ public static unsafe class Posix
             pfd[i].events = POLLIN;
             pfd[i].revents = 0;
         }
-        int r, e = 0;
+        int r;
         do
         {
-            r = poll(pfd, (uint)n, timeoutMs);
-            if (r < 0) e = errno;
+            r = LoopCalls.Poll(pfd, (nuint)n, timeoutMs);
         }
-        while (r < 0 && e == Errno.EINTR);
+        while (r == -Errno.EINTR);
         for (var i = 0; i < n; i++) ready[i] = r > 0 && pfd[i].revents != 0;
-        return r >= 0 ? r : -e;
+        return r;
     }
 
     /// <summary>int ioctl(int, unsigned long, void *): its non-negative result, or -errno.</summary>

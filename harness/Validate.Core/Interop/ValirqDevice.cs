@@ -103,7 +103,7 @@ public sealed unsafe class ValirqDevice : IDisposable
             return r;
         }
         ValirqEvent record;
-        var n = Posix.Read(_fd, &record, (nuint)sizeof(ValirqEvent));
+        var n = Posix.ReadReady(_fd, &record, (nuint)sizeof(ValirqEvent));
         GC.KeepAlive(_handle);
         if (n != sizeof(ValirqEvent))
         {
@@ -130,7 +130,7 @@ public sealed unsafe class ValirqDevice : IDisposable
     /// <summary>Re-arms the interrupt (VALIRQ_IOC_ACK). Returns 0 or -errno (EAGAIN: the card still interrupts).</summary>
     public int Ack()
     {
-        var r = Posix.Ioctl(_fd, ValirqIoc.Ack, null);
+        var r = LoopCalls.IoctlShort(_fd, ValirqIoc.Ack, null);
         GC.KeepAlive(_handle);
         return r < 0 ? r : 0;
     }

@@ -49,7 +49,7 @@ public sealed unsafe class ValirqStimulusHook : IDisposable
     public long Raise(in ValirqReg reg, uint value)
     {
         var arg = new ValirqStimulus { Reg = reg, Value = value };
-        var r = Posix.Ioctl(_fd, ValirqIoc.Stimulus, &arg);
+        var r = LoopCalls.IoctlShort(_fd, ValirqIoc.Stimulus, &arg);
         GC.KeepAlive(_handle);
         return r < 0 ? r : (long)arg.BeforeNs;
     }

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace Validate.Interop;
+
+/// <summary>
+/// The libc calls a measurement loop makes between a raise and its user-side stamp, bound as unmanaged
+/// function pointers so that each is one indirect call from the loop's compiled code, as in C: no
+/// marshalling stub, no errno bookkeeping on success (errno is read with
+/// <see cref="Marshal.GetLastSystemError"/> only after a failure, as a LibraryImport stub does).
+/// <para>
+/// Calls that never block (clock_gettime in the vDSO, read of a descriptor poll found readable, a
+/// valirq ioctl that only writes a register or re-arms) also skip the GC transition
+/// (<c>SuppressGCTransition</c>): the runtime's own guidance for calls of a few microseconds at most.
+/// poll, which sleeps until the interrupt, keeps the transition, inlined by the JIT, so a collection
+/// elsewhere never waits for it.
+/// </para>
+/// <para>
+/// Why it matters: under the virtual lab's emulation, and on a real CPU after a context switch, the
+/// cost of this path is mostly the code and data pages it touches; a DllImport stub with SetLastError
+/// adds two calls into the runtime and a thread-local store per call
+/// (tests/Benchmarks/valirq-c-vs-csharp.sh measures the difference against a C reader).
+/// </para>
+/// </summary>
+public static unsafe class LoopCalls
+{
+    private static readonly delegate* unmanaged[SuppressGCTransition]<int, Libc.Timespec*, int> s_clockGettime;
+    private static readonly delegate* unmanaged[SuppressGCTransition]<int, void*, nuint, nint> s_read;
+    private static readonly delegate* unmanaged[SuppressGCTransition]<int, nuint, void*, int> s_ioctl;
+    private static readonly delegate* unmanaged<void*, nuint, int, int> s_poll;
+
+    static LoopCalls()
+    {
+        var libc = NativeLibrary.Load("libc.so.6");
+        s_clockGettime = (delegate* unmanaged[SuppressGCTransition]<int, Libc.Timespec*, int>)NativeLibrary.GetExport(libc, "clock_gettime");
+        s_read = (delegate* unmanaged[SuppressGCTransition]<int, void*, nuint, nint>)NativeLibrary.GetExport(libc, "read");
+        s_ioctl = (delegate* unmanaged[SuppressGCTransition]<int, nuint, void*, int>)NativeLibrary.GetExport(libc, "ioctl");
+        s_poll = (delegate* unmanaged<void*, nuint, int, int>)NativeLibrary.GetExport(libc, "poll");
+    }
+
+    /// <summary>clock_gettime(CLOCK_MONOTONIC) in ns (the vDSO: no system call, never fails for this clock).</summary>
+    public static long MonotonicNs()
+    {
+        Libc.Timespec ts;
+        s_clockGettime(Libc.CLOCK_MONOTONIC, &ts);
+        return ts.TvSec * 1_000_000_000L + ts.TvNsec;
+    }
+
+    /// <summary>read(2) of a descriptor poll reported readable (it does not block): bytes, or -errno.</summary>
+    public static long ReadReady(int fd, void* buffer, nuint count)
+    {
+        var n = s_read(fd, buffer, count);
+        return n >= 0 ? n : -Marshal.GetLastSystemError();
+    }
+
+    /// <summary>An ioctl that never sleeps for long (a register write, a re-arm): its result, or -errno.</summary>
+    public static int IoctlShort(int fd, uint request, void* arg)
+    {
+        var r = s_ioctl(fd, request, arg);
+        return r >= 0 ? r : -Marshal.GetLastSystemError();
+    }
+
+    /// <summary>poll(2) on <paramref name="count"/> struct pollfd (8 bytes each): as poll returns, or -errno.</summary>
+    public static int Poll(void* fds, nuint count, int timeoutMs)
+    {
+        var r = s_poll(fds, count, timeoutMs);
+        return r >= 0 ? r : -Marshal.GetLastSystemError();
+    }
+}
