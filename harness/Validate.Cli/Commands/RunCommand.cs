@@ -77,6 +77,8 @@ internal static class RunCommand
         psi.Environment["VALIDATE_PLAN_SET"] = string.Join('\n', overrides);
         psi.Environment["VALIDATE_SUITES"] = string.Join('\n', selected.Select(s => s.Name));
         psi.Environment["VALIDATE_EVENTS"] = "1";
+        // The runner keeps this process's threads off its measuring CPUs during each window, as its own.
+        psi.Environment[QuietWindow.CliPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["VALIDATE_RUN_DIR"] = outDir;
         psi.Environment["VALIDATE_ROOT"] = layout.Root;
 

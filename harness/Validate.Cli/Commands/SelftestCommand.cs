@@ -10,7 +10,7 @@ namespace Validate.Cli.Commands;
 /// </summary>
 internal static class SelftestCommand
 {
-    private sealed record Phase(string Name, string Title, Func<string, TestCounts?> Run);
+    private sealed record Phase(string Name, string Title, Func<string, (TestCounts Counts, IReadOnlyList<string> Failures)?> Run);
 
     public static Command Create()
     {
@@ -50,15 +50,19 @@ internal static class SelftestCommand
         {
             Console.WriteLine($"==> selftest: {phase.Title}");
             var phaseSw = Stopwatch.StartNew();
-            var counts = phase.Run(resultsDir);
-            if (counts is null)
+            var outcome = phase.Run(resultsDir);
+            if (outcome is null)
             {
                 // A phase that produced no report is a failure, never a silent zero.
-                counts = new TestCounts(0, 1, 0);
+                outcome = (new TestCounts(0, 1, 0), [$"{phase.Name}: no test report was produced"]);
                 Console.WriteLine($"selftest: {phase.Name}: no test report was produced; counted as 1 failure");
             }
-            total += counts.Value;
-            lines.Add($"  {phase.Title,-40} {counts.Value.Summary()}  ({phaseSw.Elapsed.TotalSeconds:0} s)");
+            var (counts, failures) = outcome.Value;
+            total += counts;
+            lines.Add($"  {phase.Title,-40} {counts.Summary()}  ({phaseSw.Elapsed.TotalSeconds:0} s)");
+            // Which tests failed, in the last lines, where a CI log's reader looks (the first 10 of them).
+            lines.AddRange(failures.Take(10).Select(f => $"    failed: {f}"));
+            if (failures.Count > 10) lines.Add($"    ... and {failures.Count - 10} more (in {resultsDir})");
         }
         Console.WriteLine();
         Console.WriteLine($"selftest results in {resultsDir} ({sw.Elapsed.TotalMinutes:0.0} min):");
@@ -67,7 +71,7 @@ internal static class SelftestCommand
         return total.Failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    private static TestCounts? RunNUnit(RepositoryLayout layout, string project, string resultsDir, bool unprivileged)
+    private static (TestCounts, IReadOnlyList<string>)? RunNUnit(RepositoryLayout layout, string project, string resultsDir, bool unprivileged)
     {
         var exe = Path.Combine(layout.BinOf(project), project);
         if (!File.Exists(exe))
@@ -102,7 +106,7 @@ internal static class SelftestCommand
         using (var p = Process.Start(psi)!)
             p.WaitForExit();
         var trx = Path.Combine(phaseDir, trxName);
-        return File.Exists(trx) ? TestCounts.FromTrx(trx) : null;
+        return File.Exists(trx) ? (TestCounts.FromTrx(trx), TestCounts.FailuresFromTrx(trx)) : null;
     }
 
     private static bool CanRunAsNobody(string exe)
@@ -112,7 +116,7 @@ internal static class SelftestCommand
         return status == 0;
     }
 
-    private static TestCounts? RunKmodCheck(RepositoryLayout layout, string resultsDir)
+    private static (TestCounts, IReadOnlyList<string>)? RunKmodCheck(RepositoryLayout layout, string resultsDir)
     {
         var tap = Path.Combine(resultsDir, "kmod-selftests.tap");
         var psi = new ProcessStartInfo("make") { UseShellExecute = false, RedirectStandardOutput = true };
@@ -133,9 +137,13 @@ internal static class SelftestCommand
         }
         p.WaitForExit();
         var counts = TestCounts.FromTap(File.ReadLines(tap));
+        var failures = TestCounts.FailuresFromTap(File.ReadLines(tap)).ToList();
         // make check failing with no failed test counted (lab failure, kernel log finding) is one failure.
         if (p.ExitCode != 0 && counts.Failed == 0)
+        {
             counts += new TestCounts(0, 1, 0);
-        return counts.Total == 0 ? null : counts;
+            failures.Add($"make check exited {p.ExitCode} with no failed test counted (see {tap})");
+        }
+        return counts.Total == 0 ? null : (counts, failures);
     }
 }

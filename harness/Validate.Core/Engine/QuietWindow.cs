@@ -8,7 +8,8 @@ namespace Validate.Engine;
 
 /// <summary>
 /// A measurement window in which nothing else of ours runs beside the measuring threads: on entry every
-/// other thread of the process (test platform, thread pool, GC, JIT, raw-sample writer, progress, loggers)
+/// other thread of the process (test platform, thread pool, GC, JIT, raw-sample writer, progress, loggers),
+/// and every thread of the `validate run` process that started it (it reads the events and draws progress),
 /// is moved to the housekeeping CPUs (those the process may use less the measuring ones; a thread created
 /// during the window inherits its creator's), on exit their CPUs are given back, and what they did in the
 /// window is measured: CPU time per thread from /proc/self/task (ns, schedstat), the measuring threads'
@@ -40,7 +41,7 @@ public sealed class QuietWindow
     {
         _measuring = [.. measuringTids];
         _measuringCpus = measuringCpus;
-        var threads = ThreadActivity.Sample();
+        var threads = Threads();
         foreach (var t in threads)
         {
             if (_measuring.Contains(t.Tid) || t.Name.StartsWith(LoadThreadPrefix, StringComparison.Ordinal) || !t.Allowed.Any(measuringCpus.Contains)) continue;
@@ -55,10 +56,46 @@ public sealed class QuietWindow
         _self = Scheduling.CurrentThreadId();
         // Leave's own code is compiled now, so that neither its compilation nor its first call counts in the window.
         System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(QuietWindow).GetMethod(nameof(Leave), [typeof(bool)])!.MethodHandle);
-        _before = ThreadActivity.Sample().ToDictionary(t => t.Tid);
+        _before = Threads().ToDictionary(t => t.Tid);
         if (ThreadActivity.SampleOne(_self) is { } self) _before[_self] = self;
         _jitMethods = JitInfo.GetCompiledMethodCount(currentThread: false);
         _jitTime = JitInfo.GetCompilationTime(currentThread: false);
+    }
+
+    /// <summary>
+    /// The environment variable in which `validate run` gives the runner its own process id: the run's other
+    /// process, which reads the runner's events and draws the progress, is ours too.
+    /// </summary>
+    public const string CliPidVariable = "VALIDATE_CLI_PID";
+
+    /// <summary>What the window keeps off the measuring CPUs: this process's threads, and those of the `validate` that started it.</summary>
+    private static List<ThreadSample> Threads()
+    {
+        var threads = ThreadActivity.Sample().ToList();
+        if (CliTaskDir() is { } cli)
+            threads.AddRange(ThreadActivity.Sample(cli).Select(t => t with { Name = "cli/" + t.Name }));
+        return threads;
+    }
+
+    /// <summary>/proc/PID/task of the `validate run` that started this runner (named in <see cref="CliPidVariable"/> and our parent), or null.</summary>
+    public static string? CliTaskDir(string proc = "/proc")
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable(CliPidVariable), out var pid) || pid <= 1) return null;
+        // Only our parent: a stale or inherited variable must not move some other process.
+        return ParentOf(Path.Combine(proc, "self", "stat")) == pid ? Path.Combine(proc, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "task") : null;
+    }
+
+    /// <summary>The parent pid in a /proc/PID/stat file (its 4th field, after the command's closing parenthesis), or -1.</summary>
+    public static int ParentOf(string statPath)
+    {
+        try
+        {
+            var stat = File.ReadAllText(statPath);
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 1 && int.TryParse(fields[1], out var ppid) ? ppid : -1;
+        }
+        catch (IOException) { return -1; }
+        catch (UnauthorizedAccessException) { return -1; }
     }
 
     /// <summary>Moves the process's other threads off <paramref name="measuringCpus"/>; call right before the window opens.</summary>
@@ -72,7 +109,7 @@ public sealed class QuietWindow
         var jitMethods = JitInfo.GetCompiledMethodCount(currentThread: false) - _jitMethods;
         var jitTime = JitInfo.GetCompilationTime(currentThread: false) - _jitTime;
         var self = ThreadActivity.SampleOne(_self); // first, before the reads below cost it CPU
-        var after = ThreadActivity.Sample().Select(t => t.Tid == _self && self is not null ? self : t).ToList();
+        var after = Threads().Select(t => t.Tid == _self && self is not null ? self : t).ToList();
         foreach (var (tid, cpus) in _moved)
             Scheduling.SetAffinity(tid, cpus); // a thread that ended in the window is gone: nothing to give back
         return Measure(_before, after, _measuring, _measuringCpus, _moved.Count, _left, jitMethods, (long)jitTime.TotalNanoseconds, jitSettled);

@@ -32,6 +32,31 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
     }
 
     /// <summary>
+    /// The tests a TRX file says failed, each "name: the first line of its message" (at most
+    /// <paramref name="width"/> characters): what a reader of CI's last lines needs to know which one.
+    /// </summary>
+    public static IReadOnlyList<string> FailuresFromTrx(string path, int width = 240)
+    {
+        var doc = XDocument.Load(path);
+        var failed = new List<string>();
+        foreach (var r in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult"))
+        {
+            if ((string?)r.Attribute("outcome") is "Passed" or "NotExecuted" or "Inconclusive") continue;
+            var message = r.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? (string?)r.Attribute("outcome") ?? "";
+            var first = message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+            failed.Add(Cut($"{(string?)r.Attribute("testName")}: {first}", width));
+        }
+        return failed;
+    }
+
+    /// <summary>The "not ok" lines of TAP output, trimmed to <paramref name="width"/> characters.</summary>
+    public static IReadOnlyList<string> FailuresFromTap(IEnumerable<string> lines, int width = 240) =>
+        [.. lines.Select(l => l.Trim()).Where(l => TapResult().Match(l) is { Success: true } m && m.Groups[1].Success
+            && !m.Groups[2].Value.StartsWith("SKIP", StringComparison.OrdinalIgnoreCase)).Select(l => Cut(l, width))];
+
+    private static string Cut(string s, int width) => s.Length <= width ? s : s[..(width - 3)] + "...";
+
+    /// <summary>
     /// Counts from TAP output (kselftest style): "ok N ...", "not ok N ...", "# SKIP" as skipped.
     /// A plan "1..N" that is not met counts the missing tests as failed, so a crashed runner cannot pass.
     /// </summary>

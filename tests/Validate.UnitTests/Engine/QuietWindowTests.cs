@@ -91,4 +91,29 @@ public class QuietWindowTests
             other.Join();
         }
     }
+
+    [Test]
+    public void The_validate_run_that_started_the_runner_is_kept_off_too_but_only_when_it_is_the_parent()
+    {
+        var proc = Directory.CreateTempSubdirectory("validate-proc-").FullName;
+        var saved = Environment.GetEnvironmentVariable(QuietWindow.CliPidVariable);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(proc, "self"));
+            // A command name with a space and a parenthesis: the fields are counted from the last ')'.
+            File.WriteAllText(Path.Combine(proc, "self", "stat"), "4242 (Validate.S) ites) S 4100 4242 4100 0 -1 4194560 1 0");
+            Assert.That(QuietWindow.ParentOf(Path.Combine(proc, "self", "stat")), Is.EqualTo(4100));
+            Environment.SetEnvironmentVariable(QuietWindow.CliPidVariable, "4100");
+            Assert.That(QuietWindow.CliTaskDir(proc), Is.EqualTo(Path.Combine(proc, "4100", "task")));
+            Environment.SetEnvironmentVariable(QuietWindow.CliPidVariable, "4101");
+            Assert.That(QuietWindow.CliTaskDir(proc), Is.Null, "a pid that is not our parent is never moved");
+            Environment.SetEnvironmentVariable(QuietWindow.CliPidVariable, null);
+            Assert.That(QuietWindow.CliTaskDir(proc), Is.Null, "run without validate: only our own threads");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(QuietWindow.CliPidVariable, saved);
+            Directory.Delete(proc, recursive: true);
+        }
+    }
 }

@@ -50,4 +50,38 @@ public class TestCountsTests
     [TestCase(3, 1, 2, "3 passed, 1 failed, 2 skipped")]
     public void The_closing_line_has_the_form_ci_reads(int passed, int failed, int skipped, string expected) =>
         Assert.That(new TestCounts(passed, failed, skipped).Summary(), Is.EqualTo(expected));
+
+    [Test]
+    public void The_failed_tests_are_named_with_the_first_line_of_their_message()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"validate-failures-{Guid.NewGuid():N}.trx");
+        File.WriteAllText(path, """
+            <?xml version="1.0" encoding="utf-8"?>
+            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+              <Results>
+                <UnitTestResult testName="a" outcome="Passed" />
+                <UnitTestResult testName="b_fails" outcome="Failed"><Output><ErrorInfo><Message>
+                  vfio-msi-idle: total p99 48 ms > limit 20 ms
+                  Expected: Pass
+                </Message><StackTrace>at X</StackTrace></ErrorInfo></Output></UnitTestResult>
+                <UnitTestResult testName="c" outcome="NotExecuted" />
+                <UnitTestResult testName="d_times_out" outcome="Timeout" />
+              </Results>
+            </TestRun>
+            """);
+        try
+        {
+            Assert.That(TestCounts.FailuresFromTrx(path, width: 40), Is.EqualTo(new[]
+            {
+                "b_fails: vfio-msi-idle: total p99 48 ...",
+                "d_times_out: Timeout",
+            }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        string[] tap = ["1..3", "ok 1 a", "not ok 2 overrun reported", "not ok 3 msi # SKIP no MSI"];
+        Assert.That(TestCounts.FailuresFromTap(tap), Is.EqualTo(new[] { "not ok 2 overrun reported" }));
+    }
 }
