@@ -106,7 +106,7 @@ internal static class SelftestCommand
         using (var p = Process.Start(psi)!)
             p.WaitForExit();
         var trx = Path.Combine(phaseDir, trxName);
-        return File.Exists(trx) ? (TestCounts.FromTrx(trx), TestCounts.FailuresFromTrx(trx)) : null;
+        return File.Exists(trx) ? TestCounts.ReadTrx(trx) : null;
     }
 
     private static bool CanRunAsNobody(string exe)
@@ -136,8 +136,8 @@ internal static class SelftestCommand
             }
         }
         p.WaitForExit();
-        var counts = TestCounts.FromTap(File.ReadLines(tap));
-        var failures = TestCounts.FailuresFromTap(File.ReadLines(tap)).ToList();
+        var (counts, read) = TestCounts.ReadTap(File.ReadLines(tap));
+        var failures = read.ToList();
         // make check failing with no failed test counted (lab failure, kernel log finding) is one failure.
         if (p.ExitCode != 0 && counts.Failed == 0)
         {

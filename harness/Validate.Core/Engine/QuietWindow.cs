@@ -82,20 +82,7 @@ public sealed class QuietWindow
     {
         if (!int.TryParse(Environment.GetEnvironmentVariable(CliPidVariable), out var pid) || pid <= 1) return null;
         // Only our parent: a stale or inherited variable must not move some other process.
-        return ParentOf(Path.Combine(proc, "self", "stat")) == pid ? Path.Combine(proc, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "task") : null;
-    }
-
-    /// <summary>The parent pid in a /proc/PID/stat file (its 4th field, after the command's closing parenthesis), or -1.</summary>
-    public static int ParentOf(string statPath)
-    {
-        try
-        {
-            var stat = File.ReadAllText(statPath);
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 1 && int.TryParse(fields[1], out var ppid) ? ppid : -1;
-        }
-        catch (IOException) { return -1; }
-        catch (UnauthorizedAccessException) { return -1; }
+        return ThreadActivity.ParentPid(Path.Combine(proc, "self", "stat")) == pid ? Path.Combine(proc, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "task") : null;
     }
 
     /// <summary>Moves the process's other threads off <paramref name="measuringCpus"/>; call right before the window opens.</summary>

@@ -15,10 +15,9 @@ namespace Validate.Interop;
 /// elsewhere never waits for it.
 /// </para>
 /// <para>
-/// Why it matters: under the virtual lab's emulation, and on a real CPU after a context switch, the
-/// cost of this path is mostly the code and data pages it touches; a DllImport stub with SetLastError
-/// adds two calls into the runtime and a thread-local store per call
-/// (tests/Benchmarks/valirq-c-vs-csharp.sh measures the difference against a C reader).
+/// What it bought: nothing measurable. tests/Benchmarks/valirq-c-vs-csharp.sh against the DllImport
+/// stubs with SetLastError it replaced gave after/before 1.01 at p50 over 5 rounds in one lab boot
+/// (tests/Benchmarks/README.md). It stays as the path with the fewest instructions between raise and stamp.
 /// </para>
 /// </summary>
 public static unsafe class LoopCalls

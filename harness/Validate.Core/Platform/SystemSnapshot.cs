@@ -158,7 +158,7 @@ public sealed record IrqState(int Irq, string? Affinity, string? EffectiveAffini
                 var stat = SystemSnapshot.Read(Path.Combine(dir, "stat"));
                 if (stat is null) continue;
                 // Fields after the ")" that ends comm: 3 state ... 40 rt_priority, 41 policy.
-                var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var f = ThreadActivity.StatFields(stat);
                 var prio = f.Length > 37 ? int.Parse(f[37], CultureInfo.InvariantCulture) : 0;
                 var policy = f.Length > 38 ? Realtime.RealtimeCalls.PolicyName(int.Parse(f[38], CultureInfo.InvariantCulture)) : "?";
                 threads.Add(new IrqThread(pid, comm, policy, prio));

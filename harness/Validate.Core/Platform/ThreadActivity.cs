@@ -60,7 +60,7 @@ public static class ThreadActivity
         var close = stat.LastIndexOf(')');
         if (open < 0 || close < open) return null;
         var name = stat[(open + 1)..close];
-        var f = stat[(close + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var f = StatFields(stat);
         // After comm: state is field 3; utime 14, stime 15, processor 39 (1-based, proc(5)).
         if (f.Length < 37) return null;
         long Field(int n) => long.Parse(f[n - 3], NumberStyles.Integer, CultureInfo.InvariantCulture);
@@ -81,6 +81,28 @@ public static class ThreadActivity
         var cpuNs = (Field(14) + Field(15)) * TickNs;
         if (schedstat?.Split(' ', 2)[0] is { } onCpu && long.TryParse(onCpu, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns)) cpuNs = ns;
         return new ThreadSample(tid, name, cpuNs, voluntary, involuntary, (int)Field(39), allowed);
+    }
+
+    /// <summary>
+    /// The fields of a /proc/PID/stat (or task/TID/stat) line after the command, which may hold spaces and
+    /// parentheses: index 0 is field 3 (state), index N is field N + 3 (1-based, proc(5)). Empty when malformed.
+    /// </summary>
+    public static string[] StatFields(string stat)
+    {
+        var close = stat.LastIndexOf(')');
+        return close < 0 || close + 2 > stat.Length ? [] : stat[(close + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>The parent pid (field 4) in a /proc/PID/stat file, or -1 when it cannot be read.</summary>
+    public static int ParentPid(string statPath)
+    {
+        try
+        {
+            var f = StatFields(File.ReadAllText(statPath));
+            return f.Length > 1 && int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid) ? ppid : -1;
+        }
+        catch (IOException) { return -1; }
+        catch (UnauthorizedAccessException) { return -1; }
     }
 
     /// <summary>"0-3,6" as 0,1,2,3,6.</summary>

@@ -15,54 +15,50 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
     public string Summary() => Skipped > 0 ? $"{Passed} passed, {Failed} failed, {Skipped} skipped" : $"{Passed} passed, {Failed} failed";
 
     /// <summary>Counts from a TRX file (Microsoft.Testing.Platform --report-trx): one UnitTestResult per test.</summary>
-    public static TestCounts FromTrx(string path)
+    public static TestCounts FromTrx(string path) => ReadTrx(path).Counts;
+
+    /// <summary>
+    /// The tests a TRX file says failed, each "name: the first line of its message" (at most
+    /// <paramref name="width"/> characters): what a reader of CI's last lines needs to know which one.
+    /// </summary>
+    public static IReadOnlyList<string> FailuresFromTrx(string path, int width = 240) => ReadTrx(path, width).Failures;
+
+    /// <summary>A TRX file's counts and its failed tests (see <see cref="FailuresFromTrx"/>), in one reading.</summary>
+    public static (TestCounts Counts, IReadOnlyList<string> Failures) ReadTrx(string path, int width = 240)
     {
         var doc = XDocument.Load(path);
-        int passed = 0, failed = 0, skipped = 0;
+        int passed = 0, skipped = 0;
+        var failed = new List<string>();
         foreach (var r in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult"))
         {
             switch ((string?)r.Attribute("outcome"))
             {
                 case "Passed": passed++; break;
                 case "NotExecuted" or "Inconclusive": skipped++; break;
-                default: failed++; break;
+                default:
+                    var message = r.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? (string?)r.Attribute("outcome") ?? "";
+                    var first = message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+                    failed.Add(Cut($"{(string?)r.Attribute("testName")}: {first}", width));
+                    break;
             }
         }
-        return new TestCounts(passed, failed, skipped);
+        return (new TestCounts(passed, failed.Count, skipped), failed);
     }
-
-    /// <summary>
-    /// The tests a TRX file says failed, each "name: the first line of its message" (at most
-    /// <paramref name="width"/> characters): what a reader of CI's last lines needs to know which one.
-    /// </summary>
-    public static IReadOnlyList<string> FailuresFromTrx(string path, int width = 240)
-    {
-        var doc = XDocument.Load(path);
-        var failed = new List<string>();
-        foreach (var r in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult"))
-        {
-            if ((string?)r.Attribute("outcome") is "Passed" or "NotExecuted" or "Inconclusive") continue;
-            var message = r.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? (string?)r.Attribute("outcome") ?? "";
-            var first = message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
-            failed.Add(Cut($"{(string?)r.Attribute("testName")}: {first}", width));
-        }
-        return failed;
-    }
-
-    /// <summary>The "not ok" lines of TAP output, trimmed to <paramref name="width"/> characters.</summary>
-    public static IReadOnlyList<string> FailuresFromTap(IEnumerable<string> lines, int width = 240) =>
-        [.. lines.Select(l => l.Trim()).Where(l => TapResult().Match(l) is { Success: true } m && m.Groups[1].Success
-            && !m.Groups[2].Value.StartsWith("SKIP", StringComparison.OrdinalIgnoreCase)).Select(l => Cut(l, width))];
-
-    private static string Cut(string s, int width) => s.Length <= width ? s : s[..(width - 3)] + "...";
 
     /// <summary>
     /// Counts from TAP output (kselftest style): "ok N ...", "not ok N ...", "# SKIP" as skipped.
     /// A plan "1..N" that is not met counts the missing tests as failed, so a crashed runner cannot pass.
     /// </summary>
-    public static TestCounts FromTap(IEnumerable<string> lines)
+    public static TestCounts FromTap(IEnumerable<string> lines) => ReadTap(lines).Counts;
+
+    /// <summary>The "not ok" lines of TAP output, trimmed to <paramref name="width"/> characters.</summary>
+    public static IReadOnlyList<string> FailuresFromTap(IEnumerable<string> lines, int width = 240) => ReadTap(lines, width).Failures;
+
+    /// <summary>TAP output's counts and its failures (the "not ok" lines, and a line for a plan not met), in one reading.</summary>
+    public static (TestCounts Counts, IReadOnlyList<string> Failures) ReadTap(IEnumerable<string> lines, int width = 240)
     {
         int passed = 0, failed = 0, skipped = 0, planned = -1;
+        var failures = new List<string>();
         foreach (var raw in lines)
         {
             var line = raw.Trim();
@@ -72,13 +68,19 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
             if (!m.Success) continue;
             var directive = m.Groups[2].Value;
             if (directive.StartsWith("SKIP", StringComparison.OrdinalIgnoreCase)) skipped++;
-            else if (m.Groups[1].Success) failed++;
+            else if (m.Groups[1].Success) { failed++; failures.Add(Cut(line, width)); }
             else passed++;
         }
         if (planned >= 0 && passed + failed + skipped < planned)
-            failed += planned - (passed + failed + skipped);
-        return new TestCounts(passed, failed, skipped);
+        {
+            var missing = planned - (passed + failed + skipped);
+            failed += missing;
+            failures.Add($"{missing} of the {planned} planned tests never reported");
+        }
+        return (new TestCounts(passed, failed, skipped), failures);
     }
+
+    private static string Cut(string s, int width) => s.Length <= width ? s : s[..(width - 3)] + "...";
 
     [GeneratedRegex(@"^1\.\.(\d+)")] private static partial Regex TapPlan();
     [GeneratedRegex(@"^(not )?ok \d+\b[^#]*(?:#\s*(\w.*))?$")] private static partial Regex TapResult();

@@ -102,7 +102,7 @@ public class QuietWindowTests
             Directory.CreateDirectory(Path.Combine(proc, "self"));
             // A command name with a space and a parenthesis: the fields are counted from the last ')'.
             File.WriteAllText(Path.Combine(proc, "self", "stat"), "4242 (Validate.S) ites) S 4100 4242 4100 0 -1 4194560 1 0");
-            Assert.That(QuietWindow.ParentOf(Path.Combine(proc, "self", "stat")), Is.EqualTo(4100));
+            Assert.That(ThreadActivity.ParentPid(Path.Combine(proc, "self", "stat")), Is.EqualTo(4100));
             Environment.SetEnvironmentVariable(QuietWindow.CliPidVariable, "4100");
             Assert.That(QuietWindow.CliTaskDir(proc), Is.EqualTo(Path.Combine(proc, "4100", "task")));
             Environment.SetEnvironmentVariable(QuietWindow.CliPidVariable, "4101");

@@ -5,31 +5,36 @@ namespace Validate.UnitTests.Selftest;
 
 public class TestCountsTests
 {
-    [Test]
-    public void Trx_outcomes_are_counted()
+    /// <summary>Calls <paramref name="check"/> with the path of a TRX file holding <paramref name="results"/>, deleted after.</summary>
+    private static void WithTrx(string results, Action<string> check)
     {
         var path = Path.Combine(Path.GetTempPath(), $"validate-counts-{Guid.NewGuid():N}.trx");
-        File.WriteAllText(path, """
+        File.WriteAllText(path, $"""
             <?xml version="1.0" encoding="utf-8"?>
             <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
               <Results>
-                <UnitTestResult testName="a" outcome="Passed" />
-                <UnitTestResult testName="b" outcome="Passed" />
-                <UnitTestResult testName="c" outcome="Failed" />
-                <UnitTestResult testName="d" outcome="NotExecuted" />
-                <UnitTestResult testName="e" outcome="Timeout" />
+            {results}
               </Results>
             </TestRun>
             """);
         try
         {
-            Assert.That(TestCounts.FromTrx(path), Is.EqualTo(new TestCounts(2, 2, 1)));
+            check(path);
         }
         finally
         {
             File.Delete(path);
         }
     }
+
+    [Test]
+    public void Trx_outcomes_are_counted() => WithTrx("""
+            <UnitTestResult testName="a" outcome="Passed" />
+            <UnitTestResult testName="b" outcome="Passed" />
+            <UnitTestResult testName="c" outcome="Failed" />
+            <UnitTestResult testName="d" outcome="NotExecuted" />
+            <UnitTestResult testName="e" outcome="Timeout" />
+        """, path => Assert.That(TestCounts.FromTrx(path), Is.EqualTo(new TestCounts(2, 2, 1))));
 
     [Test]
     public void Tap_results_and_skips_are_counted()
@@ -54,11 +59,7 @@ public class TestCountsTests
     [Test]
     public void The_failed_tests_are_named_with_the_first_line_of_their_message()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"validate-failures-{Guid.NewGuid():N}.trx");
-        File.WriteAllText(path, """
-            <?xml version="1.0" encoding="utf-8"?>
-            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
-              <Results>
+        WithTrx("""
                 <UnitTestResult testName="a" outcome="Passed" />
                 <UnitTestResult testName="b_fails" outcome="Failed"><Output><ErrorInfo><Message>
                   vfio-msi-idle: total p99 48 ms > limit 20 ms
@@ -66,21 +67,11 @@ public class TestCountsTests
                 </Message><StackTrace>at X</StackTrace></ErrorInfo></Output></UnitTestResult>
                 <UnitTestResult testName="c" outcome="NotExecuted" />
                 <UnitTestResult testName="d_times_out" outcome="Timeout" />
-              </Results>
-            </TestRun>
-            """);
-        try
-        {
-            Assert.That(TestCounts.FailuresFromTrx(path, width: 40), Is.EqualTo(new[]
+            """, path => Assert.That(TestCounts.FailuresFromTrx(path, width: 40), Is.EqualTo(new[]
             {
                 "b_fails: vfio-msi-idle: total p99 48 ...",
                 "d_times_out: Timeout",
-            }));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+            })));
         string[] tap = ["1..3", "ok 1 a", "not ok 2 overrun reported", "not ok 3 msi # SKIP no MSI"];
         Assert.That(TestCounts.FailuresFromTap(tap), Is.EqualTo(new[] { "not ok 2 overrun reported" }));
     }
