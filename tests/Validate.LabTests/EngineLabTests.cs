@@ -33,7 +33,9 @@ public class EngineLabTests
         var (run, outDir) = RunInLab("shared-intx",
             $"{Cli.Path} doctor {EduPlan} && {Cli.Path} run {EduPlan} --out $OUT --filter cat=latency --set suiteDefaults:count=200 --set suites:7:count=1000 " +
             // A threshold every sample crosses: the worst events are analysed whatever the emulation's speed today.
-            "--set suites:0:trace:thresholds:total=1us");
+            "--set suites:0:trace:thresholds:total=1us " +
+            // Trace on threshold: the loop stops the ring 100 ms after the first sample that crossed (its first).
+            "--set suites:1:trace:thresholds:total=1us --set suites:1:trace:freeze=true --set suites:1:trace:freezeAfter=100ms");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout, Does.Match(@"doctor: \d+ ok, \d+ warning\(s\), 0 failure\(s\)"), "the lab passes doctor for the edu plan");
         Assert.That(run.Stdout, Does.Contain("OK    kernel").And.Contain("PREEMPT_RT").And.Contain("OK    card 0000:00:04.0"));
@@ -64,9 +66,22 @@ public class EngineLabTests
             Assert.That(t.Matched, Is.GreaterThanOrEqualTo(190), $"{s.Name}: samples the trace holds: {string.Join("; ", t.Notes)}");
             Assert.That(t.Stages.Select(st => st.Name), Is.EqualTo(new[] { "raise-hardirq", "hardirq-thread", "thread-wakeup", "wakeup-running", "running-user" }), s.Name);
             Assert.That(t.IrqThreads, Has.Some.StartsWith("irq/"), s.Name);
+            // A marker per sample, every one found in the trace, each after its sample's last stamp on the same clock.
+            Assert.That((t.Markers!.Written, t.Markers.Found, t.Markers.Failed), Is.EqualTo((200L, 200L, 0L)), s.Name);
+            Assert.That(t.Markers.LagP50Ns, Is.GreaterThanOrEqualTo(0), $"{s.Name}: {string.Join("; ", t.Notes)}");
         }
+        // The freeze: the ring stopped 100 ms after sample 0 crossed; the samples up to it traced, every one, and those after measured untraced.
+        var frozen = r.Suites.Single(s => s.Name == "valirq-msi-cpu").Trace!;
+        var f = frozen.Freeze!;
+        Assert.That((f.Sample, f.Stage, f.Error), Is.EqualTo((0L, "total", (string?)null)), string.Join("; ", frozen.Notes));
+        Assert.That(f.FrozenAtNs - f.RaiseNs, Is.GreaterThanOrEqualTo(100_000_000L), "not before freezeAfter");
+        Assert.That(f.FrozenAfterSample, Is.InRange(1L, 198L), "100 ms of 200 samples at 500/s: some before the freeze, some after");
+        Assert.That((frozen.Matched, frozen.Markers!.Written, frozen.Markers.Found, f.Untraced),
+            Is.EqualTo((f.FrozenAfterSample + 1, f.FrozenAfterSample + 1, f.FrozenAfterSample + 1, 199 - f.FrozenAfterSample)), string.Join("; ", frozen.Notes));
+        Assert.That(frozen.Worst, Has.Count.EqualTo(3));
+        Assert.That(frozen.Worst.Select(w => w.TimestampNs), Has.All.LessThan(f.FrozenAtNs), "the worst events are from the frozen ring");
         var check = r.Suites.Single(s => s.Name == "valirq-msi-idle").Trace!.Check!;
-        Assert.That(check.Within, Is.True, $"valirq against the trace: hard IRQ p99 {check.HardirqP99Ns} ns, thread p99 {check.ThreadP99Ns} ns, bound {check.BoundNs} ns");
+        Assert.That(check.Within, Is.True, $"valirq against the trace: hard IRQ p50 {check.HardirqP50Ns} ns, p95 {check.HardirqP95Ns} ns; thread p50 {check.ThreadP50Ns} ns, p95 {check.ThreadP95Ns} ns; bound {check.BoundNs} ns");
         var worst = r.Suites.Single(s => s.Name == "valirq-msi-idle").Trace!;
         Assert.That((worst.Crossed, worst.Worst.Count), Is.EqualTo((200L, 3)), "every sample crossed 1 us; the 3 worst are analysed");
         foreach (var w in worst.Worst)

@@ -77,6 +77,10 @@ internal static class RunCommand
         psi.Environment["VALIDATE_PLAN_SET"] = string.Join('\n', overrides);
         psi.Environment["VALIDATE_SUITES"] = string.Join('\n', selected.Select(s => s.Name));
         psi.Environment["VALIDATE_EVENTS"] = "1";
+        // Progress is read as often as it is shown: nothing of ours wakes in a window for a line nobody sees.
+        psi.Environment[ProgressSampler.IntervalVariable] =
+            ((long)RunConsole.SampleEvery(RunConsole.IsLive, TimeSpan.FromSeconds(progressEveryS)).TotalMilliseconds)
+            .ToString(System.Globalization.CultureInfo.InvariantCulture);
         // The runner keeps this process's threads off its measuring CPUs during each window, as its own.
         psi.Environment[QuietWindow.CliPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["VALIDATE_RUN_DIR"] = outDir;

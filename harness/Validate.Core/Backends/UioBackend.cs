@@ -81,6 +81,7 @@ public sealed unsafe class UioBackend : LatencyBackend
         return n == 2 ? 0 : n < 0 ? (int)n : -Errno.EIO;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Outcome MeasureOne(ref Sample sample)
     {
         var c = Counters;

@@ -33,6 +33,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     private int _traceBufferKb;
     private int _traceTid;
     private string? _traceNote;
+    private Tracing.MarksOutcome? _traceMarks;
 
     public bool Runs(SuitePlan suite) => !suite.IsFault;
 
@@ -41,7 +42,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     public void Run(SuiteScope scope)
     {
         var (plan, suite, ctx, result) = (scope.Plan, scope.Suite, scope.Context, scope.Result);
-        (_traceLines, _traceIrqs, _traceOverrun, _traceBufferKb, _traceTid, _traceNote) = (null, [], 0, 0, 0, null);
+        (_traceLines, _traceIrqs, _traceOverrun, _traceBufferKb, _traceTid, _traceNote, _traceMarks) = (null, [], 0, 0, 0, null, null);
         var periodNs = suite.RateHz > 0 ? 1_000_000_000L / suite.RateHz : 0;
         var threads = suite.Backend == BackendKind.Timer ? suite.Cpus.Count : 1;
         var backends = new LatencyBackend[threads];
@@ -79,7 +80,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             (_backends, _recorders) = (backends, recorders);
 
             // ---- measure ----
-            var m = Measure(suite, plan.Realtime, backends, recorders, ctx, out var traceSession);
+            var m = Measure(suite, plan.Realtime, backends, recorders, ctx, out var traceSession, out _traceMarks);
             result.Measurement = m.Info;
             result.Realtime = new SuiteRealtime(m.ThreadStates, suite.Priority, suite.Cpus, m.Problems);
             foreach (var (k, v) in backends[0].Facts) result.Facts[k] = v;
@@ -187,12 +188,12 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             foreach (var (ts, values) in RawSampleWriter.Read(Path.Combine(outDir, result.RawFiles[0])))
                 samples.Add(new Tracing.TracedSample(ts, values[Math.Max(0, toUser)], values));
         var events = Tracing.TraceParser.Parse(lines);
-        var ctx = new Tracing.TraceContext(_traceIrqs, _traceTid, backend, stages, tp.Thresholds, tp.Keep);
+        var ctx = new Tracing.TraceContext(_traceIrqs, _traceTid, backend, stages, tp.Thresholds, tp.Keep, _traceMarks);
         var trace = Tracing.TraceAnalysis.Analyse(events, samples, ctx, lines, Path.Combine(outDir, "traces"), suite.Name, _traceBufferKb, _traceOverrun);
         for (int i = 0; i < trace.Worst.Count; i++)
             if (trace.Worst[i].File is { } f) trace.Worst[i] = trace.Worst[i] with { File = Path.GetRelativePath(outDir, f) };
         if (trace.Check is { Within: false } c)
-            trace.Notes.Add($"valirq's stamps and the trace disagree beyond {Duration.Format(c.BoundNs)} at p99 or a tenth of it at p50 (hard IRQ p50 {Duration.Format(c.HardirqP50Ns)}, p99 {Duration.Format(c.HardirqP99Ns)}; thread p50 {Duration.Format(c.ThreadP50Ns)}, p99 {Duration.Format(c.ThreadP99Ns)})");
+            trace.Notes.Add($"valirq's stamps and the trace disagree beyond {Duration.Format(c.BoundNs)} at p95 or a tenth of it at p50 (hard IRQ p50 {Duration.Format(c.HardirqP50Ns)}, p95 {Duration.Format(c.HardirqP95Ns)}; thread p50 {Duration.Format(c.ThreadP50Ns)}, p95 {Duration.Format(c.ThreadP95Ns)})");
         result.Trace = trace;
     }
 
@@ -207,9 +208,23 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     };
 
     private static MeasureOutcome Measure(SuitePlan suite, RealtimeSettings rt, LatencyBackend[] backends, LatencyRecorder[] recorders, RunContext ctx,
-        out Tracing.TraceSession? trace)
+        out Tracing.TraceSession? trace, out Tracing.MarksOutcome? marksOutcome)
     {
         trace = null;
+        marksOutcome = null;
+        // The loop's side of the trace (markers, the freeze): rehearsed into /dev/null in the warm-up, pointed at the
+        // trace once it runs. Traced suites measure on one thread.
+        Tracing.TraceMarks? marks = null;
+        if (suite.Trace is { } plannedTrace && backends.Length == 1)
+        {
+            marks = new Tracing.TraceMarks(backends[0].Stages, plannedTrace.Thresholds, plannedTrace.Marker, plannedTrace.Freeze, plannedTrace.FreezeAfterNs);
+            if (marks.Active) marks.Rehearse();
+            else
+            {
+                marks.Dispose();
+                marks = null;
+            }
+        }
         var n = backends.Length;
         var states = new ThreadSchedState[n];
         var allocated = new long[n];
@@ -245,7 +260,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                     RealtimeCalls.PrefaultStack();
                     backends[index].Open();
                     states[index] = RealtimeCalls.ReadThread();
-                    Warmup(backends[index], backends[index].Stages, suite.Warmup);
+                    Warmup(backends[index], backends[index].Stages, suite.Warmup, marks);
                 }
                 catch (Exception e) when (e is ValidateException or InteropException or IOException or UnauthorizedAccessException)
                 {
@@ -257,7 +272,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                 }
                 go.Wait();
                 if (errors[index] is not null) return;
-                allocated[index] = MeasureLoop(backends[index], recorders[index], suite.Count, startNs, durationNs, out gaveUp[index]);
+                allocated[index] = MeasureLoop(backends[index], recorders[index], suite.Count, startNs, durationNs, out gaveUp[index], marks);
             }, maxStackSize: 1 << 20) { IsBackground = true, Name = $"measure-{suite.Name}-cpu{cpu}" };
             workers[i].Start();
         }
@@ -268,8 +283,23 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         // The kernel's trace of the window (plan key trace): set up and started before it, stopped after it.
         if (suite.Trace is { } tp && errors.All(e => e is null) && Tracing.TraceSession.Unavailable() is null)
         {
-            try { trace = Tracing.TraceSession.Start(tp.BufferKb, suite.Name); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ValidateException) { ctx.Log($"{suite.Name}: not traced: {e.Message}"); }
+            try
+            {
+                trace = Tracing.TraceSession.Start(tp.BufferKb, suite.Name);
+                marks?.Target(trace.MarkerPath, trace.TracingOnPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ValidateException or InteropException)
+            {
+                ctx.Log($"{suite.Name}: not traced: {e.Message}");
+                trace?.Dispose();
+                trace = null;
+            }
+        }
+        if (trace is null && marks is not null)
+        {
+            // Not traced: the loop writes nothing (the closure reads this variable after go).
+            marks.Dispose();
+            marks = null;
         }
         // Everything the run needs is allocated: collect now, then ask for no GC during the window.
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -291,6 +321,11 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         foreach (var w in workers) w.Join();
         sw.Stop();
         trace?.Stop();
+        if (marks is not null)
+        {
+            marksOutcome = marks.Outcome();
+            marks.Dispose();
+        }
         var gcs = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
         var harness = quiet.Leave(jitSettled);
         var info = new MeasurementInfo(started, sw.Elapsed.TotalSeconds, n, allocated.Sum(), gcs.Item1, gcs.Item2, gcs.Item3,
@@ -310,12 +345,13 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     /// Warm-up: the measurement loop itself, into a scratch recorder, so that every method it calls is
     /// compiled and every type initialized before the first measured iteration. Then the counters restart.
     /// </summary>
-    private static void Warmup(LatencyBackend backend, IReadOnlyList<string> stages, int iterations)
+    private static void Warmup(LatencyBackend backend, IReadOnlyList<string> stages, int iterations, Tracing.TraceMarks? marks)
     {
         // The suites runner compiles without tiering (Validate.Suites.csproj): what the loop calls is compiled,
         // optimized, here, once; WaitForJitQuiet and the quiet window's JIT count check that it stays so.
         using (var scratch = new LatencyRecorder(stages, rawPath: null, rawRing: 1024))
-            MeasureLoop(backend, scratch, Math.Max(iterations, 1), MonotonicClock.NowNs(), long.MaxValue, out _);
+            MeasureLoop(backend, scratch, Math.Max(iterations, 1), MonotonicClock.NowNs(), long.MaxValue, out _, marks);
+        marks?.Restart();
         var c = backend.Counters;
         c.Stimuli = c.Events = c.Interrupts = c.Lost = c.Extra = c.Missed = c.Overruns = c.Errors = 0;
         c.LastErrno = 0;
@@ -340,11 +376,13 @@ public sealed class LatencySuiteRunner : ISuiteRunner
 
     /// <summary>
     /// The measurement loop. Allocates nothing, logs nothing, takes no lock: backend.MeasureOne into a
-    /// preallocated sample, the recorder's arithmetic, the stop conditions. Returns the bytes this thread
+    /// preallocated sample, the recorder's arithmetic, a traced suite's marker and freeze after the sample's
+    /// stamps (<see cref="Tracing.TraceMarks"/>), the stop conditions. Returns the bytes this thread
     /// allocated during the loop (expected: 0; the results carry it and a test asserts it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static long MeasureLoop(LatencyBackend backend, LatencyRecorder recorder, long count, long startNs, long durationNs, out bool gaveUp)
+    public static long MeasureLoop(LatencyBackend backend, LatencyRecorder recorder, long count, long startNs, long durationNs, out bool gaveUp,
+        Tracing.TraceMarks? marks = null)
     {
         backend.ResetPacing();
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -359,6 +397,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             if (o == Outcome.Measured)
             {
                 recorder.Record(s);
+                marks?.After(ref s);
                 lostInRow = 0;
             }
             else if (o == Outcome.Lost && ++lostInRow >= GiveUpAfterLost)

@@ -7,15 +7,26 @@ namespace Validate.Engine;
 
 /// <summary>
 /// The suite's progress, for the operator: a thread of its own, kept off the suite's measuring CPUs, that
-/// wakes once per interval, reads the runner's counters (<see cref="ISuiteRunner.Progress"/>: plain reads,
+/// wakes once per interval (what the front end shows: <see cref="IntervalVariable"/>), reads the runner's counters (<see cref="ISuiteRunner.Progress"/>: plain reads,
 /// no lock, nothing the measuring threads wait for) and hands them to the observer. When every CPU the
 /// process may use measures, it does not sample at all (the start line says so): nothing of ours runs
 /// beside the measuring threads but them.
 /// </summary>
 public sealed class ProgressSampler : IDisposable
 {
-    /// <summary>How often progress is read: once a second.</summary>
+    /// <summary>How often progress is read unless the front end says (<see cref="IntervalVariable"/>): once a second.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The front end's interval in ms (`validate run` sets it: 1000 for its live display, its plain lines' interval
+    /// otherwise), 100 to 3,600,000; anything else: <see cref="Interval"/>.
+    /// </summary>
+    public const string IntervalVariable = "VALIDATE_PROGRESS_MS";
+
+    public static TimeSpan IntervalFrom(string? ms) =>
+        int.TryParse(ms, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is >= 100 and <= 3_600_000
+            ? TimeSpan.FromMilliseconds(v)
+            : Interval;
 
     private readonly ManualResetEventSlim _stop = new(false);
     private readonly Thread? _thread;
@@ -34,12 +45,13 @@ public sealed class ProgressSampler : IDisposable
     {
         if (observer is null || cpus.Count == 0) return new ProgressSampler(null);
         var sampler = default(ProgressSampler);
+        var interval = IntervalFrom(Environment.GetEnvironmentVariable(IntervalVariable));
         var sw = Stopwatch.StartNew();
         var thread = new Thread(() =>
         {
             try { RealtimeCalls.SetAffinity(cpus); }
             catch (InteropException) { return; } // could not keep off the measuring CPUs: no progress rather than a disturbed window
-            while (!sampler!._stop.Wait(Interval))
+            while (!sampler!._stop.Wait(interval))
             {
                 if (runner.Progress(suite, sw.Elapsed.TotalSeconds) is { } p) observer.Progress(p);
             }

@@ -40,6 +40,10 @@ public static class SuiteConfiguration
         VfioReset = s.Fault?.VfioReset,
         Release = s.Backend == BackendKind.Timer ? null : plan.Release,
         Traced = s.Trace is not null ? true : null,
+        TraceMarker = s.Trace is { Marker: true } ? true : null,
+        TraceFreeze = s.Trace is { Freeze: true } t
+            ? $"{string.Join(", ", t.Thresholds.Where(kv => PlanValidator.StagesOf(s.Backend).Contains(kv.Key)).Select(kv => $"{kv.Key} > {Duration.Format(kv.Value)}"))}, after {Duration.Format(t.FreezeAfterNs)}"
+            : null,
         Limits = [.. s.Limits.Stages.Select(l => $"{l.Stage} {l.Statistic} {Duration.Format(l.Ns)}")],
     };
 

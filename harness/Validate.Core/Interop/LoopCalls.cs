@@ -9,7 +9,7 @@ namespace Validate.Interop;
 /// <see cref="Marshal.GetLastSystemError"/> only after a failure, as a LibraryImport stub does).
 /// <para>
 /// Calls that never block (clock_gettime in the vDSO, read of a descriptor poll found readable, a
-/// valirq ioctl that only writes a register or re-arms) also skip the GC transition
+/// valirq ioctl that only writes a register or re-arms, a write into tracefs) also skip the GC transition
 /// (<c>SuppressGCTransition</c>): the runtime's own guidance for calls of a few microseconds at most.
 /// poll, which sleeps until the interrupt, keeps the transition, inlined by the JIT, so a collection
 /// elsewhere never waits for it.
@@ -24,6 +24,7 @@ public static unsafe class LoopCalls
 {
     private static readonly delegate* unmanaged[SuppressGCTransition]<int, Libc.Timespec*, int> s_clockGettime;
     private static readonly delegate* unmanaged[SuppressGCTransition]<int, void*, nuint, nint> s_read;
+    private static readonly delegate* unmanaged[SuppressGCTransition]<int, void*, nuint, nint> s_write;
     private static readonly delegate* unmanaged[SuppressGCTransition]<int, nuint, void*, int> s_ioctl;
     private static readonly delegate* unmanaged<void*, nuint, int, int> s_poll;
 
@@ -32,6 +33,7 @@ public static unsafe class LoopCalls
         var libc = NativeLibrary.Load("libc.so.6");
         s_clockGettime = (delegate* unmanaged[SuppressGCTransition]<int, Libc.Timespec*, int>)NativeLibrary.GetExport(libc, "clock_gettime");
         s_read = (delegate* unmanaged[SuppressGCTransition]<int, void*, nuint, nint>)NativeLibrary.GetExport(libc, "read");
+        s_write = (delegate* unmanaged[SuppressGCTransition]<int, void*, nuint, nint>)NativeLibrary.GetExport(libc, "write");
         s_ioctl = (delegate* unmanaged[SuppressGCTransition]<int, nuint, void*, int>)NativeLibrary.GetExport(libc, "ioctl");
         s_poll = (delegate* unmanaged<void*, nuint, int, int>)NativeLibrary.GetExport(libc, "poll");
     }
@@ -48,6 +50,16 @@ public static unsafe class LoopCalls
     public static long ReadReady(int fd, void* buffer, nuint count)
     {
         var n = s_read(fd, buffer, count);
+        return n >= 0 ? n : -Marshal.GetLastSystemError();
+    }
+
+    /// <summary>
+    /// write(2) that never blocks: a line into tracefs's trace_marker (copied into the ring) or a 0 into its
+    /// tracing_on (a flag), after a sample's stamps (<see cref="Tracing.TraceMarks"/>): bytes, or -errno.
+    /// </summary>
+    public static long WriteShort(int fd, void* buffer, nuint count)
+    {
+        var n = s_write(fd, buffer, count);
         return n >= 0 ? n : -Marshal.GetLastSystemError();
     }
 

@@ -162,9 +162,11 @@ public sealed record Limits(double Marginal, long MaxLost, long MaxMissed, IRead
 public sealed record StageLimit(string Stage, string Statistic, long Ns);
 
 /// <summary>A suite traced with ftrace: the stage split from the trace, and the worst events over a threshold analysed (docs/test-plans.md, "trace").</summary>
-public sealed record TracePlan(IReadOnlyDictionary<string, long> Thresholds, int Keep, int BufferKb)
+public sealed record TracePlan(IReadOnlyDictionary<string, long> Thresholds, int Keep, int BufferKb, bool Marker = true, bool Freeze = false, long FreezeAfterNs = 0)
 {
     public const int DefaultKeep = 3, MaxKeep = 100, DefaultBufferKb = 16384, MinBufferKb = 256, MaxBufferKb = 1 << 20;
+    /// <summary>The longest wait between the first crossing and the freeze (trace key freezeAfter).</summary>
+    public const long MaxFreezeAfterNs = 10_000_000_000;
 
     /// <summary>The stages the trace splits a sample into, in the order they happen (docs/results.md).</summary>
     public static readonly string[] Stages = ["raise-hardirq", "hardirq-thread", "thread-wakeup", "wakeup-running", "running-user"];

@@ -237,6 +237,12 @@ public sealed class TraceSpec
     public int? Keep { get; set; }
     [Description("The trace ring per CPU in KiB, 256 to 1048576 (default 16384); a window that overflows it loses its oldest events.")]
     public int? BufferKb { get; set; }
+    [Description("The measuring loop writes a trace marker after each sample (\"validate sample=N raise=NS\"; \" crossed STAGE=NS\" when one of the backend's own stages crossed its threshold), which bounds each sample's events in the trace (default true).")]
+    public bool? Marker { get; set; }
+    [Description("Stop the trace ring at the first sample whose own stage (e.g. total) crosses its threshold, once freezeAfter has passed, so that a small ring keeps the window up to the crossing however long the run; measuring goes on untraced (default false). Needs a threshold on one of the backend's own stages.")]
+    public bool? Freeze { get; set; }
+    [Description("With freeze: how long the ring goes on recording after the first crossing, 0 to 10s (default \"0\": stopped at the end of that sample).")]
+    public string? FreezeAfter { get; set; }
 }
 
 public sealed class LimitsSpec

@@ -249,6 +249,12 @@ public static class PlanLoader
             foreach (var p in v.EnumerateObject()) RawValue(p.Value, valueType, Join(path, p.Name), file, errors, optionalList: false);
             return;
         }
+        if (type == typeof(TraceSpec) && !v.EnumerateObject().Any())
+        {
+            // The configuration tree drops an empty object; for trace, whose presence asks for tracing, that would be silence.
+            errors.Add(new PlanError(file, path, "an empty object, which reads as not given; write \"trace\": { \"enabled\": true } to trace with the defaults, or remove it"));
+            return;
+        }
         RawObject(v, type, path, file, errors);
     }
 

@@ -154,6 +154,10 @@ public static class PlanSchema
     private static readonly string[] Stages =
         [.. System.Enum.GetValues<BackendKind>().SelectMany(PlanValidator.StagesOf).Concat(FaultPlan.Stages).Distinct()];
 
+    /// <summary>The stages a trace threshold may name: the trace's own and every latency backend's.</summary>
+    private static readonly string[] TraceStages =
+        [.. TracePlan.Stages.Concat(new[] { BackendKind.Valirq, BackendKind.Uio, BackendKind.Vfio }.SelectMany(PlanValidator.StagesOf)).Distinct()];
+
     /// <summary>Powers of two from the smallest ring up to the largest int.</summary>
     private static readonly int[] RawRings = [.. Enumerable.Range(0, 31).Select(i => 1 << i).Where(r => r >= PlanValidator.MinRawRing)];
 
@@ -209,6 +213,13 @@ public static class PlanSchema
         [(typeof(SuiteSpec), nameof(SuiteSpec.TimeoutMs))] = () => Range(PlanValidator.MinTimeoutMs, PlanValidator.MaxTimeoutMs),
         [(typeof(SuiteSpec), nameof(SuiteSpec.LoadSettleS))] = () => Range(0, PlanValidator.MaxLoadSettleS),
         [(typeof(SuiteSpec), nameof(SuiteSpec.RawRing))] = () => new() { ["enum"] = new JsonArray([.. RawRings.Select(r => JsonValue.Create(r))]) },
+        [(typeof(TraceSpec), nameof(TraceSpec.Thresholds))] = () => new()
+        {
+            ["propertyNames"] = Enum(TraceStages),
+            ["additionalProperties"] = new JsonObject { ["type"] = "string", ["pattern"] = Duration.Pattern },
+        },
+        [(typeof(TraceSpec), nameof(TraceSpec.Keep))] = () => Range(1, TracePlan.MaxKeep),
+        [(typeof(TraceSpec), nameof(TraceSpec.BufferKb))] = () => Range(TracePlan.MinBufferKb, TracePlan.MaxBufferKb),
         [(typeof(LimitsSpec), nameof(LimitsSpec.Marginal))] = () => new() { ["minimum"] = 0, ["exclusiveMaximum"] = 1 },
         [(typeof(LimitsSpec), nameof(LimitsSpec.MaxLost))] = () => Min(0),
         [(typeof(LimitsSpec), nameof(LimitsSpec.MaxMissed))] = () => Min(0),

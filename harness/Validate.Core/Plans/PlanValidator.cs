@@ -452,7 +452,18 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         var buffer = t.BufferKb ?? TracePlan.DefaultBufferKb;
         if (buffer is < TracePlan.MinBufferKb or > TracePlan.MaxBufferKb)
             Error($"{path}:bufferKb", $"{buffer}: give {TracePlan.MinBufferKb} to {TracePlan.MaxBufferKb} KiB per CPU");
-        return new TracePlan(thresholds, keep, buffer);
+        var freeze = t.Freeze ?? false;
+        var own = StagesOf(backend).ToList();
+        if (freeze && !t.Thresholds.Keys.Any(own.Contains))
+            Error($"{path}:freeze", $"the loop freezes the ring on one of the backend's own stages ({string.Join(", ", own)}), which it sees as it measures; give one a threshold (\"thresholds\": {{ \"{own[^1]}\": \"500us\" }}) or remove freeze");
+        long after = 0;
+        if (t.FreezeAfter is { } afterText)
+        {
+            if (!freeze) Error($"{path}:freezeAfter", "freezeAfter says how long after the crossing the ring is frozen; set \"freeze\": true, or remove it");
+            else if (Duration.TryParseNs(afterText) is { } afterNs and >= 0 and <= TracePlan.MaxFreezeAfterNs) after = afterNs;
+            else Error($"{path}:freezeAfter", $"'{afterText}': give a duration from \"0\" to \"10s\" (\"5ms\")");
+        }
+        return new TracePlan(thresholds, keep, buffer, t.Marker ?? true, freeze, after);
     }
 
     /// <summary>A fault suite: a driver process under test, a fault injected into it many times, recovery measured.</summary>

@@ -38,6 +38,10 @@ public sealed record SuiteParameters
     public string? Release { get; init; }
     /// <summary>Traced with ftrace (plan key trace): tracing costs the measurement (tests/Benchmarks/trace-overhead.sh), so it is part of the configuration.</summary>
     public bool? Traced { get; init; }
+    /// <summary>The loop wrote a trace marker per sample (a write(2) after each sample's stamps).</summary>
+    public bool? TraceMarker { get; init; }
+    /// <summary>The ring was to be frozen at the first crossing of these thresholds, after this long ("total > 2.00 ms, after 0 ns"): later samples untraced.</summary>
+    public string? TraceFreeze { get; init; }
     /// <summary>The suite's limits as the plan states them ("total p99 2ms"): recorded, not hashed.</summary>
     public IReadOnlyList<string> Limits { get; init; } = [];
 }

@@ -29,15 +29,35 @@ public sealed record TraceResult
     public Dictionary<string, long> Thresholds { get; init; } = [];
     public long Crossed { get; set; }
     public List<TracedEvent> Worst { get; init; } = [];
+    /// <summary>
+    /// The measuring loop's markers (plan key trace:marker): written, and found in the trace; how long after a
+    /// sample's last stamp its marker was recorded (p50, p99: the trace's clock against the harness's).
+    /// Null when the plan turned markers off.
+    /// </summary>
+    public TraceMarkers? Markers { get; set; }
+    /// <summary>The ring stopped at a crossing (plan key trace:freeze; Sample -1: nothing crossed, never stopped); null when the plan did not ask.</summary>
+    public TraceFreeze? Freeze { get; set; }
     public List<string> Notes { get; init; } = [];
 }
 
+/// <summary>The loop's trace markers: written, failed (with the errno), found in the trace, and each one's lag behind its sample's last stamp.</summary>
+public sealed record TraceMarkers(long Written, long Failed, string? Error, long Found, long LagP50Ns, long LagP99Ns);
+
+/// <summary>
+/// The freeze: the first sample that crossed (its number in the window, raise, stage and value), how long the
+/// ring went on after it (the plan's freezeAfter) and when it stopped, after which sample; the samples measured
+/// after it, untraced. Error: why the freeze failed (the ring then recorded to the window's end).
+/// </summary>
+public sealed record TraceFreeze(long Sample, long RaiseNs, string Stage, long ValueNs, long AfterNs, long FrozenAtNs, long FrozenAfterSample,
+    long Untraced, string? Error);
+
 /// <summary>
 /// valirq's own timestamps (hard IRQ, IRQ thread) against the trace's irq_handler_entry and the IRQ thread's
-/// sched_switch, over the samples both have: the difference (valirq minus trace) and the bound it must keep.
+/// sched_switch, over the samples both have: the difference (valirq minus trace: p50 signed; p95, p99 and max
+/// of its size) and the bound it must keep (at p95, and a tenth of it at p50: the rest is reported, not judged).
 /// </summary>
 public sealed record TraceCheck(long Compared, long HardirqP50Ns, long HardirqP99Ns, long HardirqMaxAbsNs, long ThreadP50Ns, long ThreadP99Ns,
-    long ThreadMaxAbsNs, long BoundNs, bool Within);
+    long ThreadMaxAbsNs, long BoundNs, bool Within, long HardirqP95Ns = 0, long ThreadP95Ns = 0);
 
 /// <summary>One of the worst samples, analysed: what crossed, each stage and what ran in it, the cause in words, its raw trace window.</summary>
 public sealed record TracedEvent(long TimestampNs, long ToUserNs, string Crossed, List<TracedStage> Stages, string Cause, string Words, string? File,

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Validate.Tracing;
 
 /// <summary>The kernel trace events the stage split and the worst-event analysis read.</summary>
-public enum TraceKind { IrqEntry, IrqExit, SoftirqEntry, SoftirqExit, Waking, Switch, Other }
+public enum TraceKind { IrqEntry, IrqExit, SoftirqEntry, SoftirqExit, Waking, Switch, Marker, Other }
 
 /// <summary>
 /// One line of the kernel's text trace, parsed: when (ns of the trace clock, which the harness sets to
@@ -26,6 +26,10 @@ public sealed record TraceEvent(long TsNs, int Cpu, int Pid, string Comm, TraceK
     public string? PrevComm { get; init; }
     public int PrevPrio { get; init; } = -1;
     public string? PrevState { get; init; }
+    /// <summary>Our trace marker (<see cref="TraceMarks"/>): the sample's number in the window and its raise stamp; the stage it crossed, if any.</summary>
+    public long MarkSample { get; init; } = -1;
+    public long MarkRaiseNs { get; init; } = -1;
+    public string? MarkCrossed { get; init; }
 }
 
 /// <summary>
@@ -70,6 +74,12 @@ public static partial class TraceParser
                     Kind = TraceKind.Switch, PrevComm = f.Groups[1].Value, PrevPid = Int(f.Groups[2].Value), PrevPrio = Int(f.Groups[3].Value),
                     PrevState = f.Groups[4].Value, NextComm = f.Groups[5].Value, NextPid = Int(f.Groups[6].Value), NextPrio = Int(f.Groups[7].Value),
                 };
+            case "tracing_mark_write" when Mark().Match(fields) is { Success: true } f:
+                return head with
+                {
+                    Kind = TraceKind.Marker, MarkSample = Long(f.Groups[1].Value), MarkRaiseNs = Long(f.Groups[2].Value),
+                    MarkCrossed = f.Groups[3].Success ? f.Groups[3].Value : null,
+                };
             default:
                 return head;
         }
@@ -86,11 +96,16 @@ public static partial class TraceParser
         return sec * 1_000_000_000 + f;
     }
 
+    private static long Long(string s) => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
+
     private static int Int(string s) => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : -1;
 
     // TASK-PID may hold spaces and dashes: the PID is the digits before the last dash ahead of " [CPU]".
     [GeneratedRegex(@"^\s*(?<comm>.*)-(?<pid>\d+)\s+(\(\s*[\d-]+\)\s+)?\[(?<cpu>\d+)\]\s+(?<flags>\S+\s+)?(?<ts>\d+\.\d+):\s+(?<event>\w+):\s?(?<fields>.*)$")]
     private static partial Regex Head();
+
+    [GeneratedRegex(@"^validate sample=(\d+) raise=(\d+)(?: crossed (\S+=\d+))?\s*$")]
+    private static partial Regex Mark();
 
     [GeneratedRegex(@"^irq=(\d+) name=(.*)$")]
     private static partial Regex IrqEntry();

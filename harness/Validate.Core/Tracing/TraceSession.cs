@@ -65,6 +65,10 @@ public sealed class TraceSession : IDisposable
 
     public void Stop() => Write("tracing_on", "0");
 
+    /// <summary>The instance's trace_marker (a line written there is recorded in its ring) and tracing_on (0 stops the ring).</summary>
+    public string MarkerPath => Path.Combine(_dir, "trace_marker");
+    public string TracingOnPath => Path.Combine(_dir, "tracing_on");
+
     /// <summary>
     /// Instances of runs that were killed (SIGKILL leaves no time to remove one: its ring stays allocated and
     /// recording): validate-PID-* whose process is gone. Removing an instance stops it and frees its ring.

@@ -29,6 +29,7 @@ public static class TraceSection
             return;
         }
         h.Append($"<p>{E(MatchedLine(t))}</p>");
+        if (FreezeLine(t) is { } freeze) h.Append($"<p class=\"freeze\">{E(freeze)}</p>");
         if (t.Stages.Count > 0)
         {
             h.Append("<table class=\"trace\"><tr><th>trace stage</th><th>n</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
@@ -55,14 +56,32 @@ public static class TraceSection
             _ => $", IRQ threads {string.Join(", ", t.IrqThreads)}",
         };
         var clock = t.Clock == "mono" ? "mono (CLOCK_MONOTONIC, the harness's clock)" : t.Clock;
-        return $"The trace matched {t.Matched} of {t.Samples} samples ({t.Events} events, {overrun}){irqs}{threads}; trace clock {clock}, {Duration.Format(t.ResolutionNs)} resolution.";
+        var markers = t.Markers is { } m
+            ? $"; {m.Found} of the loop's {m.Written} markers in the trace, each {Duration.Format(Math.Max(0, m.LagP50Ns))} after its sample's last stamp at p50, {Duration.Format(Math.Max(0, m.LagP99Ns))} at p99"
+            : "";
+        return $"The trace matched {t.Matched} of {t.Samples} samples ({t.Events} events, {overrun}){irqs}{threads}; trace clock {clock}, {Duration.Format(t.ResolutionNs)} resolution{markers}.";
+    }
+
+    /// <summary>
+    /// "The ring was frozen 2.31 ms after the raise of sample 812, the first to cross (total 2.10 ms > 2.00 ms), after
+    /// sample 812: 1188 later samples were measured untraced." Null when the plan did not ask for a freeze.
+    /// </summary>
+    public static string? FreezeLine(TraceResult t)
+    {
+        if (t.Freeze is not { } f) return null;
+        if (f.Sample < 0) return "Freeze asked: no sample crossed a threshold of the loop's own stages, so the ring was never stopped and holds the whole window.";
+        var crossed = $"sample {f.Sample}, the first to cross ({f.Stage} {Duration.Format(f.ValueNs)} > {Duration.Format(t.Thresholds.GetValueOrDefault(f.Stage))})";
+        if (f.Error is not null) return $"Freeze failed at {crossed}: {f.Error}; the ring recorded to the window's end.";
+        if (f.FrozenAtNs < 0) return $"Freeze due {Duration.Format(f.AfterNs)} after {crossed}, but the window ended first: the ring holds it to its end.";
+        return $"The ring was frozen {Duration.Format(Math.Max(0, f.FrozenAtNs - f.RaiseNs))} after the raise of {crossed}, after sample {f.FrozenAfterSample}: " +
+               $"{f.Untraced} later samples were measured untraced.";
     }
 
     /// <summary>"valirq's own stamps against the trace over 2000 samples: hard IRQ p50 +2.6 us, p99 6.4 us, max 92.0 us; IRQ thread ...; within the 50.0 us bound."</summary>
     public static string CheckWords(TraceCheck c) =>
-        $"valirq's own stamps against the trace over {c.Compared} samples: hard IRQ p50 {Offset(c.HardirqP50Ns)}, p99 {Duration.Format(c.HardirqP99Ns)}, max {Duration.Format(c.HardirqMaxAbsNs)}; " +
-        $"IRQ thread p50 {Offset(c.ThreadP50Ns)}, p99 {Duration.Format(c.ThreadP99Ns)}, max {Duration.Format(c.ThreadMaxAbsNs)}; " +
-        (c.Within ? $"within the {Duration.Format(c.BoundNs)} bound." : $"OUTSIDE the {Duration.Format(c.BoundNs)} bound.") + $" (bound: p99 {Duration.Format(c.BoundNs)}, median {Duration.Format(c.BoundNs / 10)})";
+        $"valirq's own stamps against the trace over {c.Compared} samples: hard IRQ p50 {Offset(c.HardirqP50Ns)}, p95 {Duration.Format(c.HardirqP95Ns)}, p99 {Duration.Format(c.HardirqP99Ns)}, max {Duration.Format(c.HardirqMaxAbsNs)}; " +
+        $"IRQ thread p50 {Offset(c.ThreadP50Ns)}, p95 {Duration.Format(c.ThreadP95Ns)}, p99 {Duration.Format(c.ThreadP99Ns)}, max {Duration.Format(c.ThreadMaxAbsNs)}; " +
+        (c.Within ? $"within the {Duration.Format(c.BoundNs)} bound." : $"OUTSIDE the {Duration.Format(c.BoundNs)} bound.") + $" (bound: p95 {Duration.Format(c.BoundNs)}, median {Duration.Format(c.BoundNs / 10)})";
 
     /// <summary>"+2.6 us", "-800 ns", "+0 ns".</summary>
     public static string Offset(long ns) => (ns < 0 ? "-" : "+") + Duration.Format(Math.Abs(ns));
@@ -137,7 +156,8 @@ public static class TraceSection
         var stages = string.Join(", ", t.Stages.Select(st => $"{st.Name} p50 {Duration.Format(st.P50Ns)} / p99 {Duration.Format(st.P99Ns)}"));
         var first = $"trace: {stages} ({t.Matched}/{t.Samples} matched)"
                     + (t.Check is { Within: false } c ? $"; valirq's stamps OUTSIDE the {Duration.Format(c.BoundNs)} bound" : "")
-                    + (t.Overrun > 0 ? $"; {t.Overrun} events overwritten" : "");
+                    + (t.Overrun > 0 ? $"; {t.Overrun} events overwritten" : "")
+                    + (t.Freeze is { Sample: >= 0, FrozenAtNs: >= 0 } f ? $"; frozen after sample {f.FrozenAfterSample} ({f.Untraced} untraced after)" : "");
         if (t.Worst.FirstOrDefault() is { } worst) return [first, $"worst: {worst.Words}"];
         if (t.Thresholds.Count > 0)
             return [first, t.Crossed == 0 ? $"worst: none crossed {ThresholdWords(t.Thresholds)}" : $"worst: {t.Crossed} crossed {ThresholdWords(t.Thresholds)}, none analysed"];

@@ -27,9 +27,18 @@ public abstract class RunConsole
 
     /// <summary>A live display when standard output is a terminal, else plain lines every <paramref name="plainEvery"/>.</summary>
     public static RunConsole Create(IReadOnlyList<SuitePlan> suites, bool verbose, TimeSpan plainEvery) =>
-        !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
+        IsLive
             ? new Live(suites, verbose, AnsiConsole.Console)
             : new Plain(suites, verbose, plainEvery, Console.Out);
+
+    /// <summary>Standard output is a terminal that can show a live display.</summary>
+    public static bool IsLive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>
+    /// How often the runner should read a suite's progress for what this console shows: each second for the live
+    /// display, once per plain line otherwise (a nightly run under cron wakes the sampler a tenth as often).
+    /// </summary>
+    public static TimeSpan SampleEvery(bool live, TimeSpan plainEvery) => live ? TimeSpan.FromSeconds(1) : plainEvery;
 
     /// <summary>Renders events until the collection is completed (the runner has exited and its output is read).</summary>
     public abstract void Pump(BlockingCollection<object> events);
@@ -72,7 +81,8 @@ public abstract class RunConsole
                     break;
                 case SuiteProgress p:
                     Eta.Progress(p);
-                    if (now < _nextProgress) break;
+                    // A tenth early still counts: progress sampled once per line arrives a little before or after its time.
+                    if (now < _nextProgress - every / 10) break;
                     output.WriteLine($"      {p.Suite}: {ProgressText(p)}; run ETA ~{SuiteEstimate.Words(Eta.RemainingS)}");
                     _nextProgress = now + every;
                     break;

@@ -39,6 +39,24 @@ public class MeasurementLoopTests
     }
 
     [Test]
+    public void The_loop_with_a_trace_marker_per_sample_and_a_freeze_to_watch_allocates_nothing()
+    {
+        using var backend = new TimerBackend(periodNs: 10_000);
+        backend.Open();
+        // Markers into /dev/null, a threshold every sample crosses, a freeze that never comes due: every branch runs.
+        using var marks = new Validate.Tracing.TraceMarks(backend.Stages, new Dictionary<string, long> { ["total"] = 1 }, marker: true, freeze: true, long.MaxValue / 2);
+        marks.Rehearse();
+        using var recorder = new LatencyRecorder(backend.Stages, null, 65536);
+        using (var warm = new LatencyRecorder(backend.Stages, null, 1024))
+            LatencySuiteRunner.MeasureLoop(backend, warm, 1000, 0, long.MaxValue, out _, marks);
+        marks.Restart();
+        var allocated = LatencySuiteRunner.MeasureLoop(backend, recorder, 100_000, 0, long.MaxValue, out _, marks);
+        Assert.That(allocated, Is.Zero, "bytes allocated by the measuring thread in the loop");
+        var o = marks.Outcome();
+        Assert.That((o.Written, o.Failed, o.CrossedSample), Is.EqualTo((recorder.Count, 0L, 0L)), "a marker per sample; the first crossed");
+    }
+
+    [Test]
     public void The_timer_counts_missed_periods_instead_of_skipping_them_silently()
     {
         using var backend = new TimerBackend(periodNs: 1_000_000);

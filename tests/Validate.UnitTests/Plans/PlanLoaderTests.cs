@@ -108,6 +108,25 @@ public class PlanLoaderTests
     }
 
     [Test]
+    public void A_trace_freeze_needs_a_threshold_on_a_stage_the_loop_sees_and_freezeAfter_needs_freeze()
+    {
+        var onTraceStage = Errors(WithSuite("""{ "name": "msi", "backend": "valirq", "count": 1, "cpus": [0], "trace": { "thresholds": { "wakeup-running": "1ms" }, "freeze": true } }""")).Single();
+        Assert.That(onTraceStage.KeyPath, Is.EqualTo("suites:0:trace:freeze"));
+        Assert.That(onTraceStage.Message, Does.Contain("raise-hardirq, hardirq-thread, thread-user, total").And.Contain("give one a threshold"));
+        var withoutFreeze = Errors(WithSuite("""{ "name": "msi", "backend": "valirq", "count": 1, "cpus": [0], "trace": { "thresholds": { "total": "1ms" }, "freezeAfter": "5ms" } }""")).Single();
+        Assert.That((withoutFreeze.KeyPath, withoutFreeze.Message), Is.EqualTo(("suites:0:trace:freezeAfter", "freezeAfter says how long after the crossing the ring is frozen; set \"freeze\": true, or remove it")));
+        var tooLong = Errors(WithSuite("""{ "name": "msi", "backend": "valirq", "count": 1, "cpus": [0], "trace": { "thresholds": { "total": "1ms" }, "freeze": true, "freezeAfter": "11s" } }""")).Single();
+        Assert.That(tooLong.KeyPath, Is.EqualTo("suites:0:trace:freezeAfter"));
+        var p = PlanLoader.Load(WithSuite("""{ "name": "msi", "backend": "valirq", "count": 1, "cpus": [0], "trace": { "thresholds": { "total": "1ms" }, "freeze": true, "freezeAfter": "5ms", "marker": false } }"""), cpuCount: 2);
+        Assert.That(p.Suites.Single().Trace, Is.EqualTo(new TracePlan(p.Suites.Single().Trace!.Thresholds, 3, 16384, Marker: false, Freeze: true, FreezeAfterNs: 5_000_000)));
+        Assert.That(PlanLoader.Load(WithSuite("""{ "name": "msi", "backend": "valirq", "count": 1, "cpus": [0], "trace": { "enabled": true } }"""), cpuCount: 2).Suites.Single().Trace!.Marker,
+            Is.True, "a marker per sample unless the plan says not");
+        // An empty object reads as not given in the configuration tree: said, not silently untraced.
+        var empty = Errors(WithSuite("""{ "name": "msi", "backend": "valirq", "count": 1, "cpus": [0], "trace": { } }""")).Single();
+        Assert.That((empty.KeyPath, empty.Message), Is.EqualTo(("suites:0:trace", "an empty object, which reads as not given; write \"trace\": { \"enabled\": true } to trace with the defaults, or remove it")));
+    }
+
+    [Test]
     public void A_value_of_the_wrong_type_says_what_was_expected()
     {
         var e = Errors(WithSuite("""{ "name": "msi", "backend": "valirq", "count": "many", "cpus": [0] }""")).Single();

@@ -69,6 +69,25 @@ public class RunConsoleTests
     }
 
     [Test]
+    public void Progress_sampled_once_per_plain_line_is_shown_though_it_comes_a_little_early()
+    {
+        var w = new StringWriter();
+        var console = new RunConsole.Plain(Suites, verbose: false, TimeSpan.FromSeconds(10), w);
+        var t0 = new DateTime(2026, 12, 2, 20, 0, 0, DateTimeKind.Utc);
+        console.Render(new SuiteStarted("quick", 1, 2, "valirq msi, load idle", 5.2, 1000, "samples"), t0);
+        console.Render(new SuiteProgress("quick", 100, 1000, "samples", 9.95, 100, 41_000, 120_000, 0), t0.AddSeconds(9.95));
+        console.Render(new SuiteProgress("quick", 200, 1000, "samples", 19.9, 100, 41_000, 120_000, 0), t0.AddSeconds(19.9));
+        console.Render(new SuiteProgress("quick", 210, 1000, "samples", 21, 10, 41_000, 120_000, 0), t0.AddSeconds(21));
+        Assert.That(w.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("quick: ", StringComparison.Ordinal) && l.Contains("samples,", StringComparison.Ordinal)),
+            Is.EqualTo(2), "a line per 10 s sample, the one a second after it not");
+        // The runner samples as often as this console shows: each second live, once per plain line otherwise.
+        Assert.That((RunConsole.SampleEvery(true, TimeSpan.FromSeconds(10)), RunConsole.SampleEvery(false, TimeSpan.FromSeconds(10))),
+            Is.EqualTo((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10))));
+        Assert.That((Validate.Engine.ProgressSampler.IntervalFrom("10000"), Validate.Engine.ProgressSampler.IntervalFrom("5"), Validate.Engine.ProgressSampler.IntervalFrom(null)),
+            Is.EqualTo((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))));
+    }
+
+    [Test]
     public void Verbose_plain_output_also_shows_the_notes_and_the_platforms_lines()
     {
         var w = new StringWriter();
