@@ -56,6 +56,8 @@ public class EngineLabTests
             // Nothing else of ours ran beside the measuring thread: every other thread was kept on the other CPU.
             var harness = s.Measurement.Harness!;
             Assert.That((harness.ThreadsLeft, harness.BesideCpuNs), Is.EqualTo((0, 0L)), $"{s.Name}: {harness.Disturbed}");
+            // Memory locked as touched (MCL_ONFAULT): the measuring path touched nothing for the first time in the window.
+            Assert.That((harness.MeasuringMinorFaults, harness.MeasuringMajorFaults), Is.EqualTo((0L, 0L)), $"{s.Name}: {harness.Disturbed}");
             Assert.That(harness.ThreadsMoved, Is.GreaterThan(0), s.Name);
         }
         // Stages from the kernel's trace, for uio as for valirq; valirq's own stamps agree with the trace's.
@@ -124,6 +126,7 @@ public class EngineLabTests
             Assert.That(s.Counts!.Recorded, Is.EqualTo(100_000), s.Name);
             Assert.That(s.Measurement!.AllocatedBytes, Is.Zero, $"{s.Name}: bytes allocated by the measuring thread");
             Assert.That(s.Measurement.Gen0Collections + s.Measurement.Gen1Collections + s.Measurement.Gen2Collections, Is.Zero, $"{s.Name}: collections");
+            Assert.That(s.Measurement.Harness!.MeasuringMinorFaults + s.Measurement.Harness.MeasuringMajorFaults, Is.Zero, $"{s.Name}: page faults of the measuring thread");
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class ProcessSetup : IDisposable
         {
             try
             {
-                RealtimeCalls.LockAllMemory();
+                RealtimeCalls.LockAllMemory(settings.PrefaultMemory);
                 locked = RealtimeCalls.LockedKb() > 0;
                 if (!locked) problems.Add("mlockall succeeded but VmLck reads 0 kB");
             }

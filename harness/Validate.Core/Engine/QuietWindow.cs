@@ -107,7 +107,7 @@ public sealed class QuietWindow
         IReadOnlyList<int> measuringCpus, int moved, int left, long jitMethods, long jitTimeNs, bool jitSettled = true)
     {
         var costs = new List<ThreadCost>();
-        long preemptions = 0;
+        long preemptions = 0, minor = 0, major = 0;
         int migrations = 0;
         foreach (var t in after)
         {
@@ -115,6 +115,8 @@ public sealed class QuietWindow
             if (measuring.Contains(t.Tid))
             {
                 preemptions += t.Involuntary - (b?.Involuntary ?? 0);
+                minor += t.MinorFaults - (b?.MinorFaults ?? 0);
+                major += t.MajorFaults - (b?.MajorFaults ?? 0);
                 if (!measuringCpus.Contains(t.LastCpu)) migrations++;
                 continue;
             }
@@ -133,7 +135,10 @@ public sealed class QuietWindow
         if (jitMethods > 0 && (left > 0 || moved == 0))
             why.Add($"the JIT compiled {jitMethods} method(s) in the window ({Duration.Format(jitTimeNs)})");
         if (!jitSettled) why.Add("the JIT was still compiling 3 s after the warm-up");
+        // A page fault in the measuring path: memory it touched for the first time in the window (or paged out).
+        if (minor + major > 0)
+            why.Add($"the measuring thread page-faulted in the window ({minor} minor, {major} major): memory its path touched first there; realtime:prefault reads every mapping in at the start");
         return new HarnessActivity(moved, left, costs.Sum(c => c.CpuNs), beside, preemptions, migrations, jitMethods, jitTimeNs,
-            [.. costs.OrderByDescending(c => c.CpuNs).Take(8)], why.Count == 0 ? null : "harness activity in the window: " + string.Join("; ", why));
+            [.. costs.OrderByDescending(c => c.CpuNs).Take(8)], why.Count == 0 ? null : "harness activity in the window: " + string.Join("; ", why), minor, major);
     }
 }

@@ -15,8 +15,11 @@ public static unsafe class Scheduling
     /// <summary>CPUs a cpu_set_t holds (CPU_SETSIZE).</summary>
     public const int CpuSetSize = 1024;
 
-    /// <summary>mlockall(MCL_CURRENT | MCL_FUTURE): 0 or errno.</summary>
-    public static int LockAllMemory() => mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : errno;
+    /// <summary>MCL_ONFAULT (Linux 4.4): lock each page as it is first touched instead of populating every mapping now.</summary>
+    public const int McOnFault = 4;
+
+    /// <summary>mlockall(MCL_CURRENT | MCL_FUTURE [| MCL_ONFAULT]): 0 or errno.</summary>
+    public static int LockAllMemory(bool onFault) => mlockall(MCL_CURRENT | MCL_FUTURE | (onFault ? McOnFault : 0)) == 0 ? 0 : errno;
 
     /// <summary>sched_setscheduler(pid, SCHED_FIFO, priority): 0 or errno. pid 0 is the calling thread.</summary>
     public static int SetFifo(int pid, int priority)

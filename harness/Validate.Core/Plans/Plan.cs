@@ -91,7 +91,7 @@ public sealed record TagScheme(uint Value, uint Bits, int StatusShift)
 /// <summary>One check of the card's health after the faults: write (optional), then (read &amp; mask) must equal Expect, within WithinMs.</summary>
 public sealed record HealthCheck(string RegisterName, ValirqReg Register, uint? Write, uint Mask, uint Expect, int WithinMs);
 
-public sealed record RealtimeSettings(bool LockMemory, int Priority, bool DmaLatency, bool AbortOnFailure);
+public sealed record RealtimeSettings(bool LockMemory, int Priority, bool DmaLatency, bool AbortOnFailure, bool PrefaultMemory = false);
 
 public enum LoadKind { Process, IrqFlood }
 

@@ -137,6 +137,8 @@ public sealed class RealtimeSpec
 {
     [Description("Lock the run's memory (mlockall); default true.")]
     public bool? LockMemory { get; set; }
+    [Description("With lockMemory: read in and lock every mapping at the start (mlockall without MCL_ONFAULT) instead of each page as it is first touched; default false (what the measuring path touches is touched before each window, and its page faults in the window are counted).")]
+    public bool? Prefault { get; set; }
     [Description("The SCHED_FIFO priority of the run's measuring threads, 1 to 99; default 80.")]
     public int? Priority { get; set; }
     [Description("Hold /dev/cpu_dma_latency at 0 during the run; default true.")]

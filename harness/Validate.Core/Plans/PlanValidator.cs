@@ -173,7 +173,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (priority is < MinPriority or > MaxPriority) Error("realtime:priority", $"{priority} is not a SCHED_FIFO priority; use {MinPriority} to {MaxPriority}");
         var onFailure = rt.OnFailure ?? OnFailureActions[0];
         if (!OnFailureActions.Contains(onFailure)) Error("realtime:onFailure", $"'{onFailure}': use abort (stop the run) or flag (run, marked not real-time)");
-        var realtime = new RealtimeSettings(rt.LockMemory ?? true, priority, rt.DmaLatency ?? true, onFailure == OnFailureActions[0]);
+        var realtime = new RealtimeSettings(rt.LockMemory ?? true, priority, rt.DmaLatency ?? true, onFailure == OnFailureActions[0], rt.Prefault ?? false);
 
         var loads = new Dictionary<string, LoadProfile>(StringComparer.Ordinal) { ["idle"] = LoadProfile.Idle };
         foreach (var (name, l) in d.Loads)

@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Validate.Platform;
 
 /// <summary>One thread of this process as /proc/self/task/TID says: CPU time, context switches, where it may and did last run.</summary>
-public sealed record ThreadSample(int Tid, string Name, long CpuNs, long Voluntary, long Involuntary, int LastCpu, IReadOnlyList<int> Allowed);
+public sealed record ThreadSample(int Tid, string Name, long CpuNs, long Voluntary, long Involuntary, int LastCpu, IReadOnlyList<int> Allowed,
+    long MinorFaults = 0, long MajorFaults = 0);
 
 /// <summary>
 /// The process's threads read from /proc/self/task, to see what of ours ran beside the measuring threads
@@ -80,7 +81,8 @@ public static class ThreadActivity
         }
         var cpuNs = (Field(14) + Field(15)) * TickNs;
         if (schedstat?.Split(' ', 2)[0] is { } onCpu && long.TryParse(onCpu, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ns)) cpuNs = ns;
-        return new ThreadSample(tid, name, cpuNs, voluntary, involuntary, (int)Field(39), allowed);
+        // minflt 10, majflt 12: page faults the thread took (a minor one maps a page in, a major one reads it).
+        return new ThreadSample(tid, name, cpuNs, voluntary, involuntary, (int)Field(39), allowed, Field(10), Field(12));
     }
 
     /// <summary>

@@ -44,6 +44,11 @@ public sealed class LatencyRecorder : IDisposable
         _intervalMax = stages.Select(_ => new long[IntervalSlots]).ToArray();
         _intervalNs = intervalNs;
         _raw = new RawSampleWriter(rawPath, stages.Count, rawRing);
+        // Prefault: every page the loop may write is written once now (a large array's fresh pages are not, and
+        // with mlockall's MCL_ONFAULT a page is only locked in when first touched). Reset clears each histogram's
+        // counts; the raw ring is cleared by its writer.
+        foreach (var h in _histograms) h.Reset();
+        foreach (var m in _intervalMax) Array.Clear(m);
     }
 
     /// <summary>The measuring thread's one call per sample.</summary>

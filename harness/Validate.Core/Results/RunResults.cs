@@ -348,7 +348,7 @@ public sealed record LimitResult(string Stage, string Statistic, long LimitNs, l
 /// <param name="Disturbed">why the window counts as disturbed by the harness, or null</param>
 public sealed record HarnessActivity(
     int ThreadsMoved, int ThreadsLeft, long OtherThreadsCpuNs, long BesideCpuNs, long MeasuringPreemptions, int MeasuringMigrations,
-    long JitMethods, long JitTimeNs, IReadOnlyList<ThreadCost> Busiest, string? Disturbed);
+    long JitMethods, long JitTimeNs, IReadOnlyList<ThreadCost> Busiest, string? Disturbed, long MeasuringMinorFaults = 0, long MeasuringMajorFaults = 0);
 
 /// <summary>One other thread's CPU time during a window, where it last ran and whether it may run on a measuring CPU.</summary>
 public sealed record ThreadCost(int Tid, string Name, long CpuNs, int LastCpu, bool BesideMeasuring);

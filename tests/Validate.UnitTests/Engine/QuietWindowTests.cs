@@ -55,6 +55,19 @@ public class QuietWindowTests
     }
 
     [Test]
+    public void A_page_fault_of_the_measuring_thread_in_the_window_is_counted_and_disturbs_it()
+    {
+        var before = new Dictionary<int, ThreadSample> { [1] = T(1, "measure", 0, 0, [1]) with { MinorFaults = 40, MajorFaults = 2 } };
+        var a = QuietWindow.Measure(before, [T(1, "measure", 9_000_000, 0, [1]) with { MinorFaults = 43, MajorFaults = 2 }], new HashSet<int> { 1 }, [1], 3, 0, 0, 0);
+        Assert.That((a.MeasuringMinorFaults, a.MeasuringMajorFaults), Is.EqualTo((3L, 0L)));
+        Assert.That(a.Disturbed, Does.Contain("the measuring thread page-faulted in the window (3 minor, 0 major)"));
+        // The fields of /proc/TID/stat: minflt is the 10th, majflt the 12th.
+        var stat = "1234 (measure cpu1) S 1 1 1 0 -1 4194368 17 0 5 0 10 20 0 0 -41 0 30 0 100 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 80 1 0 0 0";
+        var t = ThreadActivity.Parse(1234, stat, "voluntary_ctxt_switches:\t3\nnonvoluntary_ctxt_switches:\t1\nCpus_allowed_list:\t1\n")!;
+        Assert.That((t.MinorFaults, t.MajorFaults, t.LastCpu), Is.EqualTo((17L, 5L, 1)));
+    }
+
+    [Test]
     public void A_load_thread_of_the_suite_is_the_load_not_the_harness()
     {
         var before = new Dictionary<int, ThreadSample> { [7] = T(7, "load-irq-flood", 0, 1, [0, 1]) };
