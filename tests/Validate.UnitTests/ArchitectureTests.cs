@@ -20,27 +20,6 @@ public class ArchitectureTests
     }
 
     [Test]
-    public void The_per_sample_code_is_always_JIT_compiled_optimized_never_ReadyToRun()
-    {
-        // The runner is ReadyToRun without tiering: a per-sample method without AggressiveOptimization would run
-        // its precompiled code for good. These are the loop, every backend's MeasureOne, and what they call per sample.
-        static bool Aggressive(MethodInfo m) => (m.MethodImplementationFlags & System.Reflection.MethodImplAttributes.AggressiveOptimization) != 0;
-        var measureOnes = Core.GetTypes().Where(t => !t.IsAbstract && t.IsSubclassOf(typeof(Validate.Backends.LatencyBackend)))
-            .Select(t => t.GetMethod(nameof(Validate.Backends.LatencyBackend.MeasureOne))!).ToList();
-        Assert.That(measureOnes, Has.Count.GreaterThanOrEqualTo(4));
-        var perSample = measureOnes.Concat(new[]
-        {
-            typeof(Validate.Engine.LatencySuiteRunner).GetMethod(nameof(Validate.Engine.LatencySuiteRunner.MeasureLoop))!,
-            typeof(Validate.Recording.LatencyRecorder).GetMethod(nameof(Validate.Recording.LatencyRecorder.Record))!,
-            typeof(Validate.Tracing.TraceMarks).GetMethod(nameof(Validate.Tracing.TraceMarks.After))!,
-            typeof(Validate.Interop.MonotonicClock).GetMethod(nameof(Validate.Interop.MonotonicClock.SleepUntil))!,
-            typeof(Validate.Interop.Posix).GetMethod(nameof(Validate.Interop.Posix.PollIn))!,
-            typeof(Validate.Interop.ValirqDevice).GetMethod(nameof(Validate.Interop.ValirqDevice.WaitEvent))!,
-        });
-        Assert.That(perSample.Where(m => !Aggressive(m)).Select(m => $"{m.DeclaringType!.Name}.{m.Name}"), Is.Empty);
-    }
-
-    [Test]
     public void The_engine_source_writes_nothing_to_the_console()
     {
         var core = Path.Combine(Cli.Layout.Root, "harness", "Validate.Core");

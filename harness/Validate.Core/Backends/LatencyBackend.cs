@@ -59,13 +59,6 @@ public abstract class LatencyBackend : IDisposable
 
     public abstract void Open();
 
-    /// <summary>
-    /// One stimulus and its interrupt, stamped into <paramref name="sample"/>. Every override, and the methods it
-    /// calls for every sample that are too big to inline, carry <c>MethodImplOptions.AggressiveOptimization</c>:
-    /// the suites runner is published ReadyToRun for a short start, and without tiering a method's ReadyToRun
-    /// code would be its code for good; a method so marked is never precompiled, and the JIT compiles it fully
-    /// optimized on its first call, in the warm-up (ArchitectureTests checks the overrides).
-    /// </summary>
     public abstract Outcome MeasureOne(ref Sample sample);
 
     /// <summary>Called once, right before the first measured iteration, to restart pacing from now.</summary>

@@ -25,7 +25,6 @@ public sealed class TimerBackend(long periodNs) : LatencyBackend(periodNs)
 
     public override void ResetPacing() => _next = MonotonicClock.NowNs() + PeriodNs;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Outcome MeasureOne(ref Sample sample)
     {
         MonotonicClock.SleepUntil(_next);

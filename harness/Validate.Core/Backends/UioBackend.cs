@@ -81,7 +81,6 @@ public sealed unsafe class UioBackend : LatencyBackend
         return n == 2 ? 0 : n < 0 ? (int)n : -Errno.EIO;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Outcome MeasureOne(ref Sample sample)
     {
         var c = Counters;

@@ -111,7 +111,6 @@ public sealed class ValirqBackend : LatencyBackend
 
     public override void ResetPacing() => _next = MonotonicClock.NowNs() + PeriodNs;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Outcome MeasureOne(ref Sample sample)
     {
         var dev = _dev!;

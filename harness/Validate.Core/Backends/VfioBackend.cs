@@ -122,7 +122,6 @@ public sealed unsafe class VfioBackend : LatencyBackend
 
     public override void ResetPacing() => _next = MonotonicClock.NowNs() + PeriodNs;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override Outcome MeasureOne(ref Sample sample)
     {
         var c = Counters;

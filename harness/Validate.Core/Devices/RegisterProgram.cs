@@ -44,7 +44,6 @@ public static class RegisterProgram
     }
 
     /// <summary>The IRQ program's check, and when the card is interrupting, its ack steps. Returns whether it was.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static bool CheckAndAck(BarWindow bar, in ValirqProgram p)
     {
         if (!Check(bar, p.Check, out var status)) return false;

@@ -12,7 +12,6 @@ public static class MonotonicClock
     /// Sleeps until the absolute CLOCK_MONOTONIC time <paramref name="deadlineNs"/> (TIMER_ABSTIME, as
     /// cyclictest does: no drift from computing relative sleeps). Retries on EINTR.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void SleepUntil(long deadlineNs)
     {
         var ts = new Libc.Timespec { TvSec = deadlineNs / 1_000_000_000L, TvNsec = deadlineNs % 1_000_000_000L };

@@ -57,7 +57,6 @@ public static unsafe class Posix
     /// poll(2) for POLLIN on one descriptor: 1 when it is readable (or POLLERR/POLLHUP: the read says
     /// which), 0 on timeout, or -errno. EINTR is retried here, with the full timeout again.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int PollIn(int fd, int timeoutMs)
     {
         pollfd pfd = default;
@@ -76,7 +75,6 @@ public static unsafe class Posix
     /// poll(2) for POLLIN on up to 32 descriptors: how many are readable (each marked in
     /// <paramref name="ready"/>), 0 on timeout, or -errno. EINTR is retried with the full timeout. Allocation-free.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int PollAnyIn(ReadOnlySpan<int> fds, Span<bool> ready, int timeoutMs)
     {
         var n = Math.Min(fds.Length, 32);

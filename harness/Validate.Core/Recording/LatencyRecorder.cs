@@ -52,7 +52,6 @@ public sealed class LatencyRecorder : IDisposable
     }
 
     /// <summary>The measuring thread's one call per sample.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Record(in Sample s)
     {
         if (_startNs < 0) _startNs = s.TimestampNs;
