@@ -13,7 +13,7 @@ public class TraceAnalysisTests
 {
     // Two interrupts of IRQ 20 served by irq/20-uio_pci_generic on CPU 0 for the measuring thread (pid 500, prio 19) on
     // CPU 1. The first is quick; in the second, stress-ng keeps CPU 1 for 500 us after the measuring thread is woken.
-    private static readonly string[] Trace =
+    internal static readonly string[] Trace =
     [
         "# tracer: nop",
         "#",
@@ -144,22 +144,11 @@ public class TraceAnalysisTests
 /// </summary>
 public class TraceMarkerAnalysisTests
 {
-    // Two samples as in TraceAnalysisTests, each followed by its marker.
+    // TraceAnalysisTests' two samples, each followed by its marker (the parser orders lines by time).
     private static readonly string[] Trace =
     [
-        "          <idle>-0       [000] d.h1.   100.000100: irq_handler_entry: irq=20 name=uio_pci_generic",
-        "          <idle>-0       [000] d.h2.   100.000104: sched_waking: comm=irq/20-uio_pci_generic pid=186 prio=49 target_cpu=000",
-        "          <idle>-0       [000] d.h1.   100.000105: irq_handler_exit: irq=20 ret=handled",
-        "          <idle>-0       [000] d..2.   100.000110: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
-        " irq/20-uio_pci_generic-186 [000] d..3.   100.000130: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
-        "          <idle>-0       [001] d..2.   100.000140: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+        .. TraceAnalysisTests.Trace,
         "  measure-uio cpu1-500   [001] ..... 100.000165: tracing_mark_write: validate sample=0 raise=100000050000",
-        "          <idle>-0       [000] d.h1.   100.001010: irq_handler_entry: irq=20 name=uio_pci_generic",
-        "          <idle>-0       [000] d.h2.   100.001011: sched_waking: comm=irq/20-uio_pci_generic pid=186 prio=49 target_cpu=000",
-        "          <idle>-0       [000] d.h1.   100.001012: irq_handler_exit: irq=20 ret=handled",
-        "          <idle>-0       [000] d..2.   100.001015: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
-        " irq/20-uio_pci_generic-186 [000] d..3.   100.001020: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
-        "   stress-ng-cpu-700     [001] d..2.   100.001520: sched_switch: prev_comm=stress-ng-cpu prev_pid=700 prev_prio=120 prev_state=R+ ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
         "  measure-uio cpu1-500   [001] ..... 100.001540: tracing_mark_write: validate sample=1 raise=100001000000 crossed total=530000",
     ];
 
