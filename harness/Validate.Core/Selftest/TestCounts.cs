@@ -18,13 +18,13 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
     public static TestCounts FromTrx(string path) => ReadTrx(path).Counts;
 
     /// <summary>
-    /// The tests a TRX file says failed, each "name: the first line of its message" (at most
+    /// The tests a TRX file says failed, each "name: the first line of its message, with what was expected and what came" (at most
     /// <paramref name="width"/> characters): what a reader of CI's last lines needs to know which one.
     /// </summary>
-    public static IReadOnlyList<string> FailuresFromTrx(string path, int width = 240) => ReadTrx(path, width).Failures;
+    public static IReadOnlyList<string> FailuresFromTrx(string path, int width = 400) => ReadTrx(path, width).Failures;
 
     /// <summary>A TRX file's counts and its failed tests (see <see cref="FailuresFromTrx"/>), in one reading.</summary>
-    public static (TestCounts Counts, IReadOnlyList<string> Failures) ReadTrx(string path, int width = 240)
+    public static (TestCounts Counts, IReadOnlyList<string> Failures) ReadTrx(string path, int width = 400)
     {
         var doc = XDocument.Load(path);
         int passed = 0, skipped = 0;
@@ -37,8 +37,7 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
                 case "NotExecuted" or "Inconclusive": skipped++; break;
                 default:
                     var message = r.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? (string?)r.Attribute("outcome") ?? "";
-                    var first = message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
-                    failed.Add(Cut($"{(string?)r.Attribute("testName")}: {first}", width));
+                    failed.Add(Cut($"{(string?)r.Attribute("testName")}: {FirstFailure(message)}", width));
                     break;
             }
         }
@@ -52,10 +51,10 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
     public static TestCounts FromTap(IEnumerable<string> lines) => ReadTap(lines).Counts;
 
     /// <summary>The "not ok" lines of TAP output, trimmed to <paramref name="width"/> characters.</summary>
-    public static IReadOnlyList<string> FailuresFromTap(IEnumerable<string> lines, int width = 240) => ReadTap(lines, width).Failures;
+    public static IReadOnlyList<string> FailuresFromTap(IEnumerable<string> lines, int width = 400) => ReadTap(lines, width).Failures;
 
     /// <summary>TAP output's counts and its failures (the "not ok" lines, and a line for a plan not met), in one reading.</summary>
-    public static (TestCounts Counts, IReadOnlyList<string> Failures) ReadTap(IEnumerable<string> lines, int width = 240)
+    public static (TestCounts Counts, IReadOnlyList<string> Failures) ReadTap(IEnumerable<string> lines, int width = 400)
     {
         int passed = 0, failed = 0, skipped = 0, planned = -1;
         var failures = new List<string>();
@@ -80,8 +79,30 @@ public readonly partial record struct TestCounts(int Passed, int Failed, int Ski
         return (new TestCounts(passed, failed, skipped), failures);
     }
 
+    /// <summary>
+    /// A failure message in one line: its first line with what was expected and what came; of an
+    /// Assert.Multiple's, the first of its failures ("1 of N: ...") rather than its header, which says nothing.
+    /// </summary>
+    private static string FirstFailure(string message)
+    {
+        var lines = message.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (lines.Count == 0) return "";
+        var prefix = "";
+        if (lines[0].StartsWith("Multiple failures or warnings", StringComparison.Ordinal) && lines.Count > 1)
+        {
+            var count = lines.Count(l => InnerFailure().IsMatch(l));
+            lines.RemoveAt(0);
+            lines[0] = InnerFailure().Replace(lines[0], "");
+            prefix = $"1 of {count}: ";
+        }
+        // The message, then its "Expected:" and "But was:" lines, up to the next failure.
+        var taken = lines.Take(1).Concat(lines.Skip(1).TakeWhile(l => !InnerFailure().IsMatch(l)).Where(l => l.StartsWith("Expected", StringComparison.Ordinal) || l.StartsWith("But was", StringComparison.Ordinal)));
+        return prefix + string.Join(" / ", taken);
+    }
+
     private static string Cut(string s, int width) => s.Length <= width ? s : s[..(width - 3)] + "...";
 
+    [GeneratedRegex(@"^\d+\)\s*")] private static partial Regex InnerFailure();
     [GeneratedRegex(@"^1\.\.(\d+)")] private static partial Regex TapPlan();
     [GeneratedRegex(@"^(not )?ok \d+\b[^#]*(?:#\s*(\w.*))?$")] private static partial Regex TapResult();
 }

@@ -72,6 +72,21 @@ public class TestCountsTests
                 "b_fails: vfio-msi-idle: total p99 48 ...",
                 "d_times_out: Timeout",
             })));
+        // Of an Assert.Multiple, its first failure and how many there were, not the header alone.
+        WithTrx("""
+                <UnitTestResult testName="e_many" outcome="Failed"><Output><ErrorInfo><Message>Multiple failures or warnings in test:
+                  1) valirq-msi-idle: total p99 48 ms
+                  Expected: Pass
+                  But was:  Fail
+
+                  2) uio-idle
+                  Expected: 0
+                  But was:  3
+                </Message></ErrorInfo></Output></UnitTestResult>
+            """, path => Assert.That(TestCounts.FailuresFromTrx(path), Is.EqualTo(new[]
+            {
+                "e_many: 1 of 2: valirq-msi-idle: total p99 48 ms / Expected: Pass / But was:  Fail",
+            })));
         string[] tap = ["1..3", "ok 1 a", "not ok 2 overrun reported", "not ok 3 msi # SKIP no MSI"];
         Assert.That(TestCounts.FailuresFromTap(tap), Is.EqualTo(new[] { "not ok 2 overrun reported" }));
     }
