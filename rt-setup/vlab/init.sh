@@ -57,7 +57,11 @@ wait_tag() {
     done
 }
 wait_tag hostroot && wait_tag vlabout || die "9p shares hostroot/vlabout did not appear within 10 s"
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host \
+# cache=loose: the guest keeps what it read (pages, attributes, names) instead of asking the host again on
+# every open, stat and read; the host root does not change while the guest runs (the host waits for it).
+# Measured in the lab: validate --help 10 s -> 5-7 s, a 10-sample validate run 68-70 s -> 51-56 s.
+# The run directory's share (written by both sides) keeps the default, uncached.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host \
     || die "cannot mount the host root (9p tag hostroot)"
 # The chroot: the host's root read-only, kernel filesystems and scratch space writable.
 mount -t proc proc /host/proc
