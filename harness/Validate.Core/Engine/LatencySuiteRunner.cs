@@ -135,7 +135,21 @@ public sealed class LatencySuiteRunner : ISuiteRunner
     {
         var recorders = _recorders;
         var backends = _backends;
-        if (recorders.Length == 0 || recorders.Any(r => r is null) || backends.Any(b => b is null)) return null;
+        if (recorders.Length == 0) return null;
+        // Loops, not Any(lambda): the lambdas would be compiled on the first sample, inside the window.
+        foreach (var r in recorders) if (r is null) return null;
+        foreach (var b in backends) if (b is null) return null;
+        var (done, lost, max, p99) = Snapshot(recorders, backends);
+        var dt = elapsedS - _progressAt;
+        var rate = dt > 0 ? (done - _progressDone) / dt : 0; // the first: since the sampler started (set-up included)
+        (_progressDone, _progressAt) = (done, elapsedS);
+        var (_, planned, unit) = SuiteEstimate.Of(suite);
+        return new SuiteProgress(suite.Name, done, planned, unit, elapsedS, rate, p99, max, lost);
+    }
+
+    /// <summary>Samples, lost interrupts, and the last stage's max and p99 over the recorders (p99 -1 when none yet).</summary>
+    private static (long Done, long Lost, long Max, long P99) Snapshot(LatencyRecorder[] recorders, LatencyBackend[] backends)
+    {
         long done = 0, lost = 0, max = 0, p99 = -1;
         foreach (var r in recorders)
         {
@@ -147,11 +161,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             p99 = Math.Max(p99, r.Histogram(last).GetValueAtPercentile(99));
         }
         foreach (var b in backends) lost += b.Counters.Lost;
-        var dt = elapsedS - _progressAt;
-        var rate = dt > 0 ? (done - _progressDone) / dt : 0; // the first: since the sampler started (set-up included)
-        (_progressDone, _progressAt) = (done, elapsedS);
-        var (_, planned, unit) = SuiteEstimate.Of(suite);
-        return new SuiteProgress(suite.Name, done, planned, unit, elapsedS, rate, p99, max, lost);
+        return (done, lost, max, p99);
     }
 
     public void Conclude(SuiteScope scope)
@@ -350,7 +360,11 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         // The suites runner compiles without tiering (Validate.Suites.csproj): what the loop calls is compiled,
         // optimized, here, once; WaitForJitQuiet and the quiet window's JIT count check that it stays so.
         using (var scratch = new LatencyRecorder(stages, rawPath: null, rawRing: 1024))
+        {
             MeasureLoop(backend, scratch, Math.Max(iterations, 1), MonotonicClock.NowNs(), long.MaxValue, out _, marks);
+            // What the progress sampler will read in the window (the histogram's percentile among it): compiled now.
+            _ = Snapshot([scratch], [backend]);
+        }
         marks?.Restart();
         var c = backend.Counters;
         c.Stimuli = c.Events = c.Interrupts = c.Lost = c.Extra = c.Missed = c.Overruns = c.Errors = 0;
