@@ -34,7 +34,9 @@ public interface ISuiteRunner
     /// <summary>
     /// How far the running suite is, read from another thread while <see cref="Run"/> runs (the progress
     /// sampler's, never a measuring thread's): counters the measuring threads keep anyway, read without a
-    /// lock. Null while there is nothing to say (setting up, or a runner that keeps no count).
+    /// lock. Null while there is nothing to say (setting up, or a runner that keeps no count). Called once
+    /// more before <see cref="Run"/>, on the suite's thread, so that it is compiled before any window: it
+    /// must then say nothing (null) and change nothing its next call reads.
     /// </summary>
     SuiteProgress? Progress(SuitePlan suite, double elapsedS) => null;
 }
