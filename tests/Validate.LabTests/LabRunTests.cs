@@ -70,6 +70,19 @@ public class LabRunTests
     }
 
     [Test]
+    public void A_boot_that_does_not_reach_the_guests_init_in_time_is_booted_again_then_fails_the_lab()
+    {
+        // 1 s is less than any boot takes to reach init (2-3 s of guest time): every boot here is one that stalled.
+        var run = Cli.RunWith(Limit, new Dictionary<string, string> { [Validate.Lab.VirtualLab.BootDeadlineVariable] = "1" },
+            "vlab", "--timeout", "180", "--", "/bin/sh", "-c", "echo command-ran");
+        Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.LabFailure), run.ToString());
+        Assert.That(run.Stdout, Does.Not.Contain("command-ran"));
+        Assert.That(System.Text.RegularExpressions.Regex.Count(run.Stderr, "QEMU killed, booting again"), Is.EqualTo(Validate.Lab.VirtualLab.BootAttempts - 1), run.ToString());
+        Assert.That(run.Stderr, Does.Contain($"{Validate.Lab.VirtualLab.BootAttempts} boots in a row did not reach the guest's init within 1 s"));
+        Assert.That(QemuProcessesOf(run), Is.Empty);
+    }
+
+    [Test]
     public void Sigterm_stops_the_lab_and_leaves_no_qemu_behind()
     {
         var run = Cli.Run(Limit, (p, stdout) =>
