@@ -1784,7 +1784,8 @@ static bool t_next_opener_asserting(const struct card *c, const struct setup *s)
 struct neighbour {
 	const struct card *card;
 	volatile bool stop;
-	long raised, handled, missed;
+	long raised, handled, missed;	/* raised and handled: read by the test while the thread runs */
+	bool done;			/* the thread ended (set last) */
 	int error;
 };
 
@@ -1796,6 +1797,7 @@ static void *neighbour_run(void *arg)
 
 	if (fd < 0) {
 		nb->error = -fd;
+		__atomic_store_n(&nb->done, true, __ATOMIC_RELEASE);
 		return NULL;
 	}
 	while (!nb->stop) {
@@ -1805,26 +1807,63 @@ static void *neighbour_run(void *arg)
 			nb->error = errno;
 			break;
 		}
-		nb->raised++;
+		__atomic_add_fetch(&nb->raised, 1, __ATOMIC_RELAXED);
 		if (wait_event(fd, &ev, EVENT_TIMEOUT_MS) == 0) {
-			nb->handled++;
 			handle(fd, &s, nb->card);
+			__atomic_add_fetch(&nb->handled, 1, __ATOMIC_RELEASE);
 		} else {
 			nb->missed++;
 		}
 		usleep(500);
 	}
 	close(fd);
+	__atomic_store_n(&nb->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
+/* Waits until the neighbour has handled more than `after` interrupts (or stopped); false after timeout_ms. */
+static bool neighbour_wait(struct neighbour *nb, long after, int timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	while (__atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE) <= after) {
+		if (__atomic_load_n(&nb->done, __ATOMIC_ACQUIRE) || now_ns() > end)
+			return false;
+		usleep(200);
+	}
+	return true;
+}
+
+/*
+ * Starts the neighbour and returns once it has had an interrupt served, so that the test's part runs
+ * while the neighbour interrupts (a test of 0.1 s could otherwise end before the thread raised once).
+ * On false the thread is stopped and joined.
+ */
+static bool neighbour_start(struct neighbour *nb, pthread_t *th)
+{
+	pthread_create(th, NULL, neighbour_run, nb);
+	if (neighbour_wait(nb, 0, EVENT_TIMEOUT_MS))
+		return true;
+	nb->stop = true;
+	pthread_join(*th, NULL);
+	fail_msg("neighbour %s: no interrupt served within %d ms of its start (raised %ld, error %s)", nb->card->addr,
+		 EVENT_TIMEOUT_MS, __atomic_load_n(&nb->raised, __ATOMIC_RELAXED), strerror(nb->error));
+	return false;
+}
+
+/*
+ * The neighbour was unharmed: every interrupt it raised was served, and the line still serves it
+ * after the test's part (one more interrupt handled), then the thread is stopped and joined.
+ */
 static bool neighbour_ok(struct neighbour *nb, pthread_t th, const char *what)
 {
+	bool after = neighbour_wait(nb, __atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE), EVENT_TIMEOUT_MS);
+
 	nb->stop = true;
 	pthread_join(th, NULL);
-	if (nb->error || nb->missed || nb->handled != nb->raised || !nb->raised) {
-		fail_msg("%s; neighbour %s: raised %ld handled %ld missed %ld error %s", what, nb->card->addr, nb->raised,
-			 nb->handled, nb->missed, strerror(nb->error));
+	if (nb->error || nb->missed || nb->handled != nb->raised || !after) {
+		fail_msg("%s; neighbour %s: raised %ld handled %ld missed %ld error %s%s", what, nb->card->addr, nb->raised,
+			 nb->handled, nb->missed, strerror(nb->error), after ? "" : "; none served after the test's part");
 		return false;
 	}
 	printf("# neighbour %s (valirq): %ld raised, %ld handled\n", nb->card->addr, nb->raised, nb->handled);
@@ -1876,7 +1915,7 @@ static void *uio_neighbour_run(void *arg)
 		if (now_ns() - t0 > nb->max_ns)
 			nb->max_ns = now_ns() - t0;
 		if (masked)
-			nb->handled++;
+			__atomic_add_fetch(&nb->handled, 1, __ATOMIC_RELEASE);
 		else
 			nb->missed++;
 		/* Take the events counted meanwhile. */
@@ -1898,10 +1937,13 @@ static void *uio_neighbour_run(void *arg)
 	return NULL;
 }
 
-/* Binds c to uio_pci_generic and starts its driver; false (and restores valirq) when that fails. */
+/* Binds c to uio_pci_generic, starts its driver and waits for its first interrupt; false (and restores valirq) when that fails. */
+static bool uio_neighbour_stop(struct uio_neighbour *nb, pthread_t th, bool check);
+
 static bool uio_neighbour_start(struct uio_neighbour *nb, const struct card *c, pthread_t *th)
 {
 	char path[256];
+	uint64_t end;
 	glob_t g;
 
 	memset(nb, 0, sizeof(*nb));
@@ -1930,7 +1972,16 @@ static bool uio_neighbour_start(struct uio_neighbour *nb, const struct card *c, 
 	nb->bar[EDU_IRQ_ACK / 4] = 0xffffffff;
 	uio_unmask(c->addr);
 	pthread_create(th, NULL, uio_neighbour_run, nb);
-	return true;
+	/* As neighbour_start(): the test's part runs once the neighbour has had an interrupt handled. */
+	end = now_ns() + EVENT_TIMEOUT_MS * 1000000ull;
+	while (!__atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE) && now_ns() < end)
+		usleep(200);
+	if (__atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE))
+		return true;
+	uio_neighbour_stop(nb, *th, false);
+	fail_msg("uio neighbour %s: no interrupt handled within %d ms of its start (raised %ld, missed %ld, error %s)",
+		 c->addr, EVENT_TIMEOUT_MS, nb->raised, nb->missed, strerror(nb->error));
+	return false;
 }
 
 /* Stops the uio neighbour, checks it lost nothing, binds the card back to valirq. */
@@ -1975,8 +2026,8 @@ static bool t_kill_mid_interrupt(const struct card *c, const struct card *nbcard
 	int i;
 
 	card_silence(c);
-	if (nbcard)
-		pthread_create(&th, NULL, neighbour_run, &nb);
+	if (nbcard && !neighbour_start(&nb, &th))
+		return false;
 	for (i = 0; i < reps; i++) {
 		int ready[2], status;
 		char buf;
@@ -2860,7 +2911,8 @@ static bool t_intx_guard_check(const struct card *c, const struct card *nbcard)
 	fd = open_enabled_prog(c, &s, &picky, NULL);
 	CHECK(fd >= 0, "open/enable (%s): %s", setup_name(&s), strerror(-fd));
 	if (nbcard) {
-		pthread_create(&th, NULL, neighbour_run, &nb);
+		if (!neighbour_start(&nb, &th))
+			goto out;
 		nb_running = true;
 	}
 	EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
@@ -2952,7 +3004,8 @@ static bool t_intx_guard_mask_steps(const struct card *c, const struct card *nbc
 	fd = open_enabled_prog(c, &s, &p, NULL);
 	CHECK(fd >= 0, "open/enable (shared, mask steps that do not mask): %s", strerror(-fd));
 	if (nbcard) {
-		pthread_create(&th, NULL, neighbour_run, &nb);
+		if (!neighbour_start(&nb, &th))
+			goto out;
 		nb_running = true;
 	}
 	EXPECT(stimulus(c, 1), "stimulus: %s", strerror(errno));
