@@ -73,7 +73,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                     _ => new UioBackend(card!.Address, plan.Program!.Value, plan.Stimulus!, periodNs, suite.TimeoutMs, plan.Init),
                 };
                 var raw = Path.Combine(samplesDir, threads == 1 ? $"{suite.Name}.bin.gz" : $"{suite.Name}-cpu{suite.Cpus[i]}.bin.gz");
-                recorders[i] = new LatencyRecorder(backends[i].Stages, raw, suite.RawRing);
+                recorders[i] = new LatencyRecorder(backends[i].Stages, raw, suite.RawRing, rateHz: suite.RateHz);
                 result.RawFiles.Add(Path.GetRelativePath(ctx.OutDir, raw));
             }
 

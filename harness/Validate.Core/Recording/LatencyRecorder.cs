@@ -33,7 +33,8 @@ public sealed class LatencyRecorder : IDisposable
     public IReadOnlyList<string> Stages { get; }
     public long Count { get; private set; }
 
-    public LatencyRecorder(IReadOnlyList<string> stages, string? rawPath, int rawRing, long intervalNs = 1_000_000_000)
+    /// <param name="rateHz">the measuring thread's pace in samples per second (0: unpaced), for the raw writer's looks</param>
+    public LatencyRecorder(IReadOnlyList<string> stages, string? rawPath, int rawRing, long intervalNs = 1_000_000_000, int rateHz = 0)
     {
         if (stages.Count is 0 or > Sample.MaxStages) throw new ArgumentOutOfRangeException(nameof(stages));
         Stages = stages;
@@ -43,7 +44,7 @@ public sealed class LatencyRecorder : IDisposable
         _negative = new long[stages.Count];
         _intervalMax = stages.Select(_ => new long[IntervalSlots]).ToArray();
         _intervalNs = intervalNs;
-        _raw = new RawSampleWriter(rawPath, stages.Count, rawRing);
+        _raw = new RawSampleWriter(rawPath, stages.Count, rawRing, rateHz);
         // Prefault: every page the loop may write is written once now (a large array's fresh pages are not, and
         // with mlockall's MCL_ONFAULT a page is only locked in when first touched). Reset clears each histogram's
         // counts; the raw ring is cleared by its writer.

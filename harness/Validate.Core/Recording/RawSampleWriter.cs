@@ -8,7 +8,10 @@ namespace Validate.Recording;
 /// ring sized before the run. The measuring thread only copies a struct into the ring (no allocation, no
 /// lock, no system call); a writer thread drains it into a gzip stream, after the window rather than during
 /// it: it compresses only once the ring is half full (a run longer than half the ring) and when stopped, so
-/// that in a window that fits the ring nothing of ours runs beside the measuring thread. When the writer
+/// that in a window that fits the ring nothing of ours runs beside the measuring thread. It looks at the ring
+/// every 50 ms when the producer's rate is unknown; for a paced producer (a rate given) every half of the time
+/// the rate needs to fill half the ring, 50 ms to 5 s (at 500/s and the default ring: once in 5 s, where 50 ms
+/// woke it 200 times in a 10 s window), and a stop wakes it at once. When the writer
 /// falls behind and the ring is full, the sample is not kept on disk and counted in <see cref="Dropped"/>:
 /// the histograms still have every sample, the raw file says how many it lacks.
 ///
@@ -18,8 +21,10 @@ namespace Validate.Recording;
 public sealed class RawSampleWriter : IDisposable
 {
     private static readonly byte[] Magic = "VALRAW01"u8.ToArray();
-    /// <summary>How often the writer looks at the ring: 50 ms, in which even 100,000 samples/s fill less than a quarter of the default ring (65,536).</summary>
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>How often the writer looks at the ring when the rate is unknown: 50 ms, in which even 100,000 samples/s fill less than a quarter of the default ring (65,536).</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>The longest the writer sleeps between two looks at the ring of a paced producer.</summary>
+    public static readonly TimeSpan LongestLook = TimeSpan.FromSeconds(5);
     private readonly Sample[] _ring;
     private readonly int _mask;
     private readonly int _stages;
@@ -27,10 +32,12 @@ public sealed class RawSampleWriter : IDisposable
     private readonly GZipStream? _gzip;
     private readonly Thread? _writer;
     private readonly byte[] _chunk;
+    private readonly TimeSpan _look;
+    private readonly ManualResetEventSlim _stop = new(false);
+    private long _looks;         // writer only
     private long _head;          // written by the producer only
     private long _tail;          // written by the writer only
     private long _dropped;       // producer only
-    private volatile bool _stopping;
 
     public string? Path { get; }
 
@@ -40,10 +47,21 @@ public sealed class RawSampleWriter : IDisposable
     /// <summary>Samples written to the file.</summary>
     public long Written => Volatile.Read(ref _tail);
 
+    /// <summary>How many times the writer has woken to look at the ring (not counting the look after the stop).</summary>
+    public long Looks => Volatile.Read(ref _looks);
+
+    /// <summary>The writer's sleep between two looks at the ring: see the class.</summary>
+    public TimeSpan LookInterval => _look;
+
     /// <param name="path">the .bin.gz file, or null to keep no raw samples (ring still sized, nothing written)</param>
-    public RawSampleWriter(string? path, int stages, int capacity)
+    /// <param name="stages">stages per sample</param>
+    /// <param name="capacity">the ring's size in samples, a power of two</param>
+    /// <param name="rateHz">the producer's pace in samples per second, 0 when unpaced or unknown</param>
+    public RawSampleWriter(string? path, int stages, int capacity, int rateHz = 0)
     {
         if (capacity <= 0 || (capacity & (capacity - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a power of two");
+        ArgumentOutOfRangeException.ThrowIfNegative(rateHz);
+        _look = LookIntervalFor(capacity, rateHz);
         _ring = GC.AllocateArray<Sample>(capacity, pinned: true);
         Array.Clear(_ring); // prefault
         _mask = capacity - 1;
@@ -75,15 +93,25 @@ public sealed class RawSampleWriter : IDisposable
         Volatile.Write(ref _head, head + 1);
     }
 
+    /// <summary>
+    /// The sleep between two looks: 50 ms unpaced; paced at R/s, half of the time R needs to fill half the
+    /// ring, 50 ms to 5 s: between two looks the producer at its pace adds at most a quarter of the ring, so
+    /// a ring under half full at one look is under three quarters at the next.
+    /// </summary>
+    public static TimeSpan LookIntervalFor(int capacity, int rateHz)
+    {
+        if (rateHz <= 0) return PollInterval;
+        var ms = capacity / 2 * 1000.0 / rateHz / 2;
+        return TimeSpan.FromMilliseconds(Math.Clamp(ms, PollInterval.TotalMilliseconds, LongestLook.TotalMilliseconds));
+    }
+
     private void Drain()
     {
-        while (true)
+        // Compress during the window only when the ring would otherwise fill (half full): else after it.
+        while (!_stop.Wait(_look))
         {
-            var stopping = _stopping;
-            if (stopping) break;
-            // Compress during the window only when the ring would otherwise fill (half full): else after it.
+            _looks++;
             if (Volatile.Read(ref _head) - _tail >= _ring.Length / 2) DrainOnce();
-            Thread.Sleep(PollInterval);
         }
         DrainOnce();
     }
@@ -116,11 +144,14 @@ public sealed class RawSampleWriter : IDisposable
     /// <summary>Stops the writer after it has written everything in the ring, and closes the file.</summary>
     public void Dispose()
     {
-        if (_writer is null) return;
-        _stopping = true;
-        _writer.Join();
-        _gzip!.Dispose();
-        _file!.Dispose();
+        _stop.Set();
+        if (_writer is not null)
+        {
+            _writer.Join();
+            _gzip!.Dispose();
+            _file!.Dispose();
+        }
+        _stop.Dispose();
     }
 
     /// <summary>Reads a raw sample file back (for reports and tests): timestamp and stage values per record.</summary>

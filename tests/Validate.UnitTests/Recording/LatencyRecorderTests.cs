@@ -65,6 +65,39 @@ public class LatencyRecorderTests
     }
 
     [Test]
+    public void A_paced_writer_sleeps_through_a_window_that_fits_its_ring_and_stops_at_once()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
+        try
+        {
+            // 500/s into 65,536: half the ring takes 65 s, so the writer looks every 5 s (the longest).
+            var w = new RawSampleWriter(path, 1, 65536, rateHz: 500);
+            Assert.That(w.LookInterval, Is.EqualTo(RawSampleWriter.LongestLook));
+            var s = new Sample();
+            for (int i = 0; i < 500; i++) w.Add(s);
+            Thread.Sleep(500); // ten looks at the unpaced 50 ms
+            Assert.That(w.Looks, Is.Zero, "the writer woke during the window of a paced producer whose samples fit half the ring");
+            var stop = System.Diagnostics.Stopwatch.StartNew();
+            w.Dispose();
+            Assert.That(stop.Elapsed, Is.LessThan(RawSampleWriter.LongestLook / 2), "the stop waited for the writer's next look");
+            Assert.That(w.Written, Is.EqualTo(500));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestCase(1024, 0, 50)]          // unpaced: every 50 ms
+    [TestCase(65536, 500, 5000)]     // 65 s to half full: the longest, 5 s
+    [TestCase(65536, 10_000, 1638.4)] // 3.3 s to half full: half of it
+    [TestCase(1024, 100_000, 50)]    // 5 ms to half full: never under 50 ms
+    public void A_paced_writer_looks_every_half_of_the_time_its_rate_needs_to_fill_half_the_ring(int capacity, int rateHz, double ms)
+    {
+        Assert.That(RawSampleWriter.LookIntervalFor(capacity, rateHz).TotalMilliseconds, Is.EqualTo(ms).Within(0.01));
+    }
+
+    [Test]
     public void Raw_samples_round_trip_through_the_compressed_file()
     {
         var path = Path.Combine(Path.GetTempPath(), $"validate-raw-{Guid.NewGuid():N}.bin.gz");
