@@ -1821,17 +1821,26 @@ static void *neighbour_run(void *arg)
 	return NULL;
 }
 
-/* Waits until the neighbour has handled more than `after` interrupts (or stopped); false after timeout_ms. */
-static bool neighbour_wait(struct neighbour *nb, long after, int timeout_ms)
+/*
+ * Waits until a neighbour thread's handled count is above `after`; false once its thread has ended
+ * (done, when it has such a flag) or after timeout_ms.
+ */
+static bool handled_above(const long *handled, long after, const bool *done, int timeout_ms)
 {
 	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000;
 
-	while (__atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE) <= after) {
-		if (__atomic_load_n(&nb->done, __ATOMIC_ACQUIRE) || now_ns() > end)
+	while (__atomic_load_n(handled, __ATOMIC_ACQUIRE) <= after) {
+		if ((done && __atomic_load_n(done, __ATOMIC_ACQUIRE)) || now_ns() > end)
 			return false;
 		usleep(200);
 	}
 	return true;
+}
+
+/* Waits until the neighbour has handled more than `after` interrupts (or stopped); false after timeout_ms. */
+static bool neighbour_wait(struct neighbour *nb, long after, int timeout_ms)
+{
+	return handled_above(&nb->handled, after, &nb->done, timeout_ms);
 }
 
 /*
@@ -1943,7 +1952,6 @@ static bool uio_neighbour_stop(struct uio_neighbour *nb, pthread_t th, bool chec
 static bool uio_neighbour_start(struct uio_neighbour *nb, const struct card *c, pthread_t *th)
 {
 	char path[256];
-	uint64_t end;
 	glob_t g;
 
 	memset(nb, 0, sizeof(*nb));
@@ -1973,10 +1981,7 @@ static bool uio_neighbour_start(struct uio_neighbour *nb, const struct card *c, 
 	uio_unmask(c->addr);
 	pthread_create(th, NULL, uio_neighbour_run, nb);
 	/* As neighbour_start(): the test's part runs once the neighbour has had an interrupt handled. */
-	end = now_ns() + EVENT_TIMEOUT_MS * 1000000ull;
-	while (!__atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE) && now_ns() < end)
-		usleep(200);
-	if (__atomic_load_n(&nb->handled, __ATOMIC_ACQUIRE))
+	if (handled_above(&nb->handled, 0, NULL, EVENT_TIMEOUT_MS))
 		return true;
 	uio_neighbour_stop(nb, *th, false);
 	fail_msg("uio neighbour %s: no interrupt handled within %d ms of its start (raised %ld, missed %ld, error %s)",
