@@ -157,6 +157,8 @@ public class CliRunTests
             Assert.That(console, Does.Contain("total p99").And.Contain("> limit 1 ns"), "the failing suite's reason, in words");
             var log = File.ReadAllText(Path.Combine(dir.FullName, "run", "runner.log"));
             Assert.That(log, Does.Contain("Test run summary").And.Contain("SuiteVerdict"), "the platform's output is kept");
+            Assert.That(log, Does.Contain("validate: console: 0 method(s) compiled while showing progress"),
+                "the console's progress path was compiled as each suite started, not in its window");
             // The progress the console showed was read inside the windows, on CPU 0: its path was compiled before them.
             foreach (var s in RunResults.Read(Path.Combine(dir.FullName, "run", "results.json")).Suites)
                 Assert.That(s.Measurement!.Harness!.JitMethods, Is.Zero, $"{s.Name}: nothing compiled in the window, the progress path included");

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.Loader;
 using NUnit.Framework;
 using Spectre.Console.Testing;
 using Validate.Engine;
@@ -85,6 +86,40 @@ public class RunConsoleTests
             Is.EqualTo((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10))));
         Assert.That((Validate.Engine.ProgressSampler.IntervalFrom("10000"), Validate.Engine.ProgressSampler.IntervalFrom("5"), Validate.Engine.ProgressSampler.IntervalFrom(null)),
             Is.EqualTo((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))));
+    }
+
+    [Test]
+    public void The_progress_lines_code_is_compiled_when_the_suite_starts_so_a_line_in_its_window_compiles_nothing()
+    {
+        // The console's code loaded afresh, in a context of its own: none of it has been compiled yet, whatever
+        // other tests ran in this process. Then what `validate run` does: the start line (before the window),
+        // the runner's 0-done progress, a progress line shown in the window.
+        var dir = Path.GetDirectoryName(typeof(RunConsole).Assembly.Location)!;
+        var fresh = new AssemblyLoadContext("run-console-fresh", isCollectible: true);
+        fresh.Resolving += (c, name) => File.Exists(Path.Combine(dir, name.Name + ".dll")) ? c.LoadFromAssemblyPath(Path.Combine(dir, name.Name + ".dll")) : null;
+        try
+        {
+            var reports = fresh.LoadFromAssemblyPath(typeof(RunConsole).Assembly.Location);
+            var core = fresh.LoadFromAssemblyPath(typeof(SuitePlan).Assembly.Location);
+            Assert.That(reports.GetType(typeof(RunConsole).FullName!), Is.Not.SameAs(typeof(RunConsole)), "a fresh copy of the console");
+            var suites = Array.CreateInstance(core.GetType(typeof(SuitePlan).FullName!)!, 0);
+            var w = new StringWriter();
+            var console = Activator.CreateInstance(reports.GetType(typeof(RunConsole.Plain).FullName!)!, suites, false, TimeSpan.FromSeconds(10), w)!;
+            var render = console.GetType().GetMethod(nameof(RunConsole.Plain.Render))!;
+            var started = core.GetType(typeof(SuiteStarted).FullName!)!;
+            var progress = core.GetType(typeof(SuiteProgress).FullName!)!;
+            var t0 = new DateTime(2026, 12, 7, 20, 0, 0, DateTimeKind.Utc);
+            render.Invoke(console, [Activator.CreateInstance(started, "quick", 1, 1, "valirq msi, load idle", 10.0, 5000L, "samples", null), t0]);
+            render.Invoke(console, [Activator.CreateInstance(progress, "quick", 0L, 5000L, "samples", 0.0, 0.0, -1L, -1L, 0L), t0]);
+            render.Invoke(console, [Activator.CreateInstance(progress, "quick", 4000L, 5000L, "samples", 8.0, 500.0, 380_000L, 3_700_000L, 0L), t0.AddSeconds(10)]);
+            Assert.That(w.ToString(), Does.Contain("quick: 4000/5000 samples, 500/s, p99 380.0 us, max 3.70 ms, lost 0; run ETA ~2 s"), "the line was shown");
+            Assert.That(console.GetType().GetProperty(nameof(RunConsole.MethodsCompiledForProgress))!.GetValue(console), Is.Zero,
+                "methods compiled while the progress was handled: in `validate run` that is inside the suite's window, on the machine it measures");
+        }
+        finally
+        {
+            fresh.Unload();
+        }
     }
 
     [Test]
