@@ -5,7 +5,12 @@
  * SCHED_FIFO priority, writing the same raw sample format (VALRAW01: timestamp + 4 stages) so one
  * script computes both sides' statistics the same way.
  *
- *   valirq_reader PCI_ADDRESS COUNT RATE_HZ CPU PRIORITY OUT.bin.gz-less-file
+ *   valirq_reader PCI_ADDRESS COUNT RATE_HZ CPU PRIORITY OUT.bin.gz-less-file [IRQ_THREAD_PRIORITY]
+ *
+ * IRQ_THREAD_PRIORITY (1-99): once the IRQ is requested (at enable), the card's IRQ thread ("irq/N-valirq-...")
+ * is set to SCHED_FIFO at that priority for the run and put back after, to compare an IRQ thread below the
+ * reader (the default 50 against 80: on PREEMPT_RT the woken reader preempts it inside wake_up and blocks on
+ * the wait queue's lock) with one above it.
  *
  * Edu card: program check irq status (0x24) != 0, ack by writing it to 0x64, stimulus 1 -> 0x60; MSI.
  */
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +38,32 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The pid of the IRQ thread serving valirq's card (its comm "irq/N-valirq-..."), or -1. */
+static pid_t irq_thread(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+
+	while (d && (e = readdir(d))) {
+		char path[300], comm[64] = "";
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "irq/", 4) && strstr(comm, "-valirq"))
+			found = atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 int main(int argc, char **argv)
 {
 	struct valirq_reg edu = { .bar = 0, .width = 4, .space = VALIRQ_SPACE_MEM };
@@ -43,17 +75,21 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int64_t *rec, period;
 	long count, i, lost = 0;
-	int fd, sfd, cpu, prio, rate;
+	int fd, sfd, cpu, prio, rate, irq_prio = 0, irq_policy = -1;
+	struct sched_param irq_was = { 0 };
+	pid_t irq_pid = -1;
 	FILE *out;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: %s PCI_ADDRESS COUNT RATE_HZ CPU PRIORITY OUT\n", argv[0]);
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr, "usage: %s PCI_ADDRESS COUNT RATE_HZ CPU PRIORITY OUT [IRQ_THREAD_PRIORITY]\n", argv[0]);
 		return 2;
 	}
 	count = atol(argv[2]);
 	rate = atoi(argv[3]);
 	cpu = atoi(argv[4]);
 	prio = atoi(argv[5]);
+	if (argc == 8)
+		irq_prio = atoi(argv[7]);
 	period = rate > 0 ? 1000000000LL / rate : 0;
 	rec = calloc((size_t)count * 5, sizeof(*rec));
 	if (!rec || mlockall(MCL_CURRENT | MCL_FUTURE))
@@ -84,6 +120,15 @@ int main(int argc, char **argv)
 	prog.ack[0].mask = 0xffffffff;
 	if (ioctl(fd, VALIRQ_IOC_SET_PROGRAM, &prog) || ioctl(fd, VALIRQ_IOC_ENABLE, &en))
 		return perror("program/enable"), 1;
+	if (irq_prio > 0) {
+		struct sched_param isp = { .sched_priority = irq_prio };
+
+		irq_pid = irq_thread();
+		if (irq_pid < 0 || (irq_policy = sched_getscheduler(irq_pid)) < 0 || sched_getparam(irq_pid, &irq_was) ||
+		    sched_setscheduler(irq_pid, SCHED_FIFO, &isp))
+			return fprintf(stderr, "valirq_reader: cannot set the IRQ thread (pid %d) to FIFO %d\n", irq_pid, irq_prio), 1;
+		fprintf(stderr, "valirq_reader: IRQ thread %d at FIFO %d (was %d)\n", irq_pid, irq_prio, irq_was.sched_priority);
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (i = -100; i < count; i++) {	/* 100 warm-up iterations, as the harness */
@@ -118,6 +163,8 @@ int main(int argc, char **argv)
 		rec[i * 5 + 3] = user - (int64_t)ev.thread_ns;
 		rec[i * 5 + 4] = user - (int64_t)st.before_ns;
 	}
+	if (irq_pid > 0)
+		sched_setscheduler(irq_pid, irq_policy, &irq_was);
 	close(fd);
 	/* Same layout as the harness's raw files, uncompressed (the script reads both). */
 	out = fopen(argv[6], "wb");

@@ -35,7 +35,10 @@ public class EngineLabTests
             // A threshold every sample crosses: the worst events are analysed whatever the emulation's speed today.
             "--set suites:0:trace:thresholds:total=1us " +
             // Trace on threshold: the loop stops the ring 100 ms after the first sample that crossed (its first).
-            "--set suites:1:trace:thresholds:total=1us --set suites:1:trace:freeze=true --set suites:1:trace:freezeAfter=100ms");
+            "--set suites:1:trace:thresholds:total=1us --set suites:1:trace:freeze=true --set suites:1:trace:freezeAfter=100ms " +
+            // Plan key irqPriority: the card's IRQ threads above the measuring thread for the window (untraced suites: with
+            // the IRQ thread first, the reader mostly finds the event before it sleeps, and the trace has no wake-up to split).
+            "--set suites:3:irqPriority=90 --set suites:5:irqPriority=90");
         Assert.That(run.ExitCode, Is.Zero, run.ToString());
         Assert.That(run.Stdout, Does.Match(@"doctor: \d+ ok, \d+ warning\(s\), 0 failure\(s\)"), "the lab passes doctor for the edu plan");
         Assert.That(run.Stdout, Does.Contain("OK    kernel").And.Contain("PREEMPT_RT").And.Contain("OK    card 0000:00:04.0"));
@@ -60,6 +63,18 @@ public class EngineLabTests
             Assert.That((harness.MeasuringMinorFaults, harness.MeasuringMajorFaults), Is.EqualTo((0L, 0L)), $"{s.Name}: {harness.Disturbed}");
             Assert.That(harness.ThreadsMoved, Is.GreaterThan(0), s.Name);
         }
+        // irqPriority: the IRQ threads at 90 in the window (the results' IRQ state is read in it), each put back, read back, after it.
+        foreach (var s in r.Suites.Where(s => s.Name is "valirq-intx-exclusive-idle" or "valirq-intx-pci23-idle"))
+        {
+            Assert.That(s.Parameters!.IrqPriority, Is.EqualTo(90), s.Name);
+            Assert.That(s.Irq!.Threads, Is.Not.Empty, s.Name);
+            Assert.That(s.Irq.Threads.Select(t => (t.Policy, t.Priority)), Has.All.EqualTo(("SCHED_FIFO", 90)), s.Name);
+            Assert.That(s.Facts.GetValueOrDefault("irqPriority"), Does.Match(@"-> SCHED_FIFO 90; .*put back to SCHED_FIFO 50$"), s.Name);
+            Assert.That(s.Facts, Does.Not.ContainKey("irqThread"), s.Name);
+        }
+        // Without it, the IRQ thread below the measuring thread is said, with what it costs and the key.
+        Assert.That(r.Suites.Single(s => s.Name == "valirq-intx-shared-idle").Facts.GetValueOrDefault("irqThread"),
+            Does.Contain("at SCHED_FIFO 50, below the measuring thread's 80").And.Contain("irqPriority"));
         // Stages from the kernel's trace, for uio as for valirq; valirq's own stamps agree with the trace's.
         foreach (var s in r.Suites.Where(s => s.Name is "uio-idle" or "valirq-msi-idle"))
         {

@@ -49,6 +49,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         var recorders = new LatencyRecorder[threads];
         (_progressDone, _progressAt) = (0, 0);
         Devices.PciDevice? card = null;
+        Realtime.IrqThreadPriority? irqThreads = null;
         try
         {
             // ---- set up ----
@@ -80,7 +81,12 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             (_backends, _recorders) = (backends, recorders);
 
             // ---- measure ----
-            var m = Measure(suite, plan.Realtime, backends, recorders, ctx, out var traceSession, out _traceMarks);
+            // Plan key irqPriority: the card's IRQ threads at that priority once the backends have requested the
+            // IRQs (in their Open, on the measuring threads), before the window; put back in the finally below.
+            Action? beforeWindow = suite.IrqPriority is { } irqPriority && card is not null
+                ? () => irqThreads = Realtime.IrqThreadPriority.Raise(CardIrqs(card, suite), irqPriority)
+                : null;
+            var m = Measure(suite, plan.Realtime, backends, recorders, ctx, beforeWindow, out var traceSession, out _traceMarks);
             result.Measurement = m.Info;
             result.Realtime = new SuiteRealtime(m.ThreadStates, suite.Priority, suite.Cpus, m.Problems);
             foreach (var (k, v) in backends[0].Facts) result.Facts[k] = v;
@@ -90,7 +96,10 @@ public sealed class LatencySuiteRunner : ISuiteRunner
                 var irq = suite.Mode == "msi" && msi.Count > 0 ? msi[0] : card.Irq;
                 result.Irq = IrqState.Capture(irq);
                 // The card's IRQs while its vectors are still allocated (MSI and MSI-X ones go with the device's close).
-                _traceIrqs = msi.Count > 0 && suite.Mode is "msi" or "msix" ? [.. msi] : [card.Irq];
+                _traceIrqs = [.. CardIrqs(card, suite)];
+                if (suite.IrqPriority is null && result.Irq.Threads.FirstOrDefault(t => t.Policy == "SCHED_FIFO" && t.Priority < suite.Priority) is { } below)
+                    result.Facts["irqThread"] = $"{below.Name} at SCHED_FIFO {below.Priority}, below the measuring thread's {suite.Priority}: on PREEMPT_RT the reader it " +
+                        "wakes preempts it inside wake_up and blocks on the wait queue's lock, two extra switches per interrupt in what is measured; plan key irqPriority sets it for the window";
             }
             if (traceSession is not null)
             {
@@ -115,8 +124,13 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         }
         finally
         {
-            // ---- report (and leave the machine as found): the load first, then the devices ----
+            // ---- report (and leave the machine as found): the load first, then the IRQ threads, then the devices ----
             scope.StopLoads();
+            if (irqThreads is not null)
+            {
+                irqThreads.Restore();
+                result.Facts["irqPriority"] = string.Join("; ", irqThreads.Words);
+            }
             foreach (var b in backends) b?.Dispose();
             foreach (var r in recorders) r?.Dispose();
         }
@@ -217,8 +231,15 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         _ => "uio_pci_generic",
     };
 
+    /// <summary>The IRQs the card interrupts on in the suite's mode: its MSI or MSI-X vectors, else its line.</summary>
+    private static IReadOnlyList<int> CardIrqs(Devices.PciDevice card, SuitePlan suite)
+    {
+        var msi = IrqState.MsiIrqs(card.Address);
+        return msi.Count > 0 && suite.Mode is "msi" or "msix" ? msi : [card.Irq];
+    }
+
     private static MeasureOutcome Measure(SuitePlan suite, RealtimeSettings rt, LatencyBackend[] backends, LatencyRecorder[] recorders, RunContext ctx,
-        out Tracing.TraceSession? trace, out Tracing.MarksOutcome? marksOutcome)
+        Action? beforeWindow, out Tracing.TraceSession? trace, out Tracing.MarksOutcome? marksOutcome)
     {
         trace = null;
         marksOutcome = null;
@@ -288,6 +309,8 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         }
 
         ready.Wait();
+        // Set-up that needs the backends open (the IRQ threads exist once the IRQs are requested).
+        if (errors.All(e => e is null)) beforeWindow?.Invoke();
         // The code the loop runs is final before the window: whatever the warm-up made the JIT compile is done first.
         var jitSettled = WaitForJitQuiet(TimeSpan.FromSeconds(3));
         // The kernel's trace of the window (plan key trace): set up and started before it, stopped after it.

@@ -24,6 +24,7 @@ public static class SuiteConfiguration
         RateHz = s.RateHz,
         Cpus = s.Cpus,
         Priority = s.Priority,
+        IrqPriority = s.IrqPriority,
         Load = s.Load.Name,
         LoadCommands = [.. s.Load.Commands.Select(c => c.ToString())],
         Warmup = s.IsFault ? 0 : s.Warmup,

@@ -28,6 +28,13 @@ public static unsafe class Scheduling
         return Libc.SchedSetscheduler(pid, Libc.SCHED_FIFO, in p) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
     }
 
+    /// <summary>sched_setscheduler(pid, policy, priority): 0 or errno (to put a thread back as it was).</summary>
+    public static int SetPolicy(int pid, int policy, int priority)
+    {
+        var p = new Libc.SchedParam { SchedPriority = priority };
+        return Libc.SchedSetscheduler(pid, policy, in p) == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+    }
+
     /// <summary>sched_setaffinity(pid, cpus): 0 or errno. pid 0 is the calling thread. A CPU outside 0..1023 throws.</summary>
     public static int SetAffinity(int pid, IReadOnlyList<int> cpus)
     {

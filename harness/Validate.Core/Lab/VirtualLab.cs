@@ -200,6 +200,9 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
         [
             "--pdeathsig", "SIGKILL", host.Qemu,
             "-accel", accel, "-m", "2048", "-smp", "2",
+            // Threads named by what they run ("CPU 1/TCG", "CPU 0/TCG", the main loop as qemu-system-x86): on the
+            // host, top -H or a trace says which vCPU (the measuring one is CPU 1) was running or waiting.
+            "-name", "vlab,debug-threads=on",
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot",
             "-kernel", host.KernelImage, "-initrd", initramfs,
             "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind} vlab.kernel={host.Kernel.Name} {o.Topology.KernelArgs}".TrimEnd(),

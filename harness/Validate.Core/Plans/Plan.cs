@@ -126,7 +126,8 @@ public sealed record SuitePlan(
     Limits Limits,
     FaultPlan? Fault = null,
     IReadOnlyList<int>? Vectors = null,
-    TracePlan? Trace = null)
+    TracePlan? Trace = null,
+    int? IrqPriority = null)
 {
     /// <summary>Mode msix: the MSI-X table entries to enable, as valirq_enable.vectors.</summary>
     public uint VectorMask => Mode == "msix" ? (Vectors ?? [0]).Aggregate(0u, (m, v) => m | (1u << v)) : 0;

@@ -213,6 +213,8 @@ public sealed class SuiteSpec
     public List<int>? Cpus { get; set; }
     [Description("SCHED_FIFO priority of the measuring thread, 1 to 99 (fault suites: of the stimulus, 2 to 99, the drivers running one below); default 80.")]
     public int? Priority { get; set; }
+    [Description("latency suites with a card: SCHED_FIFO priority, 1 to 99, of the card's IRQ threads for the suite's window (put back after); unset, they stay as found (the kernel's 50). On PREEMPT_RT an IRQ thread below the measuring thread is preempted by the reader it wakes, inside wake_up, and the reader then blocks on the wait queue's lock: two extra switches per interrupt.")]
+    public int? IrqPriority { get; set; }
     [Description("The load profile run beside the suite, a name from \"loads\" or idle (the default).")]
     public string? Load { get; set; }
     [Description("latency suites: unrecorded iterations before measuring, 0 or more (default 100).")]

@@ -209,6 +209,7 @@ public static class PlanSchema
         [(typeof(SuiteSpec), nameof(SuiteSpec.RateHz))] = () => Range(0, Math.Max(PlanValidator.LatencyMaxRateHz, PlanValidator.FaultMaxRateHz)),
         [(typeof(SuiteSpec), nameof(SuiteSpec.Cpus))] = () => NonEmpty(new() { ["type"] = "integer", ["minimum"] = 0 }),
         [(typeof(SuiteSpec), nameof(SuiteSpec.Priority))] = () => Range(PlanValidator.MinPriority, PlanValidator.MaxPriority),
+        [(typeof(SuiteSpec), nameof(SuiteSpec.IrqPriority))] = () => Range(PlanValidator.MinPriority, PlanValidator.MaxPriority),
         [(typeof(SuiteSpec), nameof(SuiteSpec.Warmup))] = () => Min(0),
         [(typeof(SuiteSpec), nameof(SuiteSpec.TimeoutMs))] = () => Range(PlanValidator.MinTimeoutMs, PlanValidator.MaxTimeoutMs),
         [(typeof(SuiteSpec), nameof(SuiteSpec.LoadSettleS))] = () => Range(0, PlanValidator.MaxLoadSettleS),

@@ -377,6 +377,23 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             if (set) Error($"{path}:{key}", "only fault suites take this key; set \"kind\": \"fault\" or remove it");
     }
 
+    /// <summary>irqPriority: the card's IRQ threads' SCHED_FIFO priority for a latency suite's window, or null (left as found).</summary>
+    private int? IrqPriority(SuiteSpec s, SuiteSpec dflt, string path, BackendKind backend)
+    {
+        var own = s.IrqPriority;
+        var prio = own ?? dflt.IrqPriority;
+        if (prio is null) return null;
+        if (backend == BackendKind.Timer)
+        {
+            // A default for every suite does not make the timer suites wrong; the timer's own key does.
+            if (own is not null) Error($"{path}:irqPriority", "the timer backend has no card and no IRQ thread; remove irqPriority from this suite");
+            return null;
+        }
+        if (prio is < MinPriority or > MaxPriority)
+            Error(own is not null ? $"{path}:irqPriority" : "suiteDefaults:irqPriority", $"{prio} is not a SCHED_FIFO priority; use {MinPriority} to {MaxPriority}");
+        return prio;
+    }
+
     /// <summary>A latency suite: a backend (valirq, uio, timer) measuring interrupt or timer latency by stage.</summary>
     private SuitePlan? LatencySuite(SuiteSpec s, SuiteSpec dflt, string path, string? name, Dictionary<string, LoadProfile> loads,
         ValirqProgram? program, Stimulus? stimulus, int errorsBefore)
@@ -424,10 +441,11 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         if (ring < MinRawRing || (ring & (ring - 1)) != 0) Error($"{path}:rawRing", $"{ring}: give a power of two, at least {MinRawRing}");
 
         var trace = Trace(s.Trace ?? dflt.Trace, $"{path}:trace", backend);
+        var irqPriority = IrqPriority(s, dflt, path, backend);
 
         if (_errors.Count > errorsBefore) return null;
         return new SuitePlan(name!, backend, mode, count ?? int.MaxValue, duration, shared.RateHz, shared.Cpus, shared.Priority, shared.Load, warmup,
-            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits, Vectors: vectors, Trace: trace);
+            shared.TimeoutMs, shared.LoadSettleS, ring, shared.Limits, Vectors: vectors, Trace: trace, IrqPriority: irqPriority);
     }
 
     /// <summary>The suite's trace request: thresholds on the trace's stages or the backend's, how many worst events, the ring.</summary>
@@ -471,6 +489,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
         Stimulus? stimulus, Dictionary<string, DriverCommand> drivers, int errorsBefore)
     {
         if (s.Trace is not null) Error($"{path}:trace", "fault suites are not traced (their stages are the recovery's); trace a latency suite");
+        if (s.IrqPriority is not null) Error($"{path}:irqPriority", "fault suites restart the driver and its IRQ thread with it; set irqPriority on a latency suite");
         var fault = s.Fault;
         if (fault is null || !FaultPlan.Kinds.Contains(fault))
             Error($"{path}:fault", $"'{fault}': name the fault to inject: {string.Join(", ", FaultPlan.Kinds)}");

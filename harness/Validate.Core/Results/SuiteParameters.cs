@@ -18,6 +18,8 @@ public sealed record SuiteParameters
     public int RateHz { get; init; }
     public IReadOnlyList<int> Cpus { get; init; } = [];
     public int Priority { get; init; }
+    /// <summary>The card's IRQ threads' SCHED_FIFO priority for the window (plan key irqPriority); null: left as found.</summary>
+    public int? IrqPriority { get; init; }
     /// <summary>The load profile's name and what it runs ("stress-ng --cpu 0 ..."), so that a profile edited under the same name is a change.</summary>
     public required string Load { get; init; }
     public IReadOnlyList<string> LoadCommands { get; init; } = [];

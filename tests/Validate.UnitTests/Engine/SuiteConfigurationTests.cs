@@ -35,6 +35,7 @@ public class SuiteConfigurationTests
     [TestCase("suiteDefaults:warmup=5")]
     [TestCase("loads:cpu:commands:0:args:1=1")]
     [TestCase("suites:0:trace:enabled=false")]
+    [TestCase("suites:0:irqPriority=90")]
     public void A_parameter_that_changes_what_is_measured_changes_the_hash(string set) =>
         Assert.That(HashOf(set.StartsWith("loads", StringComparison.Ordinal) ? "valirq-msi-cpu" : "valirq-msi-idle", [set]),
             Is.Not.EqualTo(HashOf(set.StartsWith("loads", StringComparison.Ordinal) ? "valirq-msi-cpu" : "valirq-msi-idle", [])));

@@ -89,6 +89,33 @@ public class SharedSuiteKeysTests
     }
 
     [Test]
+    public void IrqPriority_is_a_latency_suites_from_its_own_key_or_suiteDefaults_and_left_unset_otherwise()
+    {
+        var timer = new JsonObject { ["name"] = "t", ["backend"] = "timer", ["count"] = 1, ["rateHz"] = 1000, ["cpus"] = JsonNode.Parse("[ 0 ]") };
+        var own = PlanLoader.Load(Write("{}", Suite("latency", "irqPriority", "90")), cpuCount: 2).Suites.Single();
+        Assert.That(own.IrqPriority, Is.EqualTo(90));
+        Assert.That(PlanLoader.Load(Write("{}", Suite("latency")), cpuCount: 2).Suites.Single().IrqPriority, Is.Null, "unset: the IRQ threads stay as found");
+        // A default for every suite leaves the timer suites (no card, no IRQ thread) alone, and fault suites too.
+        var p = PlanLoader.Load(Write("""{ "irqPriority": 85 }""", Suite("latency"), timer), cpuCount: 2);
+        Assert.That(p.Suites.Select(s => s.IrqPriority), Is.EqualTo(new int?[] { 85, null }));
+    }
+
+    [TestCase("latency", "irqPriority", "0", "suites:0:irqPriority", "0 is not a SCHED_FIFO priority; use 1 to 99")]
+    [TestCase("latency", "irqPriority", "100", "suites:0:irqPriority", "100 is not a SCHED_FIFO priority; use 1 to 99")]
+    [TestCase("fault", "irqPriority", "90", "suites:0:irqPriority", "fault suites restart the driver and its IRQ thread with it; set irqPriority on a latency suite")]
+    [TestCase("timer", "irqPriority", "90", "suites:0:irqPriority", "the timer backend has no card and no IRQ thread; remove irqPriority from this suite")]
+    public void A_bad_irqPriority_is_one_line_naming_the_key_and_the_fix(string kind, string key, string json, string keyPath, string says)
+    {
+        var suite = kind == "timer"
+            ? new JsonObject { ["name"] = "t", ["backend"] = "timer", ["count"] = 1, ["rateHz"] = 1000, ["cpus"] = JsonNode.Parse("[ 0 ]"), [key] = JsonNode.Parse(json) }
+            : Suite(kind, key, json);
+        var path = Write("{}", suite);
+        var e = Errors(path);
+        Assert.That(e, Has.Count.EqualTo(1), string.Join("\n", e));
+        Assert.That(e[0].ToString(), Is.EqualTo($"{path}: {keyPath}: {says}"));
+    }
+
+    [Test]
     public void An_unknown_load_is_the_same_error_for_a_fault_suite_as_for_a_latency_suite()
     {
         var latency = Errors(Write("{}", Suite("latency", "load", "\"nuclear\""))).Single();
