@@ -12,6 +12,9 @@
 #   tests/Benchmarks/valirq-c-vs-csharp.sh [COUNT] [RATE_HZ] [ROUNDS] [BEFORE_CHECKOUT]
 #   (as root, from this checkout; defaults 5000 500 5; it builds this checkout through ./validate if its
 #   sources changed, never BEFORE_CHECKOUT)
+#   IRQ_PRIO=N in the environment: every side runs with the card's IRQ thread at SCHED_FIFO N (the C reader's
+#   7th argument, the harness's plan key irqPriority; a BEFORE_CHECKOUT without that key refuses it); unset,
+#   the IRQ thread stays as the kernel leaves it (50, below the readers' 80).
 # Output: out/bench/valirq-c-vs-csharp-TIMESTAMP/: c-I.bin, after-I/ and before-I/ (run folders), their
 # console output in after-I.log, before-I.log and c-I.log, rounds.txt (each round's order), the lab's logs.
 set -euo pipefail
@@ -20,10 +23,12 @@ count=${1:-5000}
 rate=${2:-500}
 rounds=${3:-5}
 before=${4:-}
+irqprio=${IRQ_PRIO:-}
 say() { echo "valirq-c-vs-csharp: $*" >&2; }
 for v in "$count" "$rate" "$rounds"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { say "COUNT RATE_HZ ROUNDS must be whole numbers above 0 (got '$v')"; exit 2; }
 done
+if [[ -n $irqprio ]] && ! [[ $irqprio =~ ^[1-9][0-9]?$ ]]; then say "IRQ_PRIO '$irqprio' is not a SCHED_FIFO priority; use 1 to 99"; exit 2; fi
 if (( rounds < 5 )); then
     say "warning: $rounds round(s); issue 16 asks for at least 5 interleaved rounds to judge the spread"
 fi
@@ -49,6 +54,9 @@ except Exception as e:
     sys.exit(f"valirq-c-vs-csharp: {sys.argv[1]}: no suite {sys.argv[2]} ({e})")
 PY
 }
+
+# " --set suites:K:irqPriority=N" with IRQ_PRIO, else nothing.
+irq_set() { [[ -n $irqprio ]] && echo -n " --set suites:$1:irqPriority=$irqprio"; return 0; }
 
 cli=$root/artifacts/bin/Validate.Cli/release/validate
 plan=$root/testplans/qemu/edu.json
@@ -78,9 +86,9 @@ gcc -O2 -Wall -Wextra -I "$root/kmod/include/uapi" -o "$out/valirq_reader" "$roo
 run_cmd() { # SIDE ROUND
     local name=$1-$2
     case $1 in
-        c) echo "$out/valirq_reader 0000:00:04.0 $count $rate 1 80 $out/$name.bin > $out/$name.log 2>&1" ;;
-        after) echo "$cli run $plan --filter FullyQualifiedName~$suite --out $out/$name --set suites:$k_after:count=$count --set suites:$k_after:rateHz=$rate --set suites:$k_after:cpus:0=1$(trace_off "$plan" "$k_after") > $out/$name.log 2>&1" ;;
-        before) echo "$before_cli run $before_plan --filter FullyQualifiedName~$suite --out $out/$name --set suites:$k_before:count=$count --set suites:$k_before:rateHz=$rate --set suites:$k_before:cpus:0=1$(trace_off "$before_plan" "$k_before") > $out/$name.log 2>&1" ;;
+        c) echo "$out/valirq_reader 0000:00:04.0 $count $rate 1 80 $out/$name.bin $irqprio > $out/$name.log 2>&1" ;;
+        after) echo "$cli run $plan --filter FullyQualifiedName~$suite --out $out/$name --set suites:$k_after:count=$count --set suites:$k_after:rateHz=$rate --set suites:$k_after:cpus:0=1$(trace_off "$plan" "$k_after")$(irq_set "$k_after") > $out/$name.log 2>&1" ;;
+        before) echo "$before_cli run $before_plan --filter FullyQualifiedName~$suite --out $out/$name --set suites:$k_before:count=$count --set suites:$k_before:rateHz=$rate --set suites:$k_before:cpus:0=1$(trace_off "$before_plan" "$k_before")$(irq_set "$k_before") > $out/$name.log 2>&1" ;;
     esac
 }
 n=${#sides[@]}
@@ -98,9 +106,11 @@ done
 script="$script
 exit 0"
 
+irqwords="as the kernel leaves it"
+[[ -n $irqprio ]] && irqwords="at SCHED_FIFO $irqprio"
 # Boot ~1 min, each C# run ~20-40 s under emulation, a C run COUNT/RATE s and a little: generous.
 timeout=$(( 600 + rounds * n * (count / rate + 120) ))
-echo "valirq-c-vs-csharp: $rounds round(s) of ${sides[*]}, $count samples at $rate/s, one boot (timeout $timeout s); output in $out"
+echo "valirq-c-vs-csharp: $rounds round(s) of ${sides[*]}, $count samples at $rate/s, one boot (timeout $timeout s), IRQ thread $irqwords; output in $out"
 [[ -n $before ]] && echo "  after:  $root"$'\n'"  before: $before"
 # The run folder is the one place the guest can write: the samples go there.
 status=0
