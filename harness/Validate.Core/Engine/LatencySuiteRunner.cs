@@ -49,7 +49,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
         var recorders = new LatencyRecorder[threads];
         (_progressDone, _progressAt) = (0, 0);
         Devices.PciDevice? card = null;
-        Realtime.IrqThreadPriority? irqThreads = null;
+        Platform.IrqThreadPriority? irqThreads = null;
         try
         {
             // ---- set up ----
@@ -84,7 +84,7 @@ public sealed class LatencySuiteRunner : ISuiteRunner
             // Plan key irqPriority: the card's IRQ threads at that priority once the backends have requested the
             // IRQs (in their Open, on the measuring threads), before the window; put back in the finally below.
             Action? beforeWindow = suite.IrqPriority is { } irqPriority && card is not null
-                ? () => irqThreads = Realtime.IrqThreadPriority.Raise(CardIrqs(card, suite), irqPriority)
+                ? () => irqThreads = Platform.IrqThreadPriority.Raise(CardIrqs(card, suite), irqPriority)
                 : null;
             var m = Measure(suite, plan.Realtime, backends, recorders, ctx, beforeWindow, out var traceSession, out _traceMarks);
             result.Measurement = m.Info;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Validate.Interop;
-using Validate.Platform;
+using Validate.Realtime;
 
-namespace Validate.Realtime;
+namespace Validate.Platform;
 
 /// <summary>
 /// A latency suite's card IRQ threads at the plan's SCHED_FIFO priority (plan key <c>irqPriority</c>) for the
