@@ -10,7 +10,7 @@ namespace Validate.Platform;
 /// (the kernel's 50 against the harness's 80) wakes the reader inside wake_up, with the wait queue's lock (a
 /// sleeping lock there) held; the reader preempts it at once, blocks on that lock, and runs again only after the
 /// IRQ thread, boosted, has let it go: two extra switches per interrupt (tests/Benchmarks/README.md measured
-/// hardirq->user at 0.58 of that with the IRQ thread at 90, in one lab boot).
+/// hardirq->user p50 at 0.54-0.58 of that with the IRQ thread at 90, two lab boots).
 /// </summary>
 public sealed class IrqThreadPriority
 {
