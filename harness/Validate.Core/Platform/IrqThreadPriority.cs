@@ -22,9 +22,6 @@ public sealed class IrqThreadPriority
     /// <summary>What was done, per thread, in words ("irq/28-valirq-0 (pid 248) SCHED_FIFO 50 -> 90"), then how it was put back.</summary>
     public IReadOnlyList<string> Words => _words;
 
-    /// <summary>Threads set and not yet put back.</summary>
-    public int Changed => _changed.Count;
-
     /// <summary>
     /// Sets every IRQ thread of <paramref name="irqs"/> (<c>irq/N-...</c>, found in <paramref name="proc"/>) to
     /// SCHED_FIFO <paramref name="priority"/>. A thread that cannot be set (it is gone, or no permission) is said

@@ -121,7 +121,6 @@ public abstract class RunConsole
                     if (now >= _due)
                     {
                         output.WriteLine($"      {p.Suite}: {ProgressText(p)}; run ETA ~{SuiteEstimate.Words(Eta.RemainingS)}");
-                        output.Flush();
                         _due = now + every - _early;
                     }
                     CompiledForProgress += JitInfo.GetCompiledMethodCount(currentThread: true) - compiled;
@@ -161,6 +160,7 @@ public abstract class RunConsole
                     ProgressTask? suite = null;
                     foreach (var ev in events.GetConsumingEnumerable())
                     {
+                        var compiled = JitInfo.GetCompiledMethodCount(currentThread: true);
                         switch (ev)
                         {
                             case SuiteStarted s:
@@ -170,15 +170,10 @@ public abstract class RunConsole
                                 _ = Markup.Escape(CompileProgressPath(s));
                                 break;
                             case SuiteProgress p when suite is not null:
-                                var compiled = JitInfo.GetCompiledMethodCount(currentThread: true);
                                 Eta.Progress(p);
                                 suite.Description = Markup.Escape($"{p.Suite}: {ProgressText(p)}");
                                 suite.Value = p.Planned > 0 ? p.Done : p.ElapsedS;
-                                run.Description = Markup.Escape(RunText());
-                                run.Value = Math.Max(0, Eta.TotalS - Eta.RemainingS);
-                                ctx.Refresh();
-                                CompiledForProgress += JitInfo.GetCompiledMethodCount(currentThread: true) - compiled;
-                                continue;
+                                break;
                             case SuiteEnded e:
                                 Eta.Ended(e);
                                 suite?.StopTask();
@@ -197,6 +192,7 @@ public abstract class RunConsole
                         run.Description = Markup.Escape(RunText());
                         run.Value = Math.Max(0, Eta.TotalS - Eta.RemainingS);
                         ctx.Refresh();
+                        if (ev is SuiteProgress) CompiledForProgress += JitInfo.GetCompiledMethodCount(currentThread: true) - compiled;
                     }
                     run.StopTask();
                     ctx.Refresh();
