@@ -46,6 +46,8 @@ public class FaultLabTests
                 Assert.That(a.Raised, Is.GreaterThan(0), s.Name);
                 Assert.That(a.Handled, Is.GreaterThan(0), s.Name);
                 Assert.That((a.LostUnexplained, a.Duplicated), Is.EqualTo((0L, 0L)), $"{s.Name}: no loss the accounting cannot explain, none handled twice");
+                // Served again: only after a revocation came between a driver's read and its ack, at most once per revocation.
+                Assert.That(a.ServedAgain, Is.InRange(0L, s.Name.StartsWith("fault-revoke", StringComparison.Ordinal) ? 3L : 0L), s.Name);
                 Assert.That(a.Handled + a.CoalescedExplained + a.Late + a.LostExplained, Is.EqualTo(a.Raised), $"{s.Name}: every raise is accounted for");
                 Assert.That(f.LineProblems, Is.Empty, s.Name);
                 Assert.That(f.CardCheckPassed, Is.True, $"{s.Name}: {f.CardCheck}");

@@ -2,8 +2,12 @@ using Validate.Plans;
 
 namespace Validate.Analysis;
 
-/// <summary>One line a driver wrote on the channel (docs/driver-channel.md), with its CLOCK_MONOTONIC times: what the accounting consumes.</summary>
-public readonly record struct DriverReport(int Instance, uint Status, long HardirqNs, long ReadNs, long DoneNs);
+/// <summary>
+/// One line a driver wrote on the channel (docs/driver-channel.md), with its CLOCK_MONOTONIC times: what the accounting consumes.
+/// <paramref name="Unconfirmed"/>: an <c>irq-revoked</c> line, a status read before a revocation whose re-arm then failed
+/// (EPERM): the acknowledgement may have gone to the scratch page that replaced the card's registers, not to the card.
+/// </summary>
+public readonly record struct DriverReport(int Instance, uint Status, long HardirqNs, long ReadNs, long DoneNs, bool Unconfirmed = false);
 
 /// <summary>
 /// A span of time in which a raise may go unhandled for a known reason. Raises in
@@ -17,7 +21,7 @@ public readonly record struct ExplainedWindow(long StartNs, long EndNs, long Coa
 public sealed record AccountingResult(
     long Raised, long Handled, long CoalescedExplained, long Late, long Duplicated,
     long LostExplained, long LostUnexplained, long EmptyReports,
-    IReadOnlyList<long> UnexplainedNs, IReadOnlyList<long> DuplicatedNs, long[] HandledLatencyNs, long[] HandledAtNs)
+    IReadOnlyList<long> UnexplainedNs, IReadOnlyList<long> DuplicatedNs, long[] HandledLatencyNs, long[] HandledAtNs, long ServedAgain = 0)
 {
     public long Unexplained => LostUnexplained;
 }
@@ -29,7 +33,10 @@ public sealed record AccountingResult(
 /// raises and reports in time order, a report's bit consumes the raises of that tag waiting for it: the
 /// newest is handled, any older ones were coalesced by the card (one status bit, several raises) or
 /// cleared by a dying driver's quiesce. A bit
-/// reported with no raise waiting is a duplicate (handled twice, or never raised). A raise left waiting
+/// reported with no raise waiting is a duplicate (handled twice, or never raised), except once after an
+/// unconfirmed report of that bit (<see cref="DriverReport.Unconfirmed"/>: read, then revoked before its
+/// acknowledgement surely reached the card): the next opener finding the bit still set serves the same raise
+/// again, counted in <see cref="AccountingResult.ServedAgain"/>. A raise left waiting
 /// at the end is lost: explained when it falls in an <see cref="ExplainedWindow"/> (the dying driver's
 /// quiesce cleared it), unexplained otherwise. A coalesced raise was served, only late: its status bit
 /// stayed set until a driver read it. In a fault window that is expected; outside one it is counted as
@@ -50,7 +57,9 @@ public static class FaultAccounting
         var queues = new Queue<int>[tags];
         for (int i = 0; i < queues.Length; i++) queues[i] = new Queue<int>();
         var ordered = reports.OrderBy(r => r.ReadNs).ToList();
-        long handled = 0, coalescedOk = 0, late = 0, duplicated = 0, empty = 0;
+        long handled = 0, coalescedOk = 0, late = 0, duplicated = 0, empty = 0, servedAgain = 0;
+        // Per tag: the last report that served it was unconfirmed, and no report has served it since.
+        var unconfirmed = new bool[tags];
         var unexplained = new List<long>();
         var duplicatedAt = new List<long>();
         var latency = new List<long>();
@@ -72,6 +81,12 @@ public static class FaultAccounting
                 var q = queues[tag];
                 if (q.Count == 0)
                 {
+                    if (unconfirmed[tag])
+                    {
+                        unconfirmed[tag] = false;
+                        servedAgain++;
+                        continue;
+                    }
                     duplicated++;
                     duplicatedAt.Add(rep.ReadNs);
                     continue;
@@ -86,6 +101,7 @@ public static class FaultAccounting
                     else late++;
                 }
                 var served = q.Dequeue();
+                unconfirmed[tag] = rep.Unconfirmed;
                 handled++;
                 latency.Add(rep.ReadNs - raises[served]);
                 handledAt.Add(raises[served]);
@@ -103,7 +119,7 @@ public static class FaultAccounting
         }
         unexplained.Sort();
         return new AccountingResult(raises.Length, handled, coalescedOk, late, duplicated, lostOk, lostBad, empty,
-            unexplained, duplicatedAt, [.. latency], [.. handledAt]);
+            unexplained, duplicatedAt, [.. latency], [.. handledAt], servedAgain);
     }
 
     private static bool In(long t, IReadOnlyList<ExplainedWindow> windows, bool coalesce)

@@ -220,9 +220,10 @@ public sealed class DriverProcess : IDisposable
                     case "hello" when f.Length == 3: HelloNs = N(f[2]); break;
                     case "ready" when f.Length == 2: ReadyNs = N(f[1]); ReadyCount++; FirstIrqNs = -1; break;
                     // VECTOR (the 7th field) came with channel version 2; a driver of version 1 sends 6.
-                    case "irq" when f.Length is 6 or 7:
+                    // irq-revoked (channel version 3): read before a revocation, acknowledged perhaps only at the scratch page.
+                    case "irq" or "irq-revoked" when f.Length is 6 or 7:
                         var vector = f.Length == 7 ? N(f[6]) : 0;
-                        var r = new DriverReport(Instance, Hex(f[1]), N(f[2]), N(f[3]), N(f[4]));
+                        var r = new DriverReport(Instance, Hex(f[1]), N(f[2]), N(f[3]), N(f[4]), Unconfirmed: f[0] == "irq-revoked");
                         if (r.Status != 0)
                         {
                             Handled++;

@@ -483,7 +483,7 @@ internal sealed class FaultSuiteRun
             var lat = StageStatistics.Window([.. a.HandledLatencyNs], 0);
             Result.Accounting = new FaultCounts(a.Raised, Counters.Totals.GetValueOrDefault("hardirqs"), a.Handled, a.CoalescedExplained, a.Late,
                 a.Duplicated, a.LostExplained, a.LostUnexplained, a.EmptyReports, [.. a.UnexplainedNs.Take(20).Select(t => t - t0)],
-                lat.P50Ns, lat.P99Ns, lat.MaxNs);
+                lat.P50Ns, lat.P99Ns, lat.MaxNs, a.ServedAgain);
             if (stim.Full) Problem($"the stimulus log filled up after {stim.Count} raises; later raises were not made");
             if (stim.Problem is { } sp) Problem($"stimulus thread: {sp}");
         }

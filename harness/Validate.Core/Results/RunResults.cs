@@ -280,7 +280,7 @@ public sealed record TimelineEvent(string Name, long OffsetNs);
 public sealed record FaultCounts(
     long Raised, long KernelHardirqs, long Handled, long CoalescedExplained, long Late, long Duplicated,
     long LostExplained, long LostUnexplained, long EmptyReports, IReadOnlyList<long> UnexplainedAtNs,
-    long LatencyP50Ns = 0, long LatencyP99Ns = 0, long LatencyMaxNs = 0)
+    long LatencyP50Ns = 0, long LatencyP99Ns = 0, long LatencyMaxNs = 0, long ServedAgain = 0)
 {
     public long Unexplained => LostUnexplained;
 }

@@ -257,12 +257,23 @@ public static class TraceAnalysis
         {
             var w = events[p.Wakeup];
             if (p.Thread >= 0) list.Add(new Span("thread-wakeup", from.TsNs, w.TsNs, w.Cpu, from.NextPid, from.NextPrio));
+            // The IRQ thread was not woken by this hard IRQ (still running from the one before, or not threaded):
+            // no switch-in to split at, so one stage from the hard IRQ to the reader's wake-up, ended by its waker.
+            else list.Add(new Span("hardirq-wakeup", h.TsNs, w.TsNs, w.Cpu, w.Pid, PrioOf(events, p.Wakeup, w.Pid)));
             from = w;
         }
         var r = events[p.Running];
         if (p.Wakeup >= 0) list.Add(new Span("wakeup-running", from.TsNs, r.TsNs, r.Cpu, r.NextPid, r.NextPrio));
         list.Add(new Span("running-user", r.TsNs, Math.Max(r.TsNs, s.RaiseNs + s.ToUserNs), r.Cpu, r.NextPid, r.NextPrio));
         return list;
+    }
+
+    /// <summary>The kernel priority of <paramref name="pid"/> at its last switch-in before event <paramref name="before"/>, or -1.</summary>
+    private static int PrioOf(IReadOnlyList<TraceEvent> events, int before, int pid)
+    {
+        for (int i = before - 1; i >= 0; i--)
+            if (events[i].Kind == TraceKind.Switch && events[i].NextPid == pid) return events[i].NextPrio;
+        return -1;
     }
 
     private static TracedEvent Explain(IReadOnlyList<TraceEvent> events, TracedSample s, Path p, string crossed, IReadOnlyList<string> lines,

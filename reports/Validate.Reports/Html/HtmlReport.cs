@@ -188,7 +188,8 @@ public static class HtmlReport
         {
             Row(h, "interrupts", $"{a.Raised} raised, {a.KernelHardirqs} hard IRQs seen by valirq, {a.Handled} handled by the drivers; " +
                 $"{a.LostExplained} lost to a dying driver (cleared by its quiesce), {a.CoalescedExplained} coalesced at the card while no driver ran, " +
-                $"{a.Late} late (coalesced outside a fault), {a.LostUnexplained} lost unexplained, {a.Duplicated} handled twice, {a.EmptyReports} empty reports");
+                $"{a.Late} late (coalesced outside a fault), {a.LostUnexplained} lost unexplained, {a.Duplicated} handled twice, {a.EmptyReports} empty reports" +
+                (a.ServedAgain > 0 ? $"; {a.ServedAgain} served again by the next opener (read before a revocation, the acknowledgement lost with the card)" : ""));
             Row(h, "raise to handler", $"p50 {Duration.Format(a.LatencyP50Ns)}, p99 {Duration.Format(a.LatencyP99Ns)}, max {Duration.Format(a.LatencyMaxNs)}");
             if (a.UnexplainedAtNs.Count > 0) Row(h, "unexplained losses at", string.Join(", ", a.UnexplainedAtNs.Select(Duration.Format)) + " into the suite");
         }

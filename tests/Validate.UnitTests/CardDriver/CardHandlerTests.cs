@@ -164,7 +164,7 @@ public unsafe class CardHandlerTests
     }
 
     [Test]
-    public void Revoked_and_gone_say_so()
+    public void Revoked_and_gone_say_so_and_a_status_read_before_the_revocation_is_reported_unconfirmed()
     {
         var h = Edu();
         var perm = new FakeRearm(EPERM);
@@ -176,7 +176,7 @@ public unsafe class CardHandlerTests
         var gone = new FakeRearm(ENODEV);
         Assert.That(h.Serve(ref gone, Event()), Is.EqualTo(Served.Gone));
         var lines = Lines();
-        Assert.That(lines[0], Does.StartWith("irq 0x2 1234 "));
+        Assert.That(lines[0], Does.StartWith("irq-revoked 0x2 1234 "), "read from the card, its ack perhaps lost with it: said as such");
         Assert.That(lines[1], Does.StartWith("gone ").And.EndWith($" {ENODEV}"));
     }
 

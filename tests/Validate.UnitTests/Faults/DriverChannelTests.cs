@@ -26,6 +26,16 @@ public class DriverChannelTests
         Assert.That(reports.Single().Status, Is.EqualTo(1u));
     }
 
+    [Test]
+    public void An_irq_revoked_line_is_a_report_marked_unconfirmed_and_no_protocol_error()
+    {
+        var reports = new List<DriverReport>();
+        using var d = Fake("echo ready 200; echo irq-revoked 0x4 240 260 270 1 0; echo revoked 280; echo ready 300; echo irq 0x4 0 310 320 0 0; cat >/dev/null", reports, []);
+        Assert.That(d.WaitFor(x => x.ReadyNs == 300 && x.Handled == 2, 10_000), Is.True);
+        Assert.That(d.ProtocolErrors, Is.Empty);
+        lock (reports) Assert.That(reports.Select(r => (r.Status, r.Unconfirmed)), Is.EqualTo(new[] { (4u, true), (4u, false) }));
+    }
+
     [TestCase("release 250 rebooted")]
     [TestCase("release 250")]
     [TestCase("release x quiesced")]

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using Validate.Analysis;
 using Validate.Faults;
+using Validate.Plans;
 
 namespace Validate.UnitTests.Faults;
 
@@ -34,6 +35,26 @@ public class FaultAccountingTests
         var a = FaultAccounting.Compute([100], [Report(150, 0b1), Report(250, 0b1)], []);
         Assert.That((a.Handled, a.Duplicated), Is.EqualTo((1L, 1L)));
         Assert.That(a.DuplicatedNs, Is.EqualTo(new long[] { 250 }));
+    }
+
+    [Test]
+    public void A_bit_read_before_a_revocation_and_found_again_by_the_next_opener_is_served_again_not_handled_twice()
+    {
+        // The revoked driver read bit 0 (150), its ack went to the scratch page, ACK said EPERM: an unconfirmed report.
+        // The next opener finds bit 0 still set at the card (300): the same raise, not a second handling.
+        var revoked = Report(150, 0b1) with { Unconfirmed = true };
+        var a = FaultAccounting.Compute([100], [revoked, Report(300, 0b1)], []);
+        Assert.That((a.Handled, a.ServedAgain, a.Duplicated), Is.EqualTo((1L, 1L, 0L)));
+        Assert.That(a.HandledLatencyNs, Is.EqualTo(new long[] { 50 }), "the raise was served at the first read");
+        // Once only: a third report of the bit with no raise waiting is a duplicate.
+        var thrice = FaultAccounting.Compute([100], [revoked, Report(300, 0b1), Report(400, 0b1)], []);
+        Assert.That((thrice.ServedAgain, thrice.Duplicated), Is.EqualTo((1L, 1L)));
+        // Confirmed (an ordinary irq line), the second report is a duplicate.
+        var confirmed = FaultAccounting.Compute([100], [Report(150, 0b1), Report(300, 0b1)], []);
+        Assert.That((confirmed.ServedAgain, confirmed.Duplicated), Is.EqualTo((0L, 1L)));
+        // A new raise of the bit in between is what the next report serves; nothing is served again.
+        var raisedAgain = FaultAccounting.Compute([100, 200], [revoked, Report(300, 0b1)], [], TagScheme.Rotate(0x1, 0, 0));
+        Assert.That((raisedAgain.Handled, raisedAgain.ServedAgain, raisedAgain.Duplicated), Is.EqualTo((2L, 0L, 0L)));
     }
 
     [Test]

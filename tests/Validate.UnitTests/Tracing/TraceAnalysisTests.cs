@@ -103,6 +103,42 @@ public class TraceAnalysisTests
     }
 
     [Test]
+    public void A_worst_event_whose_IRQ_thread_was_still_running_has_a_stage_from_the_hard_IRQ_to_the_wake_up_and_no_gap()
+    {
+        // The IRQ thread serves the first interrupt and is still running (its handler's own work) when the second
+        // hard IRQ comes: nothing wakes it, and it wakes the reader 400 us later.
+        string[] trace =
+        [
+            "          <idle>-0       [001] d..2.   100.000010: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+            "  measure-uio cpu1-500   [001] d..2.   100.000020: sched_switch: prev_comm=measure-uio cpu1 prev_pid=500 prev_prio=19 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120",
+            "          <idle>-0       [000] d.h1.   100.000100: irq_handler_entry: irq=20 name=uio_pci_generic",
+            "          <idle>-0       [000] d.h2.   100.000104: sched_waking: comm=irq/20-uio_pci_generic pid=186 prio=49 target_cpu=000",
+            "          <idle>-0       [000] d.h1.   100.000105: irq_handler_exit: irq=20 ret=handled",
+            "          <idle>-0       [000] d..2.   100.000110: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/20-uio_pci_generic next_pid=186 next_prio=49",
+            " irq/20-uio_pci_generic-186 [000] d..3.   100.000130: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
+            "          <idle>-0       [001] d..2.   100.000140: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+            "  measure-uio cpu1-500   [001] d..2.   100.000170: sched_switch: prev_comm=measure-uio cpu1 prev_pid=500 prev_prio=19 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120",
+            " irq/20-uio_pci_generic-186 [000] d.h1.   100.000300: irq_handler_entry: irq=20 name=uio_pci_generic",
+            " irq/20-uio_pci_generic-186 [000] d.h1.   100.000302: irq_handler_exit: irq=20 ret=handled",
+            " irq/20-uio_pci_generic-186 [000] d..3.   100.000700: sched_waking: comm=measure-uio cpu1 pid=500 prio=19 target_cpu=001",
+            "          <idle>-0       [001] d..2.   100.000710: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=measure-uio cpu1 next_pid=500 next_prio=19",
+        ];
+        TracedSample[] samples = [new(100_000_050_000, 110_000, [110_000]), new(100_000_250_000, 470_000, [470_000])];
+        var ctx = new TraceContext(new HashSet<int> { 20 }, 500, "uio", ["total"], new Dictionary<string, long> { ["total"] = 300_000 }, 3);
+        var r = TraceAnalysis.Analyse(TraceParser.Parse(trace), samples, ctx, trace, null, "uio-idle", 16384, 0);
+        var w = r.Worst.Single();
+        Assert.That(w.Stages.Select(s => (s.Name, s.StartNs, s.DurationNs)), Is.EqualTo(new[]
+        {
+            ("raise-hardirq", 0L, 50_000L), ("hardirq-wakeup", 50_000L, 400_000L), ("wakeup-running", 450_000L, 10_000L), ("running-user", 460_000L, 10_000L),
+        }), "the stages cover the event from the raise to user space");
+        var longest = w.Stages[1];
+        Assert.That(longest.Cause, Does.StartWith("irq/20-uio_pci_generic").And.Contain("itself ran 400.0 us of it on CPU 0: its own work (the handler"));
+        Assert.That(w.Words, Does.Contain("the longest stage, hardirq-wakeup, took 400.0 us"));
+        // The statistics over all samples keep the trace's five stages: the second sample is in neither hardirq-thread nor thread-wakeup.
+        Assert.That(r.Stages.Select(s => (s.Name, s.Count)), Does.Contain(("hardirq-thread", 1L)).And.Contain(("wakeup-running", 2L)));
+    }
+
+    [Test]
     public void Valirqs_own_stamps_are_checked_against_the_trace()
     {
         // valirq stamped the hard IRQ 2 us after the tracepoint and the thread 3 us after its switch-in.
