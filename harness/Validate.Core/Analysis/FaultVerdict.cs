@@ -64,7 +64,7 @@ public static class FaultVerdict
     {
         fr.Release = ReleaseOutcome.Count(fr.Repetitions.Select(r => r.Release));
         var reasons = new List<string>();
-        var explained = fr.Repetitions.Where(r => r.Release == ReleaseOutcome.Neither && kind == "revoke" && r.Events.Any(e => e.Name == "first interrupt")).ToList();
+        var explained = fr.Repetitions.Where(r => r.Release == ReleaseOutcome.Neither && FaultPlan.IsRevoke(kind) && r.Events.Any(e => e.Name == "first interrupt")).ToList();
         if (explained.Count > 0)
             fr.Explained.Add($"neither in repetition {string.Join(", ", explained.Select(r => r.Index).Take(5))}{(explained.Count > 5 ? ", ..." : "")}: " +
                 "a revoked opener's release runs no quiesce steps (valirq took the card away at the revocation), and the reopened driver served the work it left pending");

@@ -386,7 +386,7 @@ internal sealed class FaultSuiteRun
             return;
         }
         var ran = FaultVerdict.ReleasePhrase(Plan.Release);
-        if (after is not null && ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither && !(driverBack && Fault.Kind == "revoke"))
+        if (after is not null && ReleaseOutcome.FromSysfs(before, after) == ReleaseOutcome.Neither && !(driverBack && FaultPlan.IsRevoke(Fault.Kind)))
         {
             long D(string n) => after[n] - before[n];
             Result.LineProblems.Add($"{when}: the card was still interrupting after {ran} (screaming): valirq " + string.Join(", ",

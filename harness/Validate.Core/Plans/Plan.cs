@@ -142,8 +142,11 @@ public sealed record DriverCommand(string Name, string Program, IReadOnlyList<st
 public sealed record FaultPlan(string Kind, int Repetitions, DriverCommand Driver, bool Neighbour, int HangMs, int RecoveryTimeoutMs, long MaxDuplicated,
     bool VfioReset = false)
 {
-    public static readonly string[] Kinds = ["kill-in-handler", "kill-random", "kill-idle", "hang", "rebind", "reload", "revoke"];
-    /// <summary>The faults a driver on vfio-pci can be given (reload and revoke are valirq's).</summary>
+    public static readonly string[] Kinds = ["kill-in-handler", "kill-random", "kill-idle", "hang", "rebind", "reload", "revoke", "revoke-in-handler"];
+
+    /// <summary>valirq takes the card away and the same driver process opens it again (revoke, revoke-in-handler).</summary>
+    public static bool IsRevoke(string kind) => kind is "revoke" or "revoke-in-handler";
+    /// <summary>The faults a driver on vfio-pci can be given (reload and the revokes are valirq's).</summary>
     public static readonly string[] VfioKinds = ["kill-in-handler", "kill-random", "kill-idle", "hang", "rebind"];
     public static readonly string[] DriverModes = ["msi", "msix", "intx-pci23"];
 

@@ -183,7 +183,7 @@ public sealed class SuiteSpec
     public string? Name { get; set; }
     [Description("latency (the default) or fault.")]
     public string? Kind { get; set; }
-    [Description("fault suites: the fault injected: kill-in-handler, kill-random, kill-idle, hang, rebind, reload, revoke (reload and revoke: valirq only).")]
+    [Description("fault suites: the fault injected: kill-in-handler, kill-random, kill-idle, hang, rebind, reload, revoke, revoke-in-handler (reload and the revokes: valirq only).")]
     public string? Fault { get; set; }
     [Description("fault suites: how many times the fault is injected, 1 to 100000 (default 20).")]
     public int? Repetitions { get; set; }

@@ -502,7 +502,7 @@ public sealed partial class PlanValidator(string planPath, Func<string, string> 
             Error($"{path}:mode", $"'{mode}' is not a vfio mode; use {string.Join(", ", VfioModes)}");
         else if (!vfio && !FaultPlan.DriverModes.Contains(mode))
             Error($"{path}:mode", $"'{mode}' is not a driver mode; use {string.Join(", ", FaultPlan.DriverModes[..^1])} or {FaultPlan.DriverModes[^1]} (the driver acknowledges the card itself)");
-        if (vfio && fault is "reload" or "revoke")
+        if (vfio && fault is not null && FaultPlan.Kinds.Contains(fault) && !FaultPlan.VfioKinds.Contains(fault))
             Error($"{path}:fault", $"'{fault}' is a fault of valirq's (rmmod valirq, valirq's revocation); through vfio use {string.Join(", ", FaultPlan.VfioKinds)}");
         if (vfio && s.Neighbour == true)
             Error($"{path}:neighbour", "the neighbour is served through uio beside a valirq card; remove it from a vfio suite");

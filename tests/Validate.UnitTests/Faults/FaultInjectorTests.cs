@@ -26,7 +26,8 @@ public class FaultInjectorTests
     [Test]
     public void Only_a_revocation_keeps_the_driver_process()
     {
-        Assert.That(FaultPlan.Kinds.Where(k => !FaultInjectors.For(k).Restarts), Is.EqualTo(new[] { "revoke" }));
+        Assert.That(FaultPlan.Kinds.Where(k => !FaultInjectors.For(k).Restarts), Is.EqualTo(new[] { "revoke", "revoke-in-handler" }));
+        Assert.That(FaultPlan.Kinds.Where(FaultPlan.IsRevoke), Is.EqualTo(new[] { "revoke", "revoke-in-handler" }));
     }
 
     [Test]

@@ -108,6 +108,7 @@ public class ReleaseOutcomeTests
         var fr = Result("neither", "none");
         Assert.That(FaultVerdict.ReleaseFindings("revoke", "quiesce", fr), Is.Empty);
         Assert.That(fr.Explained.Single(), Does.StartWith("neither in repetition 1: a revoked opener's release runs no quiesce steps"));
+        Assert.That(FaultVerdict.ReleaseFindings("revoke-in-handler", "quiesce", Result("neither", "none")), Is.Empty, "the same revocation, made in the handler");
 
         var stuck = Result("neither");
         stuck.Repetitions[0].Events.Clear();    // the reopened driver never handled an interrupt

@@ -106,6 +106,7 @@ public class FaultPlanTests
     [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "hang", "driver": "mine", "mode": "intx-pci23" }""", "suites:0:mode", "not a vfio mode; use intx, msi, msix")]
     [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "reload", "driver": "mine" }""", "suites:0:fault", "a fault of valirq's")]
     [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "revoke", "driver": "mine" }""", "suites:0:fault", "through vfio use kill-in-handler")]
+    [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "revoke-in-handler", "driver": "mine" }""", "suites:0:fault", "is a fault of valirq's")]
     [TestCase("""{ "name": "f", "kind": "fault", "backend": "vfio", "fault": "hang", "driver": "mine", "mode": "intx", "neighbour": true }""", "suites:0:neighbour", "remove it from a vfio suite")]
     [TestCase("""{ "name": "f", "kind": "fault", "fault": "hang", "driver": "mine", "vfioReset": true }""", "suites:0:vfioReset", "only fault suites through vfio")]
     [TestCase("""{ "name": "f", "backend": "vfio", "count": 10, "vfioReset": true }""", "suites:0:vfioReset", "only fault suites take this key")]

@@ -5,7 +5,7 @@ public static class FaultInjectors
 {
     private static readonly Dictionary<string, Func<FaultInjector>> ByKind = new Func<FaultInjector>[]
     {
-        () => new KillInHandler(), () => new KillRandom(), () => new KillIdle(), () => new Hang(), () => new Rebind(), () => new Reload(), () => new Revoke(),
+        () => new KillInHandler(), () => new KillRandom(), () => new KillIdle(), () => new Hang(), () => new Rebind(), () => new Reload(), () => new Revoke(), () => new RevokeInHandler(),
     }.ToDictionary(make => make().Kind);
 
     public static IReadOnlyCollection<string> Kinds => ByKind.Keys;

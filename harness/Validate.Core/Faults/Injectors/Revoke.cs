@@ -8,7 +8,7 @@ namespace Validate.Faults.Injectors;
 /// the revocation and opens the card again, in the same process. A revoked opener's release runs no
 /// quiesce steps by design, and the card is the new opener's at once: only valirq's counters are read.
 /// </summary>
-public sealed class Revoke : FaultInjector
+public class Revoke : FaultInjector
 {
     public override string Kind => "revoke";
     public override string FaultEvent => "revoke";
@@ -32,4 +32,34 @@ public sealed class Revoke : FaultInjector
     }
 
     public override void CheckLine(Repetition r) => r.CheckLine(readCounters: true, driverBack: true);
+}
+
+/// <summary>
+/// The revocation between the driver's read of the status and its acknowledgement: the driver is held in its
+/// handler (hold, enter), the card revoked, then let go ("go"): its ack steps write to the scratch page that
+/// replaced the card's registers and its re-arm fails with EPERM, so it reports what it read as irq-revoked,
+/// and the reopened driver finds the same status bits still set at the card. The accounting must count that
+/// as the same raise served again, not handled twice, and lose nothing.
+/// </summary>
+public sealed class RevokeInHandler : Revoke
+{
+    private long _asked;
+
+    public override string Kind => "revoke-in-handler";
+
+    public override void Prepare(Repetition r)
+    {
+        // The same process serves every repetition: its enter line of this one comes after the ask.
+        _asked = MonotonicClock.NowNs();
+        r.Driver.Send("hold");
+        if (!r.Driver.WaitFor(d => d.EnterNs >= _asked, r.TimeoutMs)) r.Problem($"the driver never reported being in its handler within {r.TimeoutMs} ms");
+    }
+
+    public override long Inject(Repetition r)
+    {
+        var t = base.Inject(r);
+        if (r.Driver.EnterNs >= _asked) r.Event("in handler", r.Driver.EnterNs);
+        r.Driver.Send("go");
+        return t;
+    }
 }
