@@ -58,7 +58,8 @@ public static class FaultAccounting
         for (int i = 0; i < queues.Length; i++) queues[i] = new Queue<int>();
         var ordered = reports.OrderBy(r => r.ReadNs).ToList();
         long handled = 0, coalescedOk = 0, late = 0, duplicated = 0, empty = 0, servedAgain = 0;
-        // Per tag: the last report that served it was unconfirmed, and no report has served it since.
+        // Per tag: served by an unconfirmed report, the last report with any tag in it: the next opener's first
+        // report may find it again (the next report; after it, a report of the tag with no raise is a duplicate again).
         var unconfirmed = new bool[tags];
         var unexplained = new List<long>();
         var duplicatedAt = new List<long>();
@@ -101,11 +102,12 @@ public static class FaultAccounting
                     else late++;
                 }
                 var served = q.Dequeue();
-                unconfirmed[tag] = rep.Unconfirmed;
+                if (rep.Unconfirmed) unconfirmed[tag] = true;
                 handled++;
                 latency.Add(rep.ReadNs - raises[served]);
                 handledAt.Add(raises[served]);
             }
+            if (!rep.Unconfirmed) Array.Clear(unconfirmed);
         }
         long lostOk = 0, lostBad = 0;
         for (; ri < raises.Length; ri++) queues[ri % tags].Enqueue(ri);

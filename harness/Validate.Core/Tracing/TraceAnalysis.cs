@@ -222,7 +222,7 @@ public static class TraceAnalysis
         for (int i = 0; i < samples.Count; i++)
         {
             if (paths[i].Running < 0) continue;
-            var stages = StagesOf(events, samples[i], paths[i]);
+            var stages = StagesOf(events, samples[i], paths[i], ctx.Irqs);
             var over = new List<string>();
             foreach (var (stage, limit) in ctx.Thresholds)
             {
@@ -235,36 +235,47 @@ public static class TraceAnalysis
         result.Crossed = crossing.Count;
         var rank = 0;
         foreach (var (i, crossed) in crossing.OrderByDescending(c => samples[c.Index].ToUserNs).Take(ctx.Keep))
-            result.Worst.Add(Explain(events, samples[i], paths[i], crossed, lines, windowsDir, suite, ++rank));
+            result.Worst.Add(Explain(events, samples[i], paths[i], ctx.Irqs, crossed, lines, windowsDir, suite, ++rank));
     }
 
     private readonly record struct Span(string Name, long Start, long End, int Cpu, int OwnerPid, int OwnerPrio);
 
     /// <summary>A sample's stages as absolute spans, each on the CPU it happened on, with the thread that ends it (pid and priority; -1 for the hard IRQ).</summary>
-    private static List<Span> StagesOf(IReadOnlyList<TraceEvent> events, TracedSample s, Path p)
+    private static List<Span> StagesOf(IReadOnlyList<TraceEvent> events, TracedSample s, Path p, IReadOnlySet<int> irqs)
     {
         var list = new List<Span>();
+        // Each stage starts where the one before ended: the trace's microseconds can put an event a little before
+        // the stamp (or the event) before it, and a stage is then empty rather than negative, with no gap after it.
+        var at = s.RaiseNs;
+        void Add(string name, long endNs, int cpu, int pid, int prio)
+        {
+            var end = Math.Max(at, endNs);
+            list.Add(new Span(name, at, end, cpu, pid, prio));
+            at = end;
+        }
         var h = events[p.Hardirq];
-        list.Add(new Span("raise-hardirq", s.RaiseNs, Math.Max(s.RaiseNs, h.TsNs), h.Cpu, -1, -1));
+        Add("raise-hardirq", h.TsNs, h.Cpu, -1, -1);
         var from = h;
         if (p.Thread >= 0)
         {
             var t = events[p.Thread];
-            list.Add(new Span("hardirq-thread", h.TsNs, t.TsNs, t.Cpu, t.NextPid, t.NextPrio));
+            Add("hardirq-thread", t.TsNs, t.Cpu, t.NextPid, t.NextPrio);
             from = t;
         }
         if (p.Wakeup >= 0)
         {
             var w = events[p.Wakeup];
-            if (p.Thread >= 0) list.Add(new Span("thread-wakeup", from.TsNs, w.TsNs, w.Cpu, from.NextPid, from.NextPrio));
+            if (p.Thread >= 0) Add("thread-wakeup", w.TsNs, w.Cpu, from.NextPid, from.NextPrio);
             // The IRQ thread was not woken by this hard IRQ (still running from the one before, or not threaded):
-            // no switch-in to split at, so one stage from the hard IRQ to the reader's wake-up, ended by its waker.
-            else list.Add(new Span("hardirq-wakeup", h.TsNs, w.TsNs, w.Cpu, w.Pid, PrioOf(events, p.Wakeup, w.Pid)));
+            // no switch-in to split at, so one stage from the hard IRQ to the reader's wake-up, ended by its waker
+            // when that is the card's IRQ thread (woken from a hard IRQ, the task in the trace is only the one it interrupted).
+            else if (IsIrqThread(w.Comm, irqs)) Add("hardirq-wakeup", w.TsNs, w.Cpu, w.Pid, PrioOf(events, p.Wakeup, w.Pid));
+            else Add("hardirq-wakeup", w.TsNs, w.Cpu, -1, -1);
             from = w;
         }
         var r = events[p.Running];
-        if (p.Wakeup >= 0) list.Add(new Span("wakeup-running", from.TsNs, r.TsNs, r.Cpu, r.NextPid, r.NextPrio));
-        list.Add(new Span("running-user", r.TsNs, Math.Max(r.TsNs, s.RaiseNs + s.ToUserNs), r.Cpu, r.NextPid, r.NextPrio));
+        if (p.Wakeup >= 0) Add("wakeup-running", r.TsNs, r.Cpu, r.NextPid, r.NextPrio);
+        Add("running-user", s.RaiseNs + s.ToUserNs, r.Cpu, r.NextPid, r.NextPrio);
         return list;
     }
 
@@ -276,10 +287,10 @@ public static class TraceAnalysis
         return -1;
     }
 
-    private static TracedEvent Explain(IReadOnlyList<TraceEvent> events, TracedSample s, Path p, string crossed, IReadOnlyList<string> lines,
+    private static TracedEvent Explain(IReadOnlyList<TraceEvent> events, TracedSample s, Path p, IReadOnlySet<int> irqs, string crossed, IReadOnlyList<string> lines,
         string? windowsDir, string suite, int rank)
     {
-        var spans = StagesOf(events, s, p);
+        var spans = StagesOf(events, s, p, irqs);
         var stages = new List<TracedStage>();
         foreach (var sp in spans)
         {

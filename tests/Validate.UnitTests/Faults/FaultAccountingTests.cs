@@ -52,6 +52,9 @@ public class FaultAccountingTests
         // Confirmed (an ordinary irq line), the second report is a duplicate.
         var confirmed = FaultAccounting.Compute([100], [Report(150, 0b1), Report(300, 0b1)], []);
         Assert.That((confirmed.ServedAgain, confirmed.Duplicated), Is.EqualTo((0L, 1L)));
+        // Only the next report: one without the bit (the ack had reached the card) ends it, and a later report of the bit is a duplicate.
+        var later = FaultAccounting.Compute([100, 200], [revoked, Report(250, 0b10), Report(300, 0b1)], []);
+        Assert.That((later.Handled, later.ServedAgain, later.Duplicated), Is.EqualTo((2L, 0L, 1L)));
         // A new raise of the bit in between is what the next report serves; nothing is served again.
         var raisedAgain = FaultAccounting.Compute([100, 200], [revoked, Report(300, 0b1)], [], TagScheme.Rotate(0x1, 0, 0));
         Assert.That((raisedAgain.Handled, raisedAgain.ServedAgain, raisedAgain.Duplicated), Is.EqualTo((2L, 0L, 0L)));

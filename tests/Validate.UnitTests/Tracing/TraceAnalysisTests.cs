@@ -134,6 +134,13 @@ public class TraceAnalysisTests
         var longest = w.Stages[1];
         Assert.That(longest.Cause, Does.StartWith("irq/20-uio_pci_generic").And.Contain("itself ran 400.0 us of it on CPU 0: its own work (the handler"));
         Assert.That(w.Words, Does.Contain("the longest stage, hardirq-wakeup, took 400.0 us"));
+        // The trace prints microseconds: a hard IRQ 400 ns before the raise's stamp makes an empty first stage, not a gap.
+        TracedSample[] early = [samples[0], new(100_000_300_400, 419_600, [419_600])];
+        var e = TraceAnalysis.Analyse(TraceParser.Parse(trace), early, ctx, trace, null, "uio-idle", 16384, 0).Worst.Single();
+        Assert.That(e.Stages.Select(s => (s.Name, s.StartNs, s.DurationNs)), Is.EqualTo(new[]
+        {
+            ("raise-hardirq", 0L, 0L), ("hardirq-wakeup", 0L, 399_600L), ("wakeup-running", 399_600L, 10_000L), ("running-user", 409_600L, 10_000L),
+        }));
         // The statistics over all samples keep the trace's five stages: the second sample is in neither hardirq-thread nor thread-wakeup.
         Assert.That(r.Stages.Select(s => (s.Name, s.Count)), Does.Contain(("hardirq-thread", 1L)).And.Contain(("wakeup-running", 2L)));
     }

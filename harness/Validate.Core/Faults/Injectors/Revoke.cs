@@ -58,7 +58,10 @@ public sealed class RevokeInHandler : Revoke
     public override long Inject(Repetition r)
     {
         var t = base.Inject(r);
-        if (r.Driver.EnterNs >= _asked) r.Event("in handler", r.Driver.EnterNs);
+        if (r.Driver.EnterNs >= _asked)
+            r.Event("in handler", r.Driver.EnterNs);
+        // Let go of the held handler, or call off the hold that never came (Prepare said so): either way no hold is
+        // left pending for the reopened driver's first interrupt.
         r.Driver.Send("go");
         return t;
     }
