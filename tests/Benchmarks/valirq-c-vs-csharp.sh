@@ -15,6 +15,9 @@
 #   IRQ_PRIO=N in the environment: every side runs with the card's IRQ thread at SCHED_FIFO N (the C reader's
 #   7th argument, the harness's plan key irqPriority; a BEFORE_CHECKOUT without that key refuses it); unset,
 #   the IRQ thread stays as the kernel leaves it (50, below the readers' 80).
+#   PIN_VCPU=H in the environment: the lab's QEMU thread "CPU 1/TCG" (the measuring vCPU) is pinned to host CPU H
+#   and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the host's other CPUs, re-checked each
+#   second (a wrapper put first on PATH); unset, the host's scheduler places them.
 # Output: out/bench/valirq-c-vs-csharp-TIMESTAMP/: c-I.bin, after-I/ and before-I/ (run folders), their
 # console output in after-I.log, before-I.log and c-I.log, rounds.txt (each round's order), the lab's logs.
 set -euo pipefail
@@ -24,11 +27,44 @@ rate=${2:-500}
 rounds=${3:-5}
 before=${4:-}
 irqprio=${IRQ_PRIO:-}
+pin=${PIN_VCPU:-}
 say() { echo "valirq-c-vs-csharp: $*" >&2; }
 for v in "$count" "$rate" "$rounds"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { say "COUNT RATE_HZ ROUNDS must be whole numbers above 0 (got '$v')"; exit 2; }
 done
 if [[ -n $irqprio ]] && ! [[ $irqprio =~ ^[1-9][0-9]?$ ]]; then say "IRQ_PRIO '$irqprio' is not a SCHED_FIFO priority; use 1 to 99"; exit 2; fi
+if [[ -n $pin ]]; then
+    [[ $pin =~ ^[0-9]+$ ]] && (( pin < $(nproc) )) || { say "PIN_VCPU '$pin' is not a host CPU (0 to $(( $(nproc) - 1 )))"; exit 2; }
+    (( $(nproc) >= 2 )) || { say "PIN_VCPU needs at least 2 host CPUs"; exit 2; }
+    qemu_bin=$(command -v qemu-system-x86_64) || { say "qemu-system-x86_64 not found"; exit 2; }
+    pindir=$(mktemp -d /tmp/validate-pin-vcpu-XXXXXX)
+    trap 'rm -rf "$pindir"' EXIT
+    others=$(python3 -c "import sys; n, h = int(sys.argv[1]), int(sys.argv[2]); print(','.join(str(c) for c in range(n) if c != h))" "$(nproc)" "$pin")
+    # The wrapper keeps QEMU's pid (exec). A Python pinner (no process spawned per check) follows that pid until
+    # QEMU is gone; its output is not QEMU's.
+    cat > "$pindir/qemu-system-x86_64" <<WRAP
+#!/bin/bash
+python3 - \$\$ $pin $others <<'PIN' >/dev/null 2>&1 &
+import os, sys, time
+pid, vcpu, others = sys.argv[1], {int(sys.argv[2])}, {int(c) for c in sys.argv[3].split(",")}
+done = set()
+while os.path.exists(f"/proc/{pid}"):
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            # QEMU names a vCPU thread only once it runs; re-checked until it has its name.
+            if (tid, comm) not in done:
+                os.sched_setaffinity(int(tid), vcpu if comm == "CPU 1/TCG" else others)
+                done.add((tid, comm))
+        except OSError:
+            pass
+    time.sleep(1)
+PIN
+exec "$qemu_bin" "\$@"
+WRAP
+    chmod +x "$pindir/qemu-system-x86_64"
+    export PATH=$pindir:$PATH
+fi
 if (( rounds < 5 )); then
     say "warning: $rounds round(s); issue 16 asks for at least 5 interleaved rounds to judge the spread"
 fi
@@ -92,7 +128,9 @@ run_cmd() { # SIDE ROUND
     esac
 }
 n=${#sides[@]}
-script=":"
+# The guest's idle driver, once: with a cpuidle driver, /dev/cpu_dma_latency (both sides hold it at 0) changes how
+# the measuring CPU idles; without one (TCG) it idles with HLT either way.
+script="echo \"guest cpuidle driver: \$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)\""
 : > "$out/rounds.txt"
 for i in $(seq 1 "$rounds"); do
     order=()
@@ -107,10 +145,12 @@ script="$script
 exit 0"
 
 irqwords="as the kernel leaves it"
+pinwords=""
+[[ -n $pin ]] && pinwords=", QEMU's CPU 1/TCG on host CPU $pin, its other threads on $others"
 [[ -n $irqprio ]] && irqwords="at SCHED_FIFO $irqprio"
 # Boot ~1 min, each C# run ~20-40 s under emulation, a C run COUNT/RATE s and a little: generous.
 timeout=$(( 600 + rounds * n * (count / rate + 120) ))
-echo "valirq-c-vs-csharp: $rounds round(s) of ${sides[*]}, $count samples at $rate/s, one boot (timeout $timeout s), IRQ thread $irqwords; output in $out"
+echo "valirq-c-vs-csharp: $rounds round(s) of ${sides[*]}, $count samples at $rate/s, one boot (timeout $timeout s), IRQ thread $irqwords$pinwords; output in $out"
 [[ -n $before ]] && echo "  after:  $root"$'\n'"  before: $before"
 # The run folder is the one place the guest can write: the samples go there.
 status=0
