@@ -15,9 +15,10 @@
 #   IRQ_PRIO=N in the environment: every side runs with the card's IRQ thread at SCHED_FIFO N (the C reader's
 #   7th argument, the harness's plan key irqPriority; a BEFORE_CHECKOUT without that key refuses it); unset,
 #   the IRQ thread stays as the kernel leaves it (50, below the readers' 80).
-#   PIN_VCPU=H in the environment: the lab's QEMU thread "CPU 1/TCG" (the measuring vCPU) is pinned to host CPU H
-#   and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the host's other CPUs, re-checked each
-#   second (a wrapper put first on PATH); unset, the host's scheduler places them.
+#   PIN_VCPU=H in the environment (default 1 on a host with 2 or more CPUs): the lab's QEMU thread "CPU 1/TCG" (the
+#   measuring vCPU) is pinned to host CPU H and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the
+#   host's other CPUs, re-checked each second (a wrapper put first on PATH); PIN_VCPU=off leaves them to the host's
+#   scheduler (which, on 2 host CPUs, gave rounds with millisecond stalls of the measuring vCPU: README.md).
 # Output: out/bench/valirq-c-vs-csharp-TIMESTAMP/: c-I.bin, after-I/ and before-I/ (run folders), their
 # console output in after-I.log, before-I.log and c-I.log, rounds.txt (each round's order), the lab's logs.
 set -euo pipefail
@@ -27,7 +28,8 @@ rate=${2:-500}
 rounds=${3:-5}
 before=${4:-}
 irqprio=${IRQ_PRIO:-}
-pin=${PIN_VCPU:-}
+pin=${PIN_VCPU:-$( (( $(nproc) >= 2 )) && echo 1 )}
+[[ $pin == off ]] && pin=
 say() { echo "valirq-c-vs-csharp: $*" >&2; }
 for v in "$count" "$rate" "$rounds"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { say "COUNT RATE_HZ ROUNDS must be whole numbers above 0 (got '$v')"; exit 2; }
