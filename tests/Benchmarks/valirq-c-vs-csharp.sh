@@ -15,8 +15,8 @@
 #   IRQ_PRIO=N in the environment: every side runs with the card's IRQ thread at SCHED_FIFO N (the C reader's
 #   7th argument, the harness's plan key irqPriority; a BEFORE_CHECKOUT without that key refuses it); unset,
 #   the IRQ thread stays as the kernel leaves it (50, below the readers' 80).
-#   PIN_VCPU=H in the environment (default 1 on a host with 2 or more CPUs): the lab's QEMU thread "CPU 1/TCG" (the
-#   measuring vCPU) is pinned to host CPU H and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the
+#   PIN_VCPU=H in the environment (default 1 on a host with 2 or more CPUs): the lab's QEMU thread "CPU 1/TCG" (or
+#   "CPU 1/KVM"; the measuring vCPU) is pinned to host CPU H and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the
 #   host's other CPUs, re-checked each second (a wrapper put first on PATH); PIN_VCPU=off leaves them to the host's
 #   scheduler (which, on 2 host CPUs, gave rounds with millisecond stalls of the measuring vCPU: README.md).
 # Output: out/bench/valirq-c-vs-csharp-TIMESTAMP/: c-I.bin, after-I/ and before-I/ (run folders), their
@@ -28,7 +28,7 @@ rate=${2:-500}
 rounds=${3:-5}
 before=${4:-}
 irqprio=${IRQ_PRIO:-}
-pin=${PIN_VCPU:-$( (( $(nproc) >= 2 )) && echo 1 )}
+pin=${PIN_VCPU:-$( (( $(nproc) >= 2 )) && echo 1 || true )}
 [[ $pin == off ]] && pin=
 say() { echo "valirq-c-vs-csharp: $*" >&2; }
 for v in "$count" "$rate" "$rounds"; do
@@ -36,12 +36,14 @@ for v in "$count" "$rate" "$rounds"; do
 done
 if [[ -n $irqprio ]] && ! [[ $irqprio =~ ^[1-9][0-9]?$ ]]; then say "IRQ_PRIO '$irqprio' is not a SCHED_FIFO priority; use 1 to 99"; exit 2; fi
 if [[ -n $pin ]]; then
-    [[ $pin =~ ^[0-9]+$ ]] && (( pin < $(nproc) )) || { say "PIN_VCPU '$pin' is not a host CPU (0 to $(( $(nproc) - 1 )))"; exit 2; }
-    (( $(nproc) >= 2 )) || { say "PIN_VCPU needs at least 2 host CPUs"; exit 2; }
+    # The CPUs this script may use (taskset, cgroups), not 0 to nproc-1.
+    allowed=$(python3 -c "import os; print(' '.join(str(c) for c in sorted(os.sched_getaffinity(0))))")
+    [[ $pin =~ ^[0-9]+$ && " $allowed " == *" $pin "* ]] || { say "PIN_VCPU '$pin' is not a host CPU this script may use ($allowed), or off"; exit 2; }
+    [[ $allowed == *" "* ]] || { say "PIN_VCPU needs at least 2 host CPUs (this script may use $allowed); PIN_VCPU=off runs unpinned"; exit 2; }
     qemu_bin=$(command -v qemu-system-x86_64) || { say "qemu-system-x86_64 not found"; exit 2; }
     pindir=$(mktemp -d /tmp/validate-pin-vcpu-XXXXXX)
     trap 'rm -rf "$pindir"' EXIT
-    others=$(python3 -c "import sys; n, h = int(sys.argv[1]), int(sys.argv[2]); print(','.join(str(c) for c in range(n) if c != h))" "$(nproc)" "$pin")
+    others=$(for c in $allowed; do [[ $c == "$pin" ]] || echo -n "$c,"; done); others=${others%,}
     # The wrapper keeps QEMU's pid (exec). A Python pinner (no process spawned per check) follows that pid until
     # QEMU is gone; its output is not QEMU's.
     cat > "$pindir/qemu-system-x86_64" <<WRAP
@@ -49,14 +51,19 @@ if [[ -n $pin ]]; then
 python3 - \$\$ $pin $others <<'PIN' >/dev/null 2>&1 &
 import os, sys, time
 pid, vcpu, others = sys.argv[1], {int(sys.argv[2])}, {int(c) for c in sys.argv[3].split(",")}
+os.sched_setaffinity(0, others)   # the pinner itself keeps off the measuring vCPU's host CPU
 done = set()
 while os.path.exists(f"/proc/{pid}"):
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        break
+    for tid in tids:
         try:
             comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
-            # QEMU names a vCPU thread only once it runs; re-checked until it has its name.
+            # QEMU names a vCPU thread ("CPU 1/TCG", "CPU 1/KVM") only once it runs; re-checked until it has its name.
             if (tid, comm) not in done:
-                os.sched_setaffinity(int(tid), vcpu if comm == "CPU 1/TCG" else others)
+                os.sched_setaffinity(int(tid), vcpu if comm.startswith("CPU 1/") else others)
                 done.add((tid, comm))
         except OSError:
             pass

@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 		rec[i * 5 + 3] = user - (int64_t)ev.thread_ns;
 		rec[i * 5 + 4] = user - (int64_t)st.before_ns;
 	}
-	if (irq_pid > 0)
+	if (irq_prio > 0 && irq_pid > 0)
 		sched_setscheduler(irq_pid, irq_policy, &irq_was);
 	close(fd);
 	/* Same layout as the harness's raw files, uncompressed (the script reads both). */

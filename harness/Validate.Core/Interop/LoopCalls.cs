@@ -116,7 +116,8 @@ public static unsafe class LoopCalls
         }
         else
         {
-            // ppoll(fds, n, timeout or NULL for none, no signal mask, 0): poll's timeout as a timespec.
+            // ppoll(fds, n, timeout or NULL for none, no signal mask): poll's timeout as a timespec. sigsetsize, the
+            // sixth argument, is not passed: the kernel reads it only with a mask.
             Libc.Timespec ts = new() { TvSec = timeoutMs / 1000, TvNsec = timeoutMs % 1000 * 1_000_000L };
             r = s_syscallBlocking(s_sysPoll, (nint)fds, (nint)count, timeoutMs < 0 ? 0 : (nint)(&ts), 0);
         }
