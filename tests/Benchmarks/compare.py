@@ -5,10 +5,11 @@ files (docs/results.md "Raw samples": gzip or plain, b'VALRAW01', int32 stage co
 timestamp + one int64 per stage, little-endian; valirq's stages raise-hardirq, hardirq-thread, thread-user,
 total).
 
-    compare.py [--rounds N] [--sides c,after,before] [--suite NAME] OUT_DIR
+    compare.py [--rounds N] [--sides c,c2,after,before] [--suite NAME] OUT_DIR
     compare.py [--rounds N] ... FILE_OR_RUN_DIR...
 
-OUT_DIR is what valirq-c-vs-csharp.sh writes: c-I.bin (the C reader), after-I/ (this checkout's C#
+OUT_DIR is what valirq-c-vs-csharp.sh writes: c-I.bin (the C reader), c2-I.bin (the C reader again, with
+C_AGAIN=1: an A/A side, whose ratio to c is the noise floor of the comparison), after-I/ (this checkout's C#
 harness, a run folder with samples/SUITE.bin.gz), before-I/ (another checkout's harness); csharp-I/ (older
 runs of the script) counts as "after". Given files or run folders instead, each is placed by its name
 (c-I, after-I, before-I, csharp-I), else by its kind (plain .bin: c; .gz or a run folder: after, in the
@@ -16,14 +17,15 @@ order given). --rounds N and --sides say what was planned, so that a run that cr
 anything is reported missing rather than silently absent. rounds.txt in OUT_DIR (written by the script),
 when present, gives each round's order.
 
-Prints one line per round (each side's p50/p99, after/C and before/C at p50 and p99), then per ratio its
+Prints one line per round (each side's p50/p99, c2/C, after/C and before/C at p50 and p99), then per ratio its
 median over the rounds, min, max and the number of rounds where C# was slower than C, and per side the
 spread of its own p50 (and p99) over the rounds. A missing or unreadable file is said in its round and left
 out. Exit 0 when at least one ratio could be computed, 1 when none, 2 on a usage error."""
 import argparse, glob, gzip, os, re, statistics, struct, sys, zlib
 
-SIDES = ('c', 'after', 'before')
-RUN = re.compile(r'^(c|after|before|csharp)-(\d+)$')
+SIDES = ('c', 'c2', 'after', 'before')
+C_SIDES = ('c', 'c2')   # the C reader's sides (c2: run again, the A/A side that shows the noise floor): .bin files
+RUN = re.compile(r'^(c2|c|after|before|csharp)-(\d+)$')
 
 
 def place(path):
@@ -31,11 +33,11 @@ def place(path):
     parts = os.path.normpath(path).split(os.sep)
     base = re.sub(r'\.bin(\.gz)?$', '', parts[-1])
     m = RUN.match(base)
-    if m and (m.group(1) == 'c') == (not os.path.isdir(path) and parts[-1].endswith('.bin')):
+    if m and (m.group(1) in C_SIDES) == (not os.path.isdir(path) and parts[-1].endswith('.bin')):
         return ('after' if m.group(1) == 'csharp' else m.group(1)), int(m.group(2))
     for part in reversed(parts[:-1]):
         m = RUN.match(part)
-        if m and m.group(1) != 'c':
+        if m and m.group(1) not in C_SIDES:
             return ('after' if m.group(1) == 'csharp' else m.group(1)), int(m.group(2))
     return None
 
@@ -110,7 +112,7 @@ def scan(out):
     for p in sorted(os.listdir(out)):
         full = os.path.join(out, p)
         known = place(full) if os.path.isdir(full) or p.endswith('.bin') else None
-        if known and not (known[0] == 'c' and os.path.isdir(full)):
+        if known and not (known[0] in C_SIDES and os.path.isdir(full)):
             placed.setdefault(known, full)
     return placed
 
@@ -135,7 +137,7 @@ def us(ns):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--rounds', type=int, help='rounds planned (a round with nothing in it is reported missing)')
-    ap.add_argument('--sides', help='sides planned, comma-separated from c,after,before')
+    ap.add_argument('--sides', help='sides planned, comma-separated from c,c2,after,before')
     ap.add_argument('--suite', help='in a C# run folder, the samples file whose name starts with this')
     ap.add_argument('paths', nargs='+')
     a = ap.parse_args(argv)
@@ -171,6 +173,7 @@ def main(argv):
         return 1
     rounds = a.rounds or max([k[1] for k in placed] + [max(order) if order else 0])
     csharp = [s for s in ('after', 'before') if s in sides]
+    versus = [s for s in ('c2', 'after', 'before') if s in sides]   # each against c
     if rounds < 1:
         print('compare: no round to compare (give --rounds N)')
         return 1
@@ -193,7 +196,7 @@ def main(argv):
                 problems.append(f'  round {r}: {s}: {shown}: {e}; left out{log_tail(out, s, r)}')
                 cells.append(f'{s} {"-- left out --":>31}')
         ratios = []
-        for s in csharp:
+        for s in versus:
             if (s, r) in stats and ('c', r) in stats:
                 (p50, p99, _), (c50, c99, _) = stats[(s, r)], stats[('c', r)]
                 ratios.append(f'{s}/C p50 {p50 / c50:5.2f} p99 {p99 / c99:5.2f}')
@@ -215,13 +218,13 @@ def main(argv):
 
     any_ratio = False
     print()
-    for s in csharp:
+    for s in versus:
         if 'c' not in sides:
             break
         for i, stat in ((0, 'p50'), (1, 'p99')):
             xs = [stats[(s, r)][i] / stats[('c', r)][i] for r in range(1, rounds + 1) if (s, r) in stats and ('c', r) in stats]
             any_ratio |= bool(xs)
-            summary(f'{s}/C {stat}', xs, f'C# ({s}) slower than C')
+            summary(f'{s}/C {stat}', xs, 'C again (c2) slower than C' if s == 'c2' else f'C# ({s}) slower than C')
     if len(csharp) == 2:
         for i, stat in ((0, 'p50'), (1, 'p99')):
             xs = [stats[('after', r)][i] / stats[('before', r)][i] for r in range(1, rounds + 1) if ('after', r) in stats and ('before', r) in stats]

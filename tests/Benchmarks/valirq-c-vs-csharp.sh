@@ -15,6 +15,8 @@
 #   IRQ_PRIO=N in the environment: every side runs with the card's IRQ thread at SCHED_FIFO N (the C reader's
 #   7th argument, the harness's plan key irqPriority; a BEFORE_CHECKOUT without that key refuses it); unset,
 #   the IRQ thread stays as the kernel leaves it (50, below the readers' 80).
+#   C_AGAIN=1 in the environment: the C reader runs twice per round (sides c and c2, interleaved like the others):
+#   c2/C, two identical readers, is the noise floor that after/C is to be read against.
 #   PIN_VCPU=H in the environment (default 1 on a host with 2 or more CPUs): the lab's QEMU thread "CPU 1/TCG" (or
 #   "CPU 1/KVM"; the measuring vCPU) is pinned to host CPU H and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the
 #   host's other CPUs, re-checked each second (a wrapper put first on PATH); PIN_VCPU=off leaves them to the host's
@@ -28,6 +30,7 @@ rate=${2:-500}
 rounds=${3:-5}
 before=${4:-}
 irqprio=${IRQ_PRIO:-}
+again=${C_AGAIN:-}
 pin=${PIN_VCPU:-$( (( $(nproc) >= 2 )) && echo 1 || true )}
 [[ $pin == off ]] && pin=
 say() { echo "valirq-c-vs-csharp: $*" >&2; }
@@ -107,6 +110,7 @@ cli=$root/artifacts/bin/Validate.Cli/release/validate
 plan=$root/testplans/qemu/edu.json
 k_after=$(index_of "$plan")
 sides=(c after)
+[[ -n $again ]] && sides=(c c2 after)
 if [[ -n $before ]]; then
     [[ -d $before ]] || { say "BEFORE_CHECKOUT $before: no such directory"; exit 2; }
     before=$(cd "$before" && pwd)
@@ -131,7 +135,7 @@ gcc -O2 -Wall -Wextra -I "$root/kmod/include/uapi" -o "$out/valirq_reader" "$roo
 run_cmd() { # SIDE ROUND
     local name=$1-$2
     case $1 in
-        c) echo "$out/valirq_reader 0000:00:04.0 $count $rate 1 80 $out/$name.bin $irqprio > $out/$name.log 2>&1" ;;
+        c|c2) echo "$out/valirq_reader 0000:00:04.0 $count $rate 1 80 $out/$name.bin $irqprio > $out/$name.log 2>&1" ;;
         after) echo "$cli run $plan --filter FullyQualifiedName~$suite --out $out/$name --set suites:$k_after:count=$count --set suites:$k_after:rateHz=$rate --set suites:$k_after:cpus:0=1$(trace_off "$plan" "$k_after")$(irq_set "$k_after") > $out/$name.log 2>&1" ;;
         before) echo "$before_cli run $before_plan --filter FullyQualifiedName~$suite --out $out/$name --set suites:$k_before:count=$count --set suites:$k_before:rateHz=$rate --set suites:$k_before:cpus:0=1$(trace_off "$before_plan" "$k_before")$(irq_set "$k_before") > $out/$name.log 2>&1" ;;
     esac
