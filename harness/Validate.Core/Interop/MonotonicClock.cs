@@ -6,7 +6,6 @@ namespace Validate.Interop;
 /// </summary>
 public static class MonotonicClock
 {
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static long NowNs() => LoopCalls.MonotonicNs();
 
     /// <summary>

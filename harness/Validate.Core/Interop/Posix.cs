@@ -23,7 +23,6 @@ public static unsafe class Posix
     /// read(2) of a descriptor <see cref="PollIn"/> just reported readable, in a measurement loop: it does
     /// not block, so it is made without the GC transition (<see cref="LoopCalls"/>). Bytes read, or -errno.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static long ReadReady(int fd, void* buffer, nuint count) => LoopCalls.ReadReady(fd, buffer, count);
 
     /// <summary>ssize_t write(int, const void *, size_t): bytes written, or -errno.</summary>
@@ -58,7 +57,6 @@ public static unsafe class Posix
     /// poll(2) for POLLIN on one descriptor: 1 when it is readable (or POLLERR/POLLHUP: the read says
     /// which), 0 on timeout, or -errno. EINTR is retried here, with the full timeout again.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int PollIn(int fd, int timeoutMs)
     {
         pollfd pfd = default;

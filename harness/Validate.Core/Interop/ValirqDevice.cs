@@ -93,7 +93,6 @@ public sealed unsafe class ValirqDevice : IDisposable
     /// Waits up to <paramref name="timeoutMs"/> for one event record and reads it. Returns 1 and the record,
     /// 0 on timeout, or -errno. EINTR is retried.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int WaitEvent(int timeoutMs, out ValirqEvent ev)
     {
         var r = Posix.PollIn(_fd, timeoutMs);
@@ -129,7 +128,6 @@ public sealed unsafe class ValirqDevice : IDisposable
     }
 
     /// <summary>Re-arms the interrupt (VALIRQ_IOC_ACK). Returns 0 or -errno (EAGAIN: the card still interrupts).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int Ack()
     {
         var r = LoopCalls.IoctlShort(_fd, ValirqIoc.Ack, null);

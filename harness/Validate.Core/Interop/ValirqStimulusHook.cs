@@ -46,7 +46,6 @@ public sealed unsafe class ValirqStimulusHook : IDisposable
     }
 
     /// <summary>Writes <paramref name="value"/> to <paramref name="reg"/>; returns CLOCK_MONOTONIC ns right before the write, or -errno (EPERM: the opener was revoked).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public long Raise(in ValirqReg reg, uint value)
     {
         var arg = new ValirqStimulus { Reg = reg, Value = value };
