@@ -12,7 +12,7 @@ OUT_DIR is what valirq-c-vs-csharp.sh writes: c-I.bin (the C reader), c2-I.bin (
 C_AGAIN=1: an A/A side, whose ratio to c is the noise floor of the comparison), after-I/ (this checkout's C#
 harness, a run folder with samples/SUITE.bin.gz), before-I/ (another checkout's harness); csharp-I/ (older
 runs of the script) counts as "after". Given files or run folders instead, each is placed by its name
-(c-I, after-I, before-I, csharp-I), else by its kind (plain .bin: c; .gz or a run folder: after, in the
+(c-I, c2-I, after-I, before-I, csharp-I), else by its kind (plain .bin: c; .gz or a run folder: after, in the
 order given). --rounds N and --sides say what was planned, so that a run that crashed before writing
 anything is reported missing rather than silently absent. rounds.txt in OUT_DIR (written by the script),
 when present, gives each round's order.

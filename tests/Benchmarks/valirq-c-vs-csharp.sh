@@ -21,8 +21,8 @@
 #   "CPU 1/KVM"; the measuring vCPU) is pinned to host CPU H and every other QEMU thread (CPU 0/TCG, the main loop, 9p workers) to the
 #   host's other CPUs, re-checked each second (a wrapper put first on PATH); PIN_VCPU=off leaves them to the host's
 #   scheduler (which, on 2 host CPUs, gave rounds with millisecond stalls of the measuring vCPU: README.md).
-# Output: out/bench/valirq-c-vs-csharp-TIMESTAMP/: c-I.bin, after-I/ and before-I/ (run folders), their
-# console output in after-I.log, before-I.log and c-I.log, rounds.txt (each round's order), the lab's logs.
+# Output: out/bench/valirq-c-vs-csharp-TIMESTAMP/: c-I.bin (and c2-I.bin), after-I/ and before-I/ (run folders), their
+# console output in after-I.log, before-I.log, c-I.log and c2-I.log, rounds.txt (each round's order), the lab's logs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 count=${1:-5000}
@@ -159,7 +159,7 @@ exit 0"
 
 irqwords="as the kernel leaves it"
 pinwords=""
-[[ -n $pin ]] && pinwords=", QEMU's CPU 1/TCG on host CPU $pin, its other threads on $others"
+[[ -n $pin ]] && pinwords=", QEMU's measuring vCPU (CPU 1) on host CPU $pin, its other threads on $others"
 [[ -n $irqprio ]] && irqwords="at SCHED_FIFO $irqprio"
 # Boot ~1 min, each C# run ~20-40 s under emulation, a C run COUNT/RATE s and a little: generous.
 timeout=$(( 600 + rounds * n * (count / rate + 120) ))
