@@ -19,6 +19,7 @@ root.Subcommands.Add(FloodCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
 root.Subcommands.Add(HistoryCommand.CreateCompare());
+root.Subcommands.Add(DumpStacksCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

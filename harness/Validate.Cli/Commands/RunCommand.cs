@@ -29,12 +29,13 @@ internal static class RunCommand
         var verbose = new Option<bool>("--verbose") { Description = "also show the test platform's output and the run's notes as they come (always kept in OUT/runner.log)" };
         var lava = new Option<bool>("--lava") { Description = "also print LAVA test-case lines (<LAVA_SIGNAL_TESTCASE ...>: each suite's result, its stages' p50/p99/max and counts as measurements), for a LAVA lab" };
         var every = new Option<int>("--progress-every") { Description = "without a terminal: seconds between progress lines of a running suite (default 10)", DefaultValueFactory = _ => 10 };
+        var hangAfter = new Option<int?>("--hang-after") { Description = "seconds a suite may run before the run takes it as hung (default: 10 times its planned time and 10 minutes more): what the runner's threads were doing goes to OUT/hang-SUITE.txt, the runner is stopped (SIGTERM, then SIGKILL), the suite is ERROR and the rest not run" };
         var cmd = new Command("run", "Run a test plan: real-time set-up, each suite's measurement in the plan's order with its progress, verdicts, results.json. Exit 0 all pass or marginal, 1 a suite failed, 2 usage, 3 bad plan, 4 machine not ready.")
         {
-            plan, outDir, set, filter, check, history, verbose, every, lava,
+            plan, outDir, set, filter, check, history, verbose, every, lava, hangAfter,
         };
         cmd.SetAction(p => Run(p.GetValue(plan)!, p.GetValue(outDir), p.GetValue(set) ?? [], p.GetValue(filter), p.GetValue(check), p.GetValue(history),
-            p.GetValue(verbose), p.GetValue(every), p.GetValue(lava)));
+            p.GetValue(verbose), p.GetValue(every), p.GetValue(lava), p.GetValue(hangAfter)));
         return cmd;
     }
 
@@ -42,10 +43,11 @@ internal static class RunCommand
     public const string RunnerLogName = "runner.log";
 
     public static int Run(string planPath, string? outDir, IReadOnlyList<string> overrides, string? filter, bool checkOnly, string? historyPath = null,
-        bool verbose = false, int progressEveryS = 10, bool lava = false)
+        bool verbose = false, int progressEveryS = 10, bool lava = false, int? hangAfterS = null)
     {
         var plan = PlanLoader.Load(planPath, overrides);
         if (progressEveryS < 1) throw new ValidateException(ExitCodes.Usage, $"--progress-every {progressEveryS}: give a whole number of seconds, 1 or more");
+        if (hangAfterS is < 1) throw new ValidateException(ExitCodes.Usage, $"--hang-after {hangAfterS}: give a whole number of seconds, 1 or more");
         var selected = SuiteFilter.Select(plan, filter);
         if (selected.Count == 0)
             throw new ValidateException(ExitCodes.Usage, $"--filter \"{filter}\" selects none of the {plan.Suites.Count} suites of {planPath}; `validate run {planPath} --check` lists them");
@@ -90,6 +92,7 @@ internal static class RunCommand
         var planned = selected.Sum(s => SuiteEstimate.Of(s).Seconds);
         Console.WriteLine($"run: {plan.Name} ({planPath}), {selected.Count} of {plan.Suites.Count} suite(s) in the plan's order, planned ~{SuiteEstimate.Words(planned)}; output in {outDir}");
         Console.Out.Flush();
+        File.Delete(Path.Combine(outDir, RunAbort.ReasonFileName));
         using var child = Process.Start(psi) ?? throw new ValidateException(ExitCodes.SetupError, $"cannot start {runner}");
         var signal = 0;
         void Forward(PosixSignalContext c, int number)
@@ -100,17 +103,41 @@ internal static class RunCommand
             try { _ = Interop.Signals.Send(child.Id, Interop.Signals.SIGTERM); } catch (InvalidOperationException) { }
         }
         var events = new BlockingCollection<object>();
+        var bySuite = selected.ToDictionary(s => s.Name);
+        var ended = new ConcurrentDictionary<string, bool>();
+        SuiteHang? hang = null;
         using (var log = new StreamWriter(logPath) { AutoFlush = true })
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Forward(c, 2)))
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Forward(c, 15)))
         {
-            var readers = new[] { Read(child.StandardOutput, log, events), Read(child.StandardError, log, events) };
+            void Warn(string text)
+            {
+                lock (log) log.WriteLine($"validate: {text}");
+                events.Add(new RunWarning(text));
+            }
+            var watchdog = new SuiteWatchdog(
+                name => hangAfterS ?? (bySuite.TryGetValue(name, out var s) ? SuiteEstimate.HangAfterS(s) : SuiteEstimate.HangSlackS),
+                (name, ran, limit) => hang = StopHungRunner(child, outDir, planPath, name, ran, limit, hangAfterS is null, Warn));
+            void Seen(object ev)
+            {
+                if (ev is SuiteStarted st) watchdog.Started(st.Suite);
+                else if (ev is SuiteEnded en)
+                {
+                    ended[en.Suite] = true;
+                    watchdog.Ended(en.Suite);
+                }
+            }
+            var readers = new[] { Read(child.StandardOutput, log, events, Seen), Read(child.StandardError, log, events, Seen) };
             var runConsole = RunConsole.Create(selected, verbose, TimeSpan.FromSeconds(progressEveryS));
             var pump = new Thread(() => runConsole.Pump(events)) { Name = "run-console" };
             pump.Start();
             child.WaitForExit();
             // A process the runner left behind may hold its output open: read what is there, not until it closes.
             foreach (var r in readers) r.Join(TimeSpan.FromSeconds(5));
+            watchdog.Dispose();
+            // A runner killed in a hung suite sent no end for it: the console says it, as the results do.
+            if (hang is { } h && !ended.ContainsKey(h.Suite))
+                events.Add(new SuiteEnded(h.Suite, selected.ToList().FindIndex(x => x.Name == h.Suite) + 1, selected.Count, "ERROR", h.Message, "", h.RanS));
             events.CompleteAdding();
             pump.Join();
             // Progress comes inside the windows, where this process should compile nothing (0 expected).
@@ -126,6 +153,7 @@ internal static class RunCommand
             Console.Error.WriteLine($"validate: the suites runner exited with {child.ExitCode} and wrote no {RunSession.ResultsFileName}; its output is in {logPath}");
             return signal switch { 2 => ExitCodes.Interrupted, 15 => ExitCodes.Terminated, _ => ExitCodes.SetupError };
         }
+        if (hang is { } hung) CompleteAfterHang(resultsPath, plan, selected, hung);
         var results = RunResults.Read(resultsPath);
         PrintSummary(results);
         if (lava) foreach (var line in Reports.Lava.LavaWriter.Lines(results)) Console.WriteLine(line);
@@ -170,8 +198,81 @@ internal static class RunCommand
         return results.Verdict is Verdict.Pass or Verdict.Marginal ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
+    /// <summary>A suite taken as hung: its name, the seconds it ran, and what its result says.</summary>
+    private sealed record SuiteHang(string Suite, double RanS, string Message, string Where);
+
+    /// <summary>
+    /// On the watchdog's thread, once: writes what the runner's threads were doing, tells the runner why and
+    /// stops it (SIGTERM: it stops its loads, closes its devices and writes its results), and kills it when it
+    /// does not stop within as long as the suite's limit, 5 to 60 s (its loads and card drivers die with it,
+    /// PR_SET_PDEATHSIG; the kernel closes its devices, and valirq quiesces the card on that close).
+    /// </summary>
+    private static SuiteHang StopHungRunner(Process child, string outDir, string planPath, string suite, double ranS, double limitS, bool defaultLimit, Action<string> warn)
+    {
+        var why = $"hung: no end {ranS:0} s after its start (limit {limitS:0} s{(defaultLimit ? ": 10 times its planned time and 10 minutes" : ", --hang-after")})";
+        var report = Path.Combine(outDir, $"hang-{suite}.txt");
+        warn($"{suite} {why}; writing what the runner's threads are doing to {report}");
+        var where = $"what the runner's threads were doing: {Path.GetFileName(report)}";
+        try
+        {
+            HangReport.Write(report, child.Id, $"validate run {planPath}: suite {suite} {why}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warn($"{report}: not written ({e.Message})");
+            where = "what the runner's threads were doing: not written";
+        }
+        var message = $"{why}; {where}";
+        File.WriteAllText(Path.Combine(outDir, RunAbort.ReasonFileName), $"{suite} {why}");
+        _ = Interop.Signals.Send(child.Id, Interop.Signals.SIGTERM);
+        var grace = TimeSpan.FromSeconds(Math.Clamp(limitS, 5, 60));
+        warn($"stopping the runner (SIGTERM; SIGKILL if it has not exited within {grace.TotalSeconds:0} s)");
+        if (!child.WaitForExit(grace))
+        {
+            warn($"the runner did not stop within {grace.TotalSeconds:0} s of SIGTERM: killed (SIGKILL); the run's results are completed from here");
+            try { child.Kill(); } catch (InvalidOperationException) { }
+            child.WaitForExit();
+            message += "; the runner did not stop on SIGTERM and was killed";
+        }
+        return new SuiteHang(suite, ranS, message, where);
+    }
+
+    /// <summary>
+    /// After a hang: the hung suite ERROR with why (unless the runner stopped it and wrote its partial result,
+    /// which then says the same), and every selected suite with no result "not run".
+    /// </summary>
+    private static void CompleteAfterHang(string resultsPath, Plan plan, IReadOnlyList<SuitePlan> selected, SuiteHang hang)
+    {
+        var results = RunResults.Read(resultsPath);
+        foreach (var s in selected)
+        {
+            var r = results.Suites.FirstOrDefault(x => x.Name == s.Name);
+            if (r is not null)
+            {
+                // The runner's own ERROR for it ("interrupted (SUITE hung: ...)"): keep its partial numbers, add where the threads are.
+                if (s.Name == hang.Suite && r.Verdict == Verdict.Error) r.Message = $"{r.Message}; {hang.Where}";
+                continue;
+            }
+            r = new SuiteResult
+            {
+                Name = s.Name, Backend = s.Backend.ToString().ToLowerInvariant(), Mode = s.Mode,
+                Verdict = s.Name == hang.Suite ? Verdict.Error : Verdict.Skipped,
+                Message = s.Name == hang.Suite ? hang.Message : $"not run: the run stopped after {hang.Suite} hung",
+                Parameters = SuiteConfiguration.Parameters(plan, s),
+            };
+            r.ConfigHash = SuiteConfiguration.Hash(r.Parameters, results.Environment.KernelConfigHash, null);
+            results.Suites.Add(r);
+        }
+        results.Suites.Sort((a, b) => IndexOf(a.Name).CompareTo(IndexOf(b.Name)));
+        results.EndedUtc = DateTime.UtcNow;
+        results.Verdict = RunResults.Combine(results.Suites.Select(x => x.Verdict));
+        results.Write(resultsPath);
+
+        int IndexOf(string name) => selected.ToList().FindIndex(x => x.Name == name) is var i and >= 0 ? i : int.MaxValue;
+    }
+
     /// <summary>Reads one of the runner's streams: events to the console, everything else to the log (and with --verbose to the console).</summary>
-    private static Thread Read(StreamReader from, StreamWriter log, BlockingCollection<object> events)
+    private static Thread Read(StreamReader from, StreamWriter log, BlockingCollection<object> events, Action<object> seen)
     {
         var t = new Thread(() =>
         {
@@ -190,6 +291,7 @@ internal static class RunCommand
                     }
                     if (ev is null) continue;
                     if (ev is string note) lock (log) log.WriteLine($"validate: {note}");
+                    seen(ev);
                     events.Add(ev);
                 }
             }

@@ -10,6 +10,27 @@ public static class RunAbort
     private static volatile bool _requested;
     private static volatile string? _why;
 
+    /// <summary>
+    /// In the run folder: why <c>validate run</c> stopped the runner, written before its SIGTERM (a suite it
+    /// took as hung); the runner's suites say that instead of "SIGTERM".
+    /// </summary>
+    public const string ReasonFileName = "stop-reason.txt";
+
+    /// <summary>The reason <c>validate run</c> left in <paramref name="runDir"/>, else <paramref name="signal"/>.</summary>
+    public static string ReasonIn(string? runDir, string signal)
+    {
+        if (runDir is null) return signal;
+        try
+        {
+            var text = File.ReadAllText(Path.Combine(runDir, ReasonFileName)).Trim();
+            return text.Length > 0 ? text : signal;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return signal;
+        }
+    }
+
     public static bool Requested => _requested;
     public static string? Why => _why;
 

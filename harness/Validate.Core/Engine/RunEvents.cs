@@ -110,6 +110,19 @@ public static class SuiteEstimate
 
     private static double Settle(SuitePlan s) => s.Load.Commands.Count > 0 ? s.LoadSettleS : 0;
 
+    /// <summary>Ten minutes of slack for a suite's hang limit: a lab boot's first suite pays for its JIT and page cache.</summary>
+    public const double HangSlackS = 600;
+
+    /// <summary>How many times its planned time a suite may run before the run takes it as hung.</summary>
+    public const double HangFactor = 10;
+
+    /// <summary>
+    /// How long <c>validate run</c> lets a suite run before it takes it as hung (without --hang-after): ten
+    /// times its planned time and ten minutes more. Under emulation a suite runs up to about eight times its
+    /// plan (a back-to-back loop is planned at its overhead alone; a loaded vCPU serves a quarter of the rate).
+    /// </summary>
+    public static double HangAfterS(SuitePlan s) => HangSlackS + HangFactor * Of(s).Seconds;
+
     /// <summary>"12 s", "4m10s", "1h02m": a planned or remaining time in words.</summary>
     public static string Words(double seconds)
     {

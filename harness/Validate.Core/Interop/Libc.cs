@@ -48,6 +48,10 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "sched_getscheduler", SetLastError = true)]
     public static partial int SchedGetscheduler(int pid);
 
+    /// <summary>int prctl(int option, unsigned long arg2, ...): 0 (for the options we use), or -1 and errno.</summary>
+    [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
     /// <summary>pid_t gettid(void): never fails.</summary>
     [LibraryImport("libc", EntryPoint = "gettid")]
     public static partial int Gettid();

@@ -10,6 +10,9 @@ namespace Validate.Reports.Terminal;
 /// <summary>A line the test platform printed (kept in the run's log; on the console with --verbose only).</summary>
 public sealed record PlatformLine(string Text);
 
+/// <summary>A line of ours the operator sees with or without --verbose (a suite taken as hung, the runner stopped).</summary>
+public sealed record RunWarning(string Text);
+
 /// <summary>
 /// What `validate run` shows while the suites run, from the runner's events (<see cref="RunEventWire"/>):
 /// a line when each suite starts and ends, and in between its progress and the run's ETA: on a terminal a
@@ -131,6 +134,9 @@ public abstract class RunConsole
                     if (e.Verdict != "PASS" && e.Message is { Length: > 0 } m) output.WriteLine($"      {m}");
                     _due = DateTime.MaxValue;
                     break;
+                case RunWarning w:
+                    output.WriteLine($"validate: {w.Text}");
+                    break;
                 case string note when Verbose:
                     output.WriteLine($"validate: {note}");
                     break;
@@ -181,6 +187,9 @@ public abstract class RunConsole
                                 var colour = e.Verdict switch { "PASS" => "green", "MARGINAL" or "SKIPPED" => "yellow", _ => "red" };
                                 console.MarkupLine($"[{colour}]{Markup.Escape(EndLine(e))}[/]");
                                 if (e.Verdict != "PASS" && e.Message is { Length: > 0 } m) console.MarkupLine(Markup.Escape($"      {m}"));
+                                break;
+                            case RunWarning w:
+                                console.MarkupLine($"[yellow]{Markup.Escape($"validate: {w.Text}")}[/]");
                                 break;
                             case string note when Verbose:
                                 console.MarkupLine(Markup.Escape($"validate: {note}"));
