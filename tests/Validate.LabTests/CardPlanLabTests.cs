@@ -22,7 +22,8 @@ public class CardPlanLabTests
         Directory.CreateDirectory(runDir);
         var outDir = Path.Combine(runDir, "run");
         var run = Cli.RunWith(Limit, env, ["vlab", "--topology", topology, "--bind", "valirq", "--timeout", "540", "--run-dir", runDir, "--",
-            Cli.Path, "run", plan, "--out", outDir, .. args]);
+            // A suite hung in the lab is diagnosed (hang-SUITE.txt) and stopped before the lab's own timeout kills QEMU.
+            Cli.Path, "run", plan, "--out", outDir, "--hang-after", "180", .. args]);
         TestContext.Out.WriteLine(run);
         var results = Path.Combine(outDir, "results.json");
         Assert.That(File.Exists(results), Is.True, $"no results: {run}");

@@ -32,6 +32,8 @@ public class EngineLabTests
     {
         var (run, outDir) = RunInLab("shared-intx",
             $"{Cli.Path} doctor {EduPlan} && {Cli.Path} run {EduPlan} --out $OUT --filter cat=latency --set suiteDefaults:count=200 --set suites:7:count=1000 " +
+            // A suite hung in the lab is diagnosed (hang-SUITE.txt) and stopped before the lab's own timeout kills QEMU.
+            "--hang-after 120 " +
             // A threshold every sample crosses: the worst events are analysed whatever the emulation's speed today.
             "--set suites:0:trace:thresholds:total=1us " +
             // Trace on threshold: the loop stops the ring 100 ms after the first sample that crossed (its first).

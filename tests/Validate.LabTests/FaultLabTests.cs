@@ -21,7 +21,8 @@ public class FaultLabTests
         Directory.CreateDirectory(runDir);
         var outDir = Path.Combine(runDir, "run");
         var run = Cli.Run(Limit, ["vlab", "--topology", "shared-intx", "--bind", "valirq", "--timeout", "540", "--run-dir", runDir, "--",
-            Cli.Path, "run", plan, "--out", outDir, .. args]);
+            // A suite hung in the lab is diagnosed (hang-SUITE.txt) and stopped before the lab's own timeout kills QEMU.
+            Cli.Path, "run", plan, "--out", outDir, "--hang-after", "180", .. args]);
         TestContext.Out.WriteLine(run);
         return (run, outDir);
     }

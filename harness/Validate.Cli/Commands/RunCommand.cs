@@ -204,7 +204,7 @@ internal static class RunCommand
     /// <summary>
     /// On the watchdog's thread, once: writes what the runner's threads were doing, tells the runner why and
     /// stops it (SIGTERM: it stops its loads, closes its devices and writes its results), and kills it when it
-    /// does not stop within as long as the suite's limit, 5 to 60 s (its loads and card drivers die with it,
+    /// does not stop within three times the suite's limit, 5 to 60 s (its loads and card drivers die with it,
     /// PR_SET_PDEATHSIG; the kernel closes its devices, and valirq quiesces the card on that close).
     /// </summary>
     private static SuiteHang StopHungRunner(Process child, string outDir, string planPath, string suite, double ranS, double limitS, bool defaultLimit, Action<string> warn)
@@ -225,7 +225,9 @@ internal static class RunCommand
         var message = $"{why}; {where}";
         File.WriteAllText(Path.Combine(outDir, RunAbort.ReasonFileName), $"{suite} {why}");
         _ = Interop.Signals.Send(child.Id, Interop.Signals.SIGTERM);
-        var grace = TimeSpan.FromSeconds(Math.Clamp(limitS, 5, 60));
+        // A runner that heard stops, analyses and writes what it has; under emulation a traced suite's analysis
+        // takes tens of seconds. One that did not hear is not waited for past a minute.
+        var grace = TimeSpan.FromSeconds(Math.Clamp(3 * limitS, 5, 60));
         warn($"stopping the runner (SIGTERM; SIGKILL if it has not exited within {grace.TotalSeconds:0} s)");
         if (!child.WaitForExit(grace))
         {
