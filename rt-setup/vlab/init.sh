@@ -10,11 +10,15 @@
 #   vlab.bind=DRIVER  driver the edu cards are bound to before the command (driver_override),
 #                     or "none" to leave them unbound
 #   vlab.kernel=NAME  the lab kernel flavour (rt, generic), exported as VALIDATE_VLAB_KERNEL
+#   vlab.dumpat=EPOCH when the command still runs at this time (seconds since the epoch, the host's clock,
+#                     shortly before its timeout kills QEMU): write guest-tasks.txt (every task's state, wait
+#                     channel, system call and kernel stack; the managed stacks of .NET processes) and kernel.log
+#   vlab.validate=P   the validate CLI (a path in the host root) that reads those managed stacks
 # Files in the results share: command.sh (written by the host, run as root in a
 # chroot of the host's root, output on ttyS1), modules (extra .ko paths to
 # insmod, one per line, built for the kernel booted; valirq.ko's path is exported to the
 # command as VALIDATE_VALIRQ_KO, for whatever loads it again), and written here: topology.txt, exit-status,
-# kernel.log (the whole guest dmesg), init.log (this script's own trace).
+# kernel.log (the whole guest dmesg), init.log (this script's own trace), guest-tasks.txt (see vlab.dumpat).
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -23,7 +27,7 @@ mount -t sysfs sysfs /sys
 echo vlab > /proc/sys/kernel/hostname
 mount -t devtmpfs devtmpfs /dev
 
-mode=run out= topology= bind=none kernel=
+mode=run out= topology= bind=none kernel= dumpat= validate=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         vlab.mode=*) mode=${arg#vlab.mode=} ;;
@@ -31,6 +35,8 @@ for arg in $(cat /proc/cmdline); do
         vlab.topology=*) topology=${arg#vlab.topology=} ;;
         vlab.bind=*) bind=${arg#vlab.bind=} ;;
         vlab.kernel=*) kernel=${arg#vlab.kernel=} ;;
+        vlab.dumpat=*) dumpat=${arg#vlab.dumpat=} ;;
+        vlab.validate=*) validate=${arg#vlab.validate=} ;;
     esac
 done
 
@@ -141,6 +147,38 @@ if [ "$bind" != none ]; then
     done
 fi
 
+# What every task was doing shortly before the host's timeout: the kernel's side from /proc, the managed
+# stacks of .NET processes from `validate dump-stacks` (at most 30 s each), then the kernel log. Written
+# from here, outside the chroot; run once at vlab.dumpat by a watcher that only sleeps until then.
+dump_tasks() {
+    echo "# the guest's tasks at $(date -u +%H:%M:%S) UTC (uptime $(cut -d' ' -f1 /proc/uptime) s), shortly before the lab's timeout"
+    for t in /proc/[0-9]*/task/[0-9]*; do
+        st=$(cat "$t/stat" 2>/dev/null) || continue
+        st=${st##*) }
+        pid=${t#/proc/}
+        echo "task ${t##*/} of process ${pid%%/*} ($(cat "$t/comm" 2>/dev/null)): state ${st%% *}, wchan $(cat "$t/wchan" 2>/dev/null), syscall $(cut -d' ' -f1 "$t/syscall" 2>/dev/null)"
+        sed 's/^/    /' "$t/stack" 2>/dev/null
+    done
+    [ -n "$validate" ] && [ -x "/host$validate" ] || return 0
+    for p in /proc/[0-9]*; do
+        grep -qs libcoreclr "$p/maps" || continue
+        echo "# managed stacks of process ${p#/proc/} ($(cat "$p/comm" 2>/dev/null))"
+        timeout 30 chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp DOTNET_NOLOGO=1 "$validate" dump-stacks "${p#/proc/}" 2>&1
+    done
+}
+watcher=
+if [ -n "$dumpat" ]; then
+    (
+        wait_s=$((dumpat - $(date +%s)))
+        [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+        trace "the command still runs near the lab's timeout: writing kernel.log and guest-tasks.txt"
+        # The kernel log first, then the tasks as they come (the share writes through): what QEMU's kill cuts short stays.
+        dmesg > "/host$out/kernel.log"
+        dump_tasks > "/host$out/guest-tasks.txt" 2>&1
+    ) &
+    watcher=$!
+fi
+
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 trace "running command"
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -150,6 +188,7 @@ chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
     VALIDATE_VLAB_KERNEL="${kernel:-rt}" VALIDATE_VALIRQ_KO="$valirq_ko" \
     /bin/sh "$out/command.sh" < /dev/null > /dev/ttyS1 2>&1
 status=$?
+[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
 echo "$status" > "/host$out/exit-status.tmp"
 mv "/host$out/exit-status.tmp" "/host$out/exit-status"
 trace "command exited with $status"

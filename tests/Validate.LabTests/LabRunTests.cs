@@ -60,13 +60,24 @@ public class LabRunTests
     }
 
     [Test]
-    public void A_command_past_its_timeout_is_killed_and_reported()
+    public void A_command_past_its_timeout_is_killed_and_reported_with_what_the_guests_tasks_were_doing()
     {
-        var run = Cli.Run(Limit, "vlab", "--timeout", "25", "--", "sleep", "600");
+        // A .NET command that never ends by itself: validate flood raises interrupts until SIGTERM.
+        var runDir = Path.Combine(Cli.Layout.Out, "labtests", $"{TestContext.CurrentContext.Test.MethodName}-{DateTime.Now:HHmmss}");
+        var run = Cli.Run(Limit, "vlab", "--topology", "single-msi", "--bind", "valirq", "--timeout", "60", "--run-dir", runDir, "--",
+            Cli.Path, "flood", "--plan", Path.Combine(Cli.Layout.Root, "testplans", "qemu", "edu.json"), "--card", "0000:00:04.0", "--rate", "10");
         Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Timeout), run.ToString());
-        Assert.That(run.Stderr, Does.Contain("timeout").And.Contain("QEMU killed"));
-        Assert.That(run.Elapsed, Is.LessThan(TimeSpan.FromSeconds(120)));
+        Assert.That(run.Stderr, Does.Contain("timeout").And.Contain("QEMU killed").And.Contain("what the guest's tasks were doing 20 s before: guest-tasks.txt"));
+        Assert.That(run.Elapsed, Is.LessThan(TimeSpan.FromSeconds(150)));
         Assert.That(QemuProcessesOf(run), Is.Empty);
+        // Written in the guest before the kill: every task's kernel side, the .NET command's managed stacks, the kernel log.
+        var tasks = File.ReadAllText(Path.Combine(runDir, Validate.Lab.VirtualLab.GuestTasksFile));
+        TestContext.Out.WriteLine(tasks);
+        Assert.That(tasks, Does.Match(@"task \d+ of process \d+ \(validate\): state [RSD], wchan \S+, syscall \S+"));
+        Assert.That(tasks, Does.Contain("[<0>] "), "kernel stacks");
+        Assert.That(tasks, Does.Match(@"# managed stacks of process \d+ \(validate\)"));
+        Assert.That(tasks, Does.Contain("Validate.Cli.Commands.FloodCommand.Run"), "the command's own frames");
+        Assert.That(File.ReadAllText(Path.Combine(runDir, "kernel.log")), Does.Contain("Linux version"), "the guest's kernel log, written before the kill");
     }
 
     [Test]

@@ -97,7 +97,7 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
     /// <summary>One boot: the result, and whether it was stopped because it did not reach init in time (the caller boots again).</summary>
     private (LabRunResult Result, bool Stalled) Boot(LabRunOptions o, string runDir, Stream output, TimeSpan bootDeadline, Stopwatch sw, CancellationToken cancel)
     {
-        foreach (var stale in new[] { "exit-status", "kernel.log", "console.log", "init.log", "topology.txt", "qemu.log", "card-ids" })
+        foreach (var stale in new[] { "exit-status", "kernel.log", "console.log", "init.log", "topology.txt", "qemu.log", "card-ids", GuestTasksFile })
             File.Delete(Path.Combine(runDir, stale));
 
         var initramfs = host.EnsureInitramfs();
@@ -167,8 +167,12 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
         if (cancelled)
             return R(LabOutcome.Cancelled, ExitCodes.Interrupted, $"interrupted; QEMU killed (logs in {runDir})");
         if (timedOut)
+        {
+            var tasks = File.Exists(Path.Combine(runDir, GuestTasksFile))
+                ? $"; what the guest's tasks were doing {DumpMargin(o.Timeout).TotalSeconds:0} s before: {GuestTasksFile}" : "";
             return R(LabOutcome.TimedOut, ExitCodes.Timeout,
-                $"timeout: the command was still running after {o.Timeout.TotalSeconds:0} s; QEMU killed (logs in {runDir})");
+                $"timeout: the command was still running after {o.Timeout.TotalSeconds:0} s; QEMU killed{tasks} (logs in {runDir})");
+        }
         if (status is null)
         {
             var why = findings.FirstOrDefault(f => f.Kind == "kernel panic")?.ToString()
@@ -205,7 +209,7 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
             "-name", "vlab,debug-threads=on",
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot",
             "-kernel", host.KernelImage, "-initrd", initramfs,
-            "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind} vlab.kernel={host.Kernel.Name} {o.Topology.KernelArgs}".TrimEnd(),
+            "-append", $"console=ttyS0 loglevel=7 panic=-1 vlab.out={runDir} vlab.topology={o.Topology.Name} vlab.bind={o.Bind} vlab.kernel={host.Kernel.Name} {DumpArgs(o.Timeout)}{o.Topology.KernelArgs}".TrimEnd(),
             // ttyS0: kernel console to a file; ttyS1: the command's output, to our stdout.
             "-serial", $"file:{Path.Combine(runDir, "console.log")}", "-serial", "stdio",
         ];
@@ -219,6 +223,26 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
             "-device", "virtio-9p-pci,fsdev=vlabout,mount_tag=vlabout,addr=0x11",
         ];
         return common.Concat(o.Topology.QemuDeviceArgs()).Concat(shares);
+    }
+
+    /// <summary>In the run folder: what the guest's tasks were doing shortly before the timeout (rt-setup/vlab/init.sh).</summary>
+    public const string GuestTasksFile = "guest-tasks.txt";
+
+    /// <summary>
+    /// How long before the timeout the guest writes <see cref="GuestTasksFile"/>: a third of it, at most a minute
+    /// (under emulation the managed stacks of one .NET process take about 10 s).
+    /// </summary>
+    public static TimeSpan DumpMargin(TimeSpan timeout) => TimeSpan.FromSeconds(Math.Min(60, timeout.TotalSeconds / 3));
+
+    /// <summary>
+    /// The guest's dump time, on the host's clock (the guest's starts from it), and the validate CLI it reads
+    /// managed stacks with; the watcher in the guest sleeps until then, once.
+    /// </summary>
+    private static string DumpArgs(TimeSpan timeout)
+    {
+        var at = DateTimeOffset.UtcNow + timeout - DumpMargin(timeout);
+        var cli = Environment.ProcessPath is { } p && Path.GetFileName(p) == "validate" && !p.Contains(' ', StringComparison.Ordinal) ? $"vlab.validate={p} " : "";
+        return string.Create(CultureInfo.InvariantCulture, $"vlab.dumpat={at.ToUnixTimeSeconds()} {cli}");
     }
 
     /// <summary>The guest's command.sh: cd to the host's working directory when the guest sees it, then exec.</summary>
