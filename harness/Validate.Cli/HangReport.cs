@@ -136,9 +136,10 @@ internal static class HangReport
             if (status != 0) return $"  not read: {stderr.Trim()}\n{stdout}";
             return stdout + $"  (read in {sw.Elapsed.TotalSeconds:0.0} s)\n";
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        catch (Exception e)
         {
-            return $"  not read: the reader did not start ({e.Message})\n";
+            // Diagnostics only: whatever went wrong with the reader is said here, and the rest of the report stands.
+            return $"  not read: the reader failed ({e.GetType().Name}: {e.Message.Split('\n', 2)[0]})\n";
         }
     }
 

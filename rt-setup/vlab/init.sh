@@ -160,10 +160,17 @@ dump_tasks() {
         sed 's/^/    /' "$t/stack" 2>/dev/null
     done
     [ -n "$validate" ] && [ -x "/host$validate" ] || return 0
-    for p in /proc/[0-9]*; do
-        grep -qs libcoreclr "$p/maps" || continue
-        echo "# managed stacks of process ${p#/proc/} ($(cat "$p/comm" 2>/dev/null))"
-        timeout 30 chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp DOTNET_NOLOGO=1 "$validate" dump-stacks "${p#/proc/}" 2>&1
+    # The processes a command runs for the CLI (a suites runner, a card driver) first: what QEMU's kill cuts
+    # short is the CLI's own, which mostly waits for them.
+    for pass in others validate; do
+        for p in /proc/[0-9]*; do
+            grep -qs libcoreclr "$p/maps" || continue
+            c=$(cat "$p/comm" 2>/dev/null)
+            { [ "$c" = validate ] && [ $pass = others ]; } && continue
+            { [ "$c" != validate ] && [ $pass = validate ]; } && continue
+            echo "# managed stacks of process ${p#/proc/} ($c)"
+            timeout 30 chroot /host /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp DOTNET_NOLOGO=1 "$validate" dump-stacks "${p#/proc/}" 2>&1
+        done
     done
 }
 watcher=
@@ -171,6 +178,8 @@ if [ -n "$dumpat" ]; then
     (
         wait_s=$((dumpat - $(date +%s)))
         [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+        # Whoever takes the lock first: this dump, or the command's end (then nothing is written).
+        mkdir /dump.lock 2>/dev/null || exit 0
         trace "the command still runs near the lab's timeout: writing kernel.log and guest-tasks.txt"
         # The kernel log first, then the tasks as they come (the share writes through): what QEMU's kill cuts short stays.
         dmesg > "/host$out/kernel.log"
@@ -188,7 +197,11 @@ chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
     VALIDATE_VLAB_KERNEL="${kernel:-rt}" VALIDATE_VALIRQ_KO="$valirq_ko" \
     /bin/sh "$out/command.sh" < /dev/null > /dev/ttyS1 2>&1
 status=$?
-[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
+if [ -n "$watcher" ]; then
+    # The watcher still asleep: it will write nothing. Already dumping: let it finish (bounded), so that
+    # its kernel.log does not overwrite the one below.
+    if mkdir /dump.lock 2>/dev/null; then kill "$watcher" 2>/dev/null; else wait "$watcher"; fi
+fi
 echo "$status" > "/host$out/exit-status.tmp"
 mv "/host$out/exit-status.tmp" "/host$out/exit-status"
 trace "command exited with $status"

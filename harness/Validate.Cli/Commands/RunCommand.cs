@@ -94,6 +94,15 @@ internal static class RunCommand
         Console.Out.Flush();
         File.Delete(Path.Combine(outDir, RunAbort.ReasonFileName));
         using var child = Process.Start(psi) ?? throw new ValidateException(ExitCodes.SetupError, $"cannot start {runner}");
+        // Set when the runner exits, or when the watchdog gives up on one that cannot be killed (stuck in the kernel).
+        using var done = new ManualResetEventSlim(false);
+        child.EnableRaisingEvents = true;
+        child.Exited += (_, _) =>
+        {
+            try { done.Set(); }
+            catch (ObjectDisposedException) { } // a runner that outlived SIGKILL exits after we are done
+        };
+        if (child.HasExited) done.Set();
         var signal = 0;
         void Forward(PosixSignalContext c, int number)
         {
@@ -117,7 +126,24 @@ internal static class RunCommand
             }
             var watchdog = new SuiteWatchdog(
                 name => hangAfterS ?? (bySuite.TryGetValue(name, out var s) ? SuiteEstimate.HangAfterS(s) : SuiteEstimate.HangSlackS),
-                (name, ran, limit) => hang = StopHungRunner(child, outDir, planPath, name, ran, limit, hangAfterS is null, Warn));
+                (name, ran, limit) =>
+                {
+                    try
+                    {
+                        hang = StopHungRunner(child, outDir, planPath, name, ran, limit, hangAfterS is null, () => ended.ContainsKey(name), Warn);
+                    }
+                    catch
+                    {
+                        // A bug of ours: the runner must not outlive it (the exception is reported after the wait).
+                        try { child.Kill(); } catch (InvalidOperationException) { }
+                        throw;
+                    }
+                    finally
+                    {
+                        if (hang is { Unkillable: true }) done.Set();
+                    }
+                    return hang is not null;
+                });
             void Seen(object ev)
             {
                 if (ev is SuiteStarted st) watchdog.Started(st.Suite);
@@ -131,10 +157,11 @@ internal static class RunCommand
             var runConsole = RunConsole.Create(selected, verbose, TimeSpan.FromSeconds(progressEveryS));
             var pump = new Thread(() => runConsole.Pump(events)) { Name = "run-console" };
             pump.Start();
-            child.WaitForExit();
+            done.Wait();
             // A process the runner left behind may hold its output open: read what is there, not until it closes.
             foreach (var r in readers) r.Join(TimeSpan.FromSeconds(5));
             watchdog.Dispose();
+            if (watchdog.Fault is { } fault) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
             // A runner killed in a hung suite sent no end for it: the console says it, as the results do.
             if (hang is { } h && !ended.ContainsKey(h.Suite))
                 events.Add(new SuiteEnded(h.Suite, selected.ToList().FindIndex(x => x.Name == h.Suite) + 1, selected.Count, "ERROR", h.Message, "", h.RanS));
@@ -145,12 +172,15 @@ internal static class RunCommand
         }
 
         var resultsPath = Path.Combine(outDir, RunSession.ResultsFileName);
-        // The test platform's exit statuses: 0 all passed, 2 a test failed, 8 none ran (every suite skipped).
-        var runnerFailed = !File.Exists(resultsPath) || child.ExitCode is not (0 or 2 or 8);
-        if (runnerFailed && !verbose) ShowTail(logPath, child.ExitCode);
+        // The test platform's exit statuses: 0 all passed, 2 a test failed, 8 none ran (every suite skipped);
+        // -1: a hung runner that could not be killed.
+        var runnerExit = child.HasExited ? child.ExitCode : -1;
+        var runnerFailed = !File.Exists(resultsPath) || runnerExit is not (0 or 2 or 8);
+        // After a hang, the warnings above said what happened to the runner; its log's end adds nothing.
+        if (runnerFailed && !verbose && hang is null) ShowTail(logPath, runnerExit);
         if (!File.Exists(resultsPath))
         {
-            Console.Error.WriteLine($"validate: the suites runner exited with {child.ExitCode} and wrote no {RunSession.ResultsFileName}; its output is in {logPath}");
+            Console.Error.WriteLine($"validate: the suites runner exited with {runnerExit} and wrote no {RunSession.ResultsFileName}; its output is in {logPath}");
             return signal switch { 2 => ExitCodes.Interrupted, 15 => ExitCodes.Terminated, _ => ExitCodes.SetupError };
         }
         if (hang is { } hung) CompleteAfterHang(resultsPath, plan, selected, hung);
@@ -167,7 +197,7 @@ internal static class RunCommand
             Console.WriteLine("history: not recorded inside the virtual lab (the host records the run)");
             Console.WriteLine($"report: rendered on the host, not under emulation (validate demo does it; by hand: ./validate report {outDir})");
             if (signal != 0) return signal == 2 ? ExitCodes.Interrupted : ExitCodes.Terminated;
-            return ExitStatus(results, selected.Count, runnerFailed, child.ExitCode);
+            return ExitStatus(results, selected.Count, runnerFailed, runnerExit);
         }
         historyPath ??= Reports.History.HistoryStore.DefaultLocation(layout.Out);
         string html, junit;
@@ -187,7 +217,7 @@ internal static class RunCommand
         Console.WriteLine($"report: {html}");
         Console.WriteLine($"junit: {junit}");
         if (signal != 0) return signal == 2 ? ExitCodes.Interrupted : ExitCodes.Terminated;
-        return ExitStatus(results, selected.Count, runnerFailed, child.ExitCode);
+        return ExitStatus(results, selected.Count, runnerFailed, runnerExit);
     }
 
     /// <summary>The run's exit status from its results (a suite the runner could not even start shows as a missing result: a failure).</summary>
@@ -198,16 +228,21 @@ internal static class RunCommand
         return results.Verdict is Verdict.Pass or Verdict.Marginal ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    /// <summary>A suite taken as hung: its name, the seconds it ran, and what its result says.</summary>
-    private sealed record SuiteHang(string Suite, double RanS, string Message, string Where);
+    /// <summary>A suite taken as hung: its name, the seconds it ran, what its result says, and whether the runner outlived SIGKILL.</summary>
+    private sealed record SuiteHang(string Suite, double RanS, string Message, string Where, bool Unkillable = false);
+
+    /// <summary>How long a runner gets to die after SIGKILL before the run goes on without it (a thread stuck in the kernel).</summary>
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// On the watchdog's thread, once: writes what the runner's threads were doing, tells the runner why and
-    /// stops it (SIGTERM: it stops its loads, closes its devices and writes its results), and kills it when it
-    /// does not stop within three times the suite's limit, 5 to 60 s (its loads and card drivers die with it,
-    /// PR_SET_PDEATHSIG; the kernel closes its devices, and valirq quiesces the card on that close).
+    /// On the watchdog's thread: writes what the runner's threads are doing; unless the suite ended meanwhile
+    /// (null: the run goes on), tells the runner why and stops it (SIGTERM: it stops its loads, closes its
+    /// devices and writes its results), and kills it when it does not stop within three times the suite's
+    /// limit, 5 to 60 s (its loads and card drivers die with it, PR_SET_PDEATHSIG; the kernel closes its
+    /// devices, and valirq quiesces the card on that close).
     /// </summary>
-    private static SuiteHang StopHungRunner(Process child, string outDir, string planPath, string suite, double ranS, double limitS, bool defaultLimit, Action<string> warn)
+    private static SuiteHang? StopHungRunner(Process child, string outDir, string planPath, string suite, double ranS, double limitS, bool defaultLimit,
+        Func<bool> suiteEnded, Action<string> warn)
     {
         var why = $"hung: no end {ranS:0} s after its start (limit {limitS:0} s{(defaultLimit ? ": 10 times its planned time and 10 minutes" : ", --hang-after")})";
         var report = Path.Combine(outDir, $"hang-{suite}.txt");
@@ -222,21 +257,34 @@ internal static class RunCommand
             warn($"{report}: not written ({e.Message})");
             where = "what the runner's threads were doing: not written";
         }
+        // Reading the threads takes a while (a minute at most): the suite may have ended, the runner exited, since.
+        if (suiteEnded() || child.HasExited)
+        {
+            warn($"{suite} ended while its threads were being read: the run goes on ({report} stays)");
+            return null;
+        }
         var message = $"{why}; {where}";
-        File.WriteAllText(Path.Combine(outDir, RunAbort.ReasonFileName), $"{suite} {why}");
+        try
+        {
+            File.WriteAllText(Path.Combine(outDir, RunAbort.ReasonFileName), $"{suite} {why}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warn($"{RunAbort.ReasonFileName}: not written ({e.Message}); the runner's suites will say SIGTERM");
+        }
         _ = Interop.Signals.Send(child.Id, Interop.Signals.SIGTERM);
         // A runner that heard stops, analyses and writes what it has; under emulation a traced suite's analysis
         // takes tens of seconds. One that did not hear is not waited for past a minute.
         var grace = TimeSpan.FromSeconds(Math.Clamp(3 * limitS, 5, 60));
         warn($"stopping the runner (SIGTERM; SIGKILL if it has not exited within {grace.TotalSeconds:0} s)");
-        if (!child.WaitForExit(grace))
-        {
-            warn($"the runner did not stop within {grace.TotalSeconds:0} s of SIGTERM: killed (SIGKILL); the run's results are completed from here");
-            try { child.Kill(); } catch (InvalidOperationException) { }
-            child.WaitForExit();
-            message += "; the runner did not stop on SIGTERM and was killed";
-        }
-        return new SuiteHang(suite, ranS, message, where);
+        if (child.WaitForExit(grace)) return new SuiteHang(suite, ranS, message, where);
+        warn($"the runner did not stop within {grace.TotalSeconds:0} s of SIGTERM: killed (SIGKILL); the run's results are completed from here");
+        try { child.Kill(); } catch (InvalidOperationException) { }
+        message += "; the runner did not stop on SIGTERM and was killed";
+        if (child.WaitForExit(KillWait)) return new SuiteHang(suite, ranS, message, where);
+        // Only a thread in uninterruptible sleep (D: inside the kernel, a driver's bug) outlives SIGKILL.
+        warn($"the runner (pid {child.Id}) is still there {KillWait.TotalSeconds:0} s after SIGKILL: a thread of it is stuck in the kernel (state D, see {report}); the run ends without it");
+        return new SuiteHang(suite, ranS, message + $"; it outlived SIGKILL (a thread stuck in the kernel)", where, Unkillable: true);
     }
 
     /// <summary>

@@ -3,15 +3,15 @@ using System.Diagnostics;
 namespace Validate.Engine;
 
 /// <summary>
-/// Watches the suite the runner says it is running (its start and end events) and calls back once when one
-/// runs past its hang limit. One thread, blocked in a timed wait between events: it wakes at an event or at
-/// the deadline, never on a period, so nothing of ours runs for it inside a measurement window.
+/// Watches the suite the runner says it is running (its start and end events) and calls back when one runs
+/// past its hang limit. One thread, blocked in a timed wait between events: it wakes at an event or at the
+/// deadline, never on a period, so nothing of ours runs for it inside a measurement window.
 /// </summary>
 public sealed class SuiteWatchdog : IDisposable
 {
     private readonly object _gate = new(); // guards _suite, _started, _limitS, _stopped
     private readonly Func<string, double> _limitOf;
-    private readonly Action<string, double, double> _onHang;
+    private readonly Func<string, double, double, bool> _onHang;
     private readonly Thread _thread;
     private string? _suite;
     private long _started;
@@ -19,8 +19,11 @@ public sealed class SuiteWatchdog : IDisposable
     private bool _stopped;
 
     /// <param name="limitOf">a suite's hang limit in seconds, from its name</param>
-    /// <param name="onHang">called on the watchdog's thread with the suite, the seconds it ran and its limit</param>
-    public SuiteWatchdog(Func<string, double> limitOf, Action<string, double, double> onHang)
+    /// <param name="onHang">
+    /// called on the watchdog's thread with the suite, the seconds it ran and its limit; returns whether it
+    /// stopped the run (then the watchdog stops watching), false when the suite turned out to have ended
+    /// </param>
+    public SuiteWatchdog(Func<string, double> limitOf, Func<string, double, double, bool> onHang)
     {
         _limitOf = limitOf;
         _onHang = onHang;
@@ -28,8 +31,11 @@ public sealed class SuiteWatchdog : IDisposable
         _thread.Start();
     }
 
-    /// <summary>The suite taken as hung, once the callback has been called.</summary>
+    /// <summary>The suite taken as hung, once the callback has stopped the run.</summary>
     public string? Hung { get; private set; }
+
+    /// <summary>What the callback threw, if it did (the watchdog stopped watching then); read after <see cref="Dispose"/>.</summary>
+    public Exception? Fault { get; private set; }
 
     public void Started(string suite)
     {
@@ -53,29 +59,46 @@ public sealed class SuiteWatchdog : IDisposable
 
     private void Watch()
     {
-        string suite;
-        double ran, limit;
+        while (Next() is var (suite, ran, limit))
+        {
+            try
+            {
+                if (!_onHang(suite, ran, limit)) continue;
+                Hung = suite;
+            }
+            catch (Exception e)
+            {
+                Fault = e;
+            }
+            return;
+        }
+    }
+
+    /// <summary>Waits until the running suite passes its limit (it, the seconds it ran, its limit), or null once stopped.</summary>
+    private (string Suite, double Ran, double Limit)? Next()
+    {
         lock (_gate)
         {
-            while (true)
+            while (!_stopped)
             {
-                if (_stopped) return;
-                if (_suite is null)
+                if (_suite is not { } suite)
                 {
                     Monitor.Wait(_gate);
                     continue;
                 }
-                ran = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+                var ran = Stopwatch.GetElapsedTime(_started).TotalSeconds;
                 var left = _limitS - ran;
-                if (left <= 0) break;
-                Monitor.Wait(_gate, TimeSpan.FromSeconds(Math.Min(left, int.MaxValue / 1000.0)));
+                if (left > 0)
+                {
+                    Monitor.Wait(_gate, TimeSpan.FromSeconds(Math.Min(left, int.MaxValue / 1000.0)));
+                    continue;
+                }
+                // Once per start: a suite that ends during the callback's reading of its threads is not taken again.
+                _suite = null;
+                return (suite, ran, _limitS);
             }
-            suite = _suite;
-            limit = _limitS;
-            if (_suite == suite) _suite = null;
-            Hung = suite;
+            return null;
         }
-        _onHang(suite, ran, limit);
     }
 
     public void Dispose()

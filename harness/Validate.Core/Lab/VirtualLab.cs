@@ -188,7 +188,10 @@ public sealed class VirtualLab(LabHost host, Action<string> log)
         }
         if (o.Topology.Verify(cards) is { } mismatch)
             return R(LabOutcome.LabFailure, ExitCodes.LabFailure, mismatch);
-        return R(LabOutcome.Completed, status.Value, $"command exited with {status} ({elapsed.TotalSeconds:0.0} s, {accel})");
+        // A command that ended after the guest began its pre-timeout dump was disturbed by it (stacks read, processes suspended).
+        var dumped = File.Exists(Path.Combine(runDir, GuestTasksFile))
+            ? $"; it was still running {DumpMargin(o.Timeout).TotalSeconds:0} s before the timeout, when the guest wrote {GuestTasksFile} (which suspended its .NET processes a moment)" : "";
+        return R(LabOutcome.Completed, status.Value, $"command exited with {status} ({elapsed.TotalSeconds:0.0} s, {accel}){dumped}");
     }
 
     private static string? LastInitError(string runDir)

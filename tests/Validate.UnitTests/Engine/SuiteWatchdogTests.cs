@@ -18,7 +18,7 @@ public class SuiteWatchdogTests
     public void A_suite_past_its_limit_is_reported_once_with_the_time_it_ran()
     {
         var hangs = new BlockingCollection<(string Suite, double Ran, double Limit)>();
-        using (var w = new SuiteWatchdog(_ => 0.2, (s, ran, limit) => hangs.Add((s, ran, limit))))
+        using (var w = new SuiteWatchdog(_ => 0.2, (s, ran, limit) => { hangs.Add((s, ran, limit)); return true; }))
         {
             w.Started("a");
             Assert.That(hangs.TryTake(out var h, Wait), Is.True, "reported");
@@ -34,12 +34,12 @@ public class SuiteWatchdogTests
     public void A_suite_that_ends_in_time_is_not_reported_and_the_next_gets_its_own_limit()
     {
         var hangs = new BlockingCollection<string>();
-        var limits = new Dictionary<string, double> { ["quick"] = 0.5, ["slow"] = 0.3 };
-        using var w = new SuiteWatchdog(s => limits[s], (s, _, _) => hangs.Add(s));
+        var limits = new Dictionary<string, double> { ["quick"] = 5, ["slow"] = 0.3 };
+        using var w = new SuiteWatchdog(s => limits[s], (s, _, _) => { hangs.Add(s); return true; });
         w.Started("quick");
         Thread.Sleep(100);
         w.Ended("quick");
-        Assert.That(hangs.TryTake(out _, TimeSpan.FromSeconds(1)), Is.False, "quick ended before its 0.5 s");
+        Assert.That(hangs.TryTake(out _, TimeSpan.FromSeconds(1)), Is.False, "quick ended before its 5 s");
         Assert.That(w.Hung, Is.Null);
         w.Started("slow");
         Assert.That(hangs.TryTake(out var hung, Wait), Is.True);
@@ -50,11 +50,37 @@ public class SuiteWatchdogTests
     public void An_end_for_another_suite_does_not_clear_the_running_one()
     {
         var hangs = new BlockingCollection<string>();
-        using var w = new SuiteWatchdog(_ => 0.3, (s, _, _) => hangs.Add(s));
+        using var w = new SuiteWatchdog(_ => 0.3, (s, _, _) => { hangs.Add(s); return true; });
         w.Started("b");
         w.Ended("a");
         Assert.That(hangs.TryTake(out var hung, Wait), Is.True);
         Assert.That(hung, Is.EqualTo("b"));
+    }
+
+    [Test]
+    public void A_suite_that_ended_while_its_threads_were_read_is_not_taken_and_the_next_one_is_watched()
+    {
+        var calls = new BlockingCollection<string>();
+        using var w = new SuiteWatchdog(_ => 0.2, (s, _, _) => { calls.Add(s); return s != "a"; });
+        w.Started("a");
+        Assert.That(calls.TryTake(out var first, Wait), Is.True);
+        Assert.That((first, w.Hung), Is.EqualTo(("a", (string?)null)), "a false alarm: the run goes on");
+        Assert.That(calls.TryTake(out _, TimeSpan.FromSeconds(0.5)), Is.False, "a is not taken again");
+        w.Started("b");
+        Assert.That(calls.TryTake(out var second, Wait), Is.True);
+        Assert.That(second, Is.EqualTo("b"));
+        Assert.That(SpinWait.SpinUntil(() => w.Hung == "b", Wait), Is.True);
+    }
+
+    [Test]
+    public void What_the_callback_throws_is_kept_for_the_caller_and_the_watching_stops()
+    {
+        var w = new SuiteWatchdog(_ => 0.1, (_, _, _) => throw new InvalidOperationException("bug"));
+        w.Started("a");
+        Assert.That(SpinWait.SpinUntil(() => w.Fault is not null, Wait), Is.True);
+        w.Dispose();
+        Assert.That(w.Fault, Is.TypeOf<InvalidOperationException>());
+        Assert.That(w.Hung, Is.Null);
     }
 
     [Test]
