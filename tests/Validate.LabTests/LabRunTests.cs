@@ -64,10 +64,10 @@ public class LabRunTests
     {
         // A .NET command that never ends by itself: validate flood raises interrupts until SIGTERM.
         var runDir = Path.Combine(Cli.Layout.Out, "labtests", $"{TestContext.CurrentContext.Test.MethodName}-{DateTime.Now:HHmmss}");
-        var run = Cli.Run(Limit, "vlab", "--topology", "single-msi", "--bind", "valirq", "--timeout", "75", "--run-dir", runDir, "--",
+        var run = Cli.Run(Limit, "vlab", "--topology", "single-msi", "--bind", "valirq", "--timeout", "66", "--run-dir", runDir, "--",
             Cli.Path, "flood", "--plan", Path.Combine(Cli.Layout.Root, "testplans", "qemu", "edu.json"), "--card", "0000:00:04.0", "--rate", "10");
         Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Timeout), run.ToString());
-        Assert.That(run.Stderr, Does.Contain("timeout").And.Contain("QEMU killed").And.Contain("what the guest's tasks were doing 25 s before: guest-tasks.txt"));
+        Assert.That(run.Stderr, Does.Contain("timeout").And.Contain("QEMU killed").And.Contain("what the guest's tasks were doing 22 s before: guest-tasks.txt"));
         Assert.That(run.Elapsed, Is.LessThan(TimeSpan.FromSeconds(150)));
         Assert.That(QemuProcessesOf(run), Is.Empty);
         // Written in the guest before the kill: every task's kernel side, the .NET command's managed stacks, the kernel log.

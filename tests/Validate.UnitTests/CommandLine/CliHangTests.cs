@@ -62,8 +62,8 @@ public class CliHangTests
                 runner = ChildOf(cli.Id, "Validate.Suites");
                 Assert.That(runner, Is.Positive, "the suites runner under validate run");
                 Assert.That(global::Validate.Interop.Signals.Send(runner, global::Validate.Interop.Signals.SIGSTOP), Is.Zero);
-                // The runner is stopped well before the watchdog reads its threads (at 5 s).
-            }, ["run", TimerPlan, "--out", dir.FullName, "--history", Path.Combine(dir.FullName, "history.sqlite"), .. HungFirstSuite(5)]);
+                // The runner is stopped well before the watchdog reads its threads (2 s after the start line).
+            }, ["run", TimerPlan, "--out", dir.FullName, "--history", Path.Combine(dir.FullName, "history.sqlite"), .. HungFirstSuite(2)]);
             TestContext.Out.WriteLine(run);
             Assert.That(run.ExitCode, Is.EqualTo(ExitCodes.Failed), run.ToString());
             Assert.That(Directory.Exists($"/proc/{runner}"), Is.False, "the runner is gone");
