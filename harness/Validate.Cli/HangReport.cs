@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Diagnostics.Runtime;
 using Validate.Cli.Commands;
+using Validate.Platform;
 
 namespace Validate.Cli;
 
@@ -57,8 +58,7 @@ internal static class HangReport
     /// <summary>State, last CPU and CPU times from /proc/PID/task/TID/stat (fields after the command's closing parenthesis).</summary>
     private static (string State, string Cpu, string Utime, string Stime) Stat(string? stat)
     {
-        if (stat is null || stat.LastIndexOf(')') is var close && close < 0) return ("?", "?", "?", "?");
-        var f = stat[(close + 2)..].Split(' ');
+        var f = stat is null ? [] : ThreadActivity.StatFields(stat);
         if (f.Length < 37) return ("?", "?", "?", "?");
         var tick = 100.0; // USER_HZ on Linux
         string Seconds(string v) => long.TryParse(v, CultureInfo.InvariantCulture, out var x) ? (x / tick).ToString("0.00", CultureInfo.InvariantCulture) : "?";
@@ -96,14 +96,10 @@ internal static class HangReport
         foreach (var d in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(d), CultureInfo.InvariantCulture, out var p)) continue;
-            var stat = Read($"{d}/stat");
-            if (stat is null || stat.LastIndexOf(')') is var close && close < 0) continue;
-            var f = stat[(close + 2)..].Split(' ');
-            if (f.Length > 1 && int.TryParse(f[1], CultureInfo.InvariantCulture, out var ppid))
-            {
-                if (!parents.TryGetValue(ppid, out var kids)) parents[ppid] = kids = [];
-                kids.Add(p);
-            }
+            var ppid = ThreadActivity.ParentPid($"{d}/stat");
+            if (ppid < 0) continue;
+            if (!parents.TryGetValue(ppid, out var kids)) parents[ppid] = kids = [];
+            kids.Add(p);
         }
         var queue = new Queue<int>([pid]);
         while (queue.TryDequeue(out var p))

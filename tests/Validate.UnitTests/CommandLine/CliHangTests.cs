@@ -1,5 +1,6 @@
 using System.Globalization;
 using NUnit.Framework;
+using Validate.Platform;
 using Validate.Results;
 using Validate.TestSupport;
 
@@ -128,13 +129,10 @@ public class CliHangTests
         foreach (var d in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(d), CultureInfo.InvariantCulture, out var pid)) continue;
+            if (ThreadActivity.ParentPid($"{d}/stat") != parent) continue;
             try
             {
-                var stat = File.ReadAllText($"{d}/stat");
-                var close = stat.LastIndexOf(')');
-                var name = stat[(stat.IndexOf('(') + 1)..close];
-                var ppid = int.Parse(stat[(close + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-                if (ppid == parent && name == comm) return pid;
+                if (File.ReadAllText($"{d}/comm").Trim() == comm) return pid;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
